@@ -1,0 +1,34 @@
+# corroborate: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench eval clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## run: replay the bundled Panjshir scenario on the embedded broker, print alerts, keep serving
+run: $(STAMP)
+	$(VENV)/bin/corroborate replay --scenario panjshir --keep-serving
+
+## test: unit tests and integration tests on a real embedded broker
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+## lint: ruff and mypy
+lint: $(STAMP)
+	$(VENV)/bin/ruff check streams connectors corroborate tests bench
+	$(VENV)/bin/ruff format --check streams connectors corroborate tests bench
+	$(VENV)/bin/mypy
+
+## bench: throughput and latency report in bench/report.json
+bench: $(STAMP)
+	$(PY) -m bench.pipeline --out bench/report.json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .corroborate

@@ -1,0 +1,1 @@
+"""Sources that push items onto Kafka and sinks that deliver alerts."""

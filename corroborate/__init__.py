@@ -1,0 +1,1 @@
+"""Composition root: configuration, the embedded broker, the CLI."""

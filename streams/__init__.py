@@ -1,0 +1,1 @@
+"""corroborate stream processing: records, topics, agents and the domain logic they call."""

@@ -1,0 +1,163 @@
+"""Text normalisation for claim matching.
+
+Why these steps: the same claim reaches us as a tweet with ``RT @x:``, a
+shortened URL and an emoji, as a headline in title case, and as wire copy with
+a dateline. Matching works on what is left once platform noise is removed and
+names are spelled one way. URLs, mentions and hashtags are kept aside: they
+are evidence of provenance (who is quoted, which article is cited), not text
+to compare.
+
+Everything here is a pure function of its input and the alias table.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+__all__ = [
+    "STOPWORDS",
+    "AliasTable",
+    "Normalised",
+    "load_aliases",
+    "normalise",
+    "split_hashtag",
+    "split_sentences",
+]
+
+_RT_PREFIX = re.compile(r"^\s*(?:rt|mt)\s+@\w+\s*:?\s*", re.IGNORECASE)
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_MENTION = re.compile(r"(?<!\w)@(\w{1,30})")
+_HASHTAG = re.compile(r"(?<!\w)#(\w+)")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"'“‘(\[]?[A-Z0-9])|\s*\n+\s*")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+# Words: letters (any script) with inner apostrophes or hyphens, or numbers.
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,]\d+)*")
+
+#: Function words that carry no claim. Negations and denial words are *not*
+#: here: stance needs them, and matching drops them separately (see matching).
+STOPWORDS = frozenset(
+    """
+    a an the and or but if of to in on at by for with from as into onto over under
+    is are was were be been being am do does did doing have has had having
+    i me my we our us you your he him his she her it its they them their this that
+    these those there here what which who whom whose when where why how
+    will would shall should can could may might must just also very so too than then
+    about after before again against all any both each few more most other some such
+    only own same up down out off once s t now says said say according via amp rt
+    """.split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AliasTable:
+    """Token rewrites: variant spelling or synonym to its canonical token."""
+
+    canonical: Mapping[str, str]
+
+    def apply(self, token: str) -> str:
+        return self.canonical.get(token, token)
+
+
+def _table_from_toml(data: Mapping[str, object], into: dict[str, str]) -> None:
+    for section in ("spelling", "synonyms"):
+        entries = data.get(section, {})
+        if not isinstance(entries, dict):
+            raise ValueError(f"[{section}] must be a table of canonical = [variants]")
+        for canonical, variants in entries.items():
+            if not isinstance(variants, list):
+                raise ValueError(f"[{section}].{canonical} must be a list of strings")
+            for variant in variants:
+                into[str(variant).casefold()] = str(canonical).casefold()
+
+
+@lru_cache(maxsize=8)
+def load_aliases(extra_path: str | None = None) -> AliasTable:
+    """The bundled alias table, extended by an operator's TOML file of the same shape."""
+    mapping: dict[str, str] = {}
+    bundled = resources.files("streams.domain").joinpath("aliases.toml").read_text("utf-8")
+    _table_from_toml(tomllib.loads(bundled), mapping)
+    if extra_path:
+        _table_from_toml(tomllib.loads(Path(extra_path).read_text("utf-8")), mapping)
+    return AliasTable(mapping)
+
+
+def split_hashtag(tag: str) -> list[str]:
+    """``#PanjshirValley`` -> ``["panjshir", "valley"]``; all-lower tags stay whole."""
+    parts = _CAMEL.findall(tag)
+    return [p.casefold() for p in parts] if len(parts) > 1 else [tag.casefold()]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of wire copy or a thread post; a headline line is a sentence of its own.
+
+    Abbreviations ("Lt. Gen. Hameed") may split early; a fragment with too few
+    content words is not check-worthy and is ignored by the matcher anyway.
+    """
+    parts = [p.strip() for p in _SENTENCE_END.split(text)]
+    return [p for p in parts if p]
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    """A text made ready for matching, with the evidence taken out of it."""
+
+    tokens: tuple[str, ...]
+    """Case-folded, alias-mapped words in order, stopwords included."""
+    content: tuple[str, ...]
+    """``tokens`` without stopwords: what a claim is made of."""
+    urls: tuple[str, ...]
+    mentions: tuple[str, ...]
+    hashtags: tuple[str, ...]
+    numbers: frozenset[str]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.tokens)
+
+    @property
+    def content_text(self) -> str:
+        return " ".join(self.content)
+
+
+def normalise(text: str, aliases: AliasTable | None = None) -> Normalised:
+    """Normalise one post or sentence. Total: any string gives a result."""
+    table = aliases if aliases is not None else load_aliases()
+    text = unicodedata.normalize("NFKC", text)
+    text = _RT_PREFIX.sub("", text)
+    urls = tuple(m.group(0).rstrip(".,;:!?)…\"'") for m in _URL.finditer(text))
+    text = _URL.sub(" ", text)
+    mentions = tuple(m.casefold() for m in _MENTION.findall(text))
+    text = _MENTION.sub(" ", text)
+    hashtags: list[str] = []
+
+    def _expand(match: re.Match[str]) -> str:
+        words = split_hashtag(match.group(1))
+        hashtags.append(match.group(1).casefold())
+        return " " + " ".join(words) + " "
+
+    text = _HASHTAG.sub(_expand, text)
+    tokens: list[str] = []
+    numbers: set[str] = set()
+    for raw in _TOKEN.findall(text.casefold()):
+        tok = raw.replace("’", "'")
+        if tok[0].isdigit():
+            numbers.add(tok.replace(",", ""))
+        elif tok.endswith("'s"):
+            tok = tok[:-2]
+        tokens.append(table.apply(tok))
+    content = tuple(t for t in tokens if t not in STOPWORDS and len(t) > 1 or t.isdigit())
+    return Normalised(
+        tokens=tuple(tokens),
+        content=content,
+        urls=urls,
+        mentions=mentions,
+        hashtags=tuple(hashtags),
+        numbers=frozenset(numbers),
+    )

@@ -1,0 +1,281 @@
+"""Group the items of a claim cluster into independent origins.
+
+Why union-find over items *and* sources: an echo is a link between two posts
+(retweet, quote without words of its own, a reply that repeats, identical
+text) or between a post and a source it repeats (same account, same
+organisation, same outlet, "according to CNN-News18", a link to another
+outlet's article). Making accounts, sources and domains nodes of the same
+forest lets one rule ("this item belongs to CNN-News18") join every post that
+leans on CNN-News18, including re-reports of a broadcast we never saw. Every
+union records why, and the alert shows those reasons.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from streams.domain.registry import SourceInfo, SourceRegistry, domain_of
+from streams.domain.stance import Stance
+
+__all__ = [
+    "COORDINATION_WINDOW_SECONDS",
+    "EvidenceItem",
+    "Origin",
+    "attribution_targets",
+    "group_origins",
+    "linked_domains",
+    "text_fingerprint",
+]
+
+#: Identical text from this many accounts within the window is flagged.
+COORDINATION_MIN_ACCOUNTS = 3
+COORDINATION_WINDOW_SECONDS = 300.0
+#: Texts at least this long that recur verbatim across outlets are syndicated copy.
+SYNDICATION_MIN_TOKENS = 20
+
+_ATTRIBUTION = re.compile(
+    r"\b(?:according to|report(?:s|ed)?|citing|cited|via|said|says|say|told|tells|quot(?:ed|ing|es)|"
+    r"sources?|claims?|claimed|h/t)\b",
+    re.IGNORECASE,
+)
+_VIA_HANDLE = re.compile(r"\b(?:via|h/t|hat tip|ht|cc)\s*:?\s*@(\w{1,30})", re.IGNORECASE)
+
+
+def text_fingerprint(match_text: str) -> str:
+    return hashlib.blake2b(match_text.encode(), digest_size=8).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceItem:
+    """What the corroboration stage keeps of one item of a cluster."""
+
+    item_id: str
+    author: str
+    source_id: str
+    source_kind: str
+    weight: float
+    party: str | None
+    domain: str | None
+    created_at: float
+    stance: Stance
+    stance_cue: str
+    match_score: float
+    fingerprint: str
+    n_tokens: int
+    retweet_of: str | None = None
+    quote_of: str | None = None
+    reply_to: str | None = None
+    cited_sources: tuple[str, ...] = ()
+    cited_handles: tuple[str, ...] = ()
+    linked_domains: tuple[str, ...] = ()
+    text: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> EvidenceItem:
+        d = dict(d)
+        d["stance"] = Stance(d["stance"])
+        for key in ("cited_sources", "cited_handles", "linked_domains"):
+            d[key] = tuple(d.get(key, ()))
+        return cls(**d)
+
+
+@dataclass(slots=True)
+class Origin:
+    """One independent origin: the posts that all go back to it, and why."""
+
+    origin_id: str
+    source_id: str
+    kind: str
+    weight: float
+    party: str | None
+    stance: Stance
+    first_seen: float
+    root_item: str | None
+    items: list[str] = field(default_factory=list)
+    echoes: list[tuple[str, str]] = field(default_factory=list)
+    """(item id, reason) for every item other than the root."""
+    coordinated: bool = False
+    cited_only: bool = False
+    """The source was never seen posting; it stands here because others cite it."""
+
+    @property
+    def independent_support(self) -> bool:
+        """Counts toward corroboration: supports, and is not a party to the conflict."""
+        return self.stance is Stance.SUPPORT and self.party is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "origin_id": self.origin_id,
+            "source": self.source_id,
+            "kind": self.kind,
+            "weight": round(self.weight, 3),
+            "party": self.party,
+            "stance": self.stance.value,
+            "first_seen": self.first_seen,
+            "root_item": self.root_item,
+            "items": self.items,
+            "echoes": [{"item": i, "reason": r} for i, r in self.echoes],
+            "coordinated": self.coordinated,
+            "cited_only": self.cited_only,
+        }
+
+
+def attribution_targets(
+    text: str, own: SourceInfo, registry: SourceRegistry
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Known sources and @handles that ``text`` attributes its content to."""
+    handles = tuple(h.lower() for h in _VIA_HANDLE.findall(text))
+    if not _ATTRIBUTION.search(text):
+        return (), handles
+    cited = tuple(s.id for s in registry.cited_in(text) if s.id != own.id)
+    return cited, handles
+
+
+class _Forest:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+        self.reason: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        parent = self.parent
+        parent.setdefault(x, x)
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(self, item: str, other: str, reason: str) -> None:
+        a, b = self.find(item), self.find(other)
+        if a != b:
+            self.parent[a] = b
+        self.reason.setdefault(item, reason)
+
+
+def _stance_rank(stance: Stance) -> int:
+    return {Stance.SUPPORT: 0, Stance.DENY: 0, Stance.QUERY: 1, Stance.COMMENT: 2}[stance]
+
+
+def group_origins(items: Sequence[EvidenceItem], registry: SourceRegistry) -> list[Origin]:
+    """Origins of a cluster's items, oldest first. Items must be in arrival order."""
+    forest = _Forest()
+    by_id = {it.item_id: it for it in items}
+    by_fp: dict[str, list[EvidenceItem]] = {}
+    deniers: set[str] = {it.source_id for it in items if it.stance is Stance.DENY}
+    for it in items:
+        node = f"item:{it.item_id}"
+        forest.find(node)
+        # Specific links first: the first reason recorded for an item is the one shown.
+        if it.retweet_of:
+            forest.union(node, f"item:{it.retweet_of}", f"retweet of {it.retweet_of}")
+        if it.quote_of and (it.n_tokens < 3 or it.stance in (Stance.QUERY, Stance.COMMENT)):
+            forest.union(node, f"item:{it.quote_of}", f"quote of {it.quote_of} adding no claim")
+        if it.reply_to and it.reply_to in by_id and it.stance is by_id[it.reply_to].stance:
+            forest.union(node, f"item:{it.reply_to}", f"reply repeating {it.reply_to}")
+        if it.n_tokens >= 4 and it.retweet_of is None:
+            earlier = by_fp.setdefault(it.fingerprint, [])
+            if earlier:
+                kind = "syndicated copy" if it.n_tokens >= SYNDICATION_MIN_TOKENS else "copy-paste"
+                forest.union(node, f"item:{earlier[0].item_id}", f"{kind} of {earlier[0].item_id}")
+            earlier.append(it)
+        repeats = it.stance is Stance.SUPPORT
+        for sid in it.cited_sources:
+            if repeats or (it.stance is Stance.DENY and sid in deniers):
+                forest.union(node, f"src:{sid}", f"cites {sid}")
+        for handle in it.cited_handles:
+            forest.union(node, f"acct:{handle}", f"via @{handle}")
+        for dom in it.linked_domains:
+            if dom != it.domain and (repeats or it.stance is Stance.DENY):
+                forest.union(node, f"dom:{dom}", f"links to an article on {dom}")
+        forest.union(node, f"acct:{it.author.lower()}", f"same account @{it.author}")
+        if it.source_id and not it.source_id.startswith("acct:"):
+            forest.union(node, f"src:{it.source_id}", f"same organisation ({it.source_id})")
+        if it.domain:
+            forest.union(node, f"dom:{it.domain}", f"same outlet ({it.domain})")
+    # Known sources' own domains belong to them too ("a link to a news18.com article").
+    for it in items:
+        for dom in it.linked_domains:
+            src = registry.by_domain(dom)
+            if src is not None and f"src:{src.id}" in forest.parent:
+                forest.union(f"dom:{dom}", f"src:{src.id}", f"{dom} is {src.id}")
+
+    groups: dict[str, list[EvidenceItem]] = {}
+    for it in items:
+        groups.setdefault(forest.find(f"item:{it.item_id}"), []).append(it)
+    origins: list[Origin] = []
+    for root, members in groups.items():
+        origins.append(_origin_of(root, members, forest, registry))
+    origins.sort(key=lambda o: o.first_seen)
+    return origins
+
+
+def _origin_of(
+    root: str, members: list[EvidenceItem], forest: _Forest, registry: SourceRegistry
+) -> Origin:
+    asserting = [m for m in members if m.stance in (Stance.SUPPORT, Stance.DENY)]
+    head = min(asserting or members, key=lambda m: (m.created_at, _stance_rank(m.stance)))
+    authors = {m.source_id for m in members}
+    cited_sources = {
+        node[4:] for node, _ in forest.parent.items() if node.startswith("src:") and forest.find(node) == root
+    }
+    cited_only = [s for s in cited_sources if s not in authors]
+    source_id, kind, weight, party = head.source_id, head.source_kind, head.weight, head.party
+    is_cited_only = False
+    if cited_only:
+        # The reporter's credibility does not pass to what it attributes to others:
+        # "Taliban say ..." on a wire is the Taliban's claim.
+        info = registry.get(sorted(cited_only)[0])
+        if info is not None:
+            source_id, kind, weight, party = info.id, info.kind, info.weight, info.party
+            is_cited_only = True
+    echoes = [
+        (m.item_id, forest.reason.get(f"item:{m.item_id}", "same origin"))
+        for m in members
+        if m is not head
+    ]
+    accounts_by_fp: dict[str, set[str]] = {}
+    for m in members:
+        accounts_by_fp.setdefault(m.fingerprint, set()).add(m.author.lower())
+    coordinated = any(
+        len(accts) >= COORDINATION_MIN_ACCOUNTS
+        and _span([m.created_at for m in members if m.fingerprint == fp]) <= COORDINATION_WINDOW_SECONDS
+        for fp, accts in accounts_by_fp.items()
+    )
+    return Origin(
+        origin_id=head.item_id,
+        source_id=source_id,
+        kind=kind,
+        weight=weight,
+        party=party,
+        stance=head.stance,
+        first_seen=min(m.created_at for m in members),
+        root_item=head.item_id,
+        items=[m.item_id for m in members],
+        echoes=echoes,
+        coordinated=coordinated,
+        cited_only=is_cited_only,
+    )
+
+
+def _span(values: Iterable[float]) -> float:
+    vals = list(values)
+    return max(vals) - min(vals) if vals else 0.0
+
+
+def linked_domains(urls: Iterable[str]) -> tuple[str, ...]:
+    """Domains of cited links, without link shorteners that hide the real target."""
+    shorteners = {"t.co", "bit.ly", "ow.ly", "buff.ly", "tinyurl.com", "dlvr.it"}
+    out: list[str] = []
+    for url in urls:
+        dom = domain_of(url)
+        if dom and dom not in shorteners and dom not in out:
+            out.append(dom)
+    return tuple(out)

@@ -1,0 +1,137 @@
+"""Records that flow between stages and out to consumers (schema version 1).
+
+``ClaimAssigned`` (topic ``claims``, key cluster id): an item and the cluster it
+joined, so the corroboration stage sees every member of a cluster on one
+partition. ``ClusterUpdate`` (topic ``clusters``, compacted, key cluster id):
+the latest view of a cluster. ``Alert`` (topic ``alerts``, compacted, key
+cluster id): an evidence-state change; ``alert_id`` is ``cluster_id:version``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from streams.records import Item
+
+__all__ = ["SCHEMA_VERSION", "Alert", "ClaimAssigned", "ClusterUpdate", "SchemaError"]
+
+SCHEMA_VERSION = 1
+
+
+class SchemaError(ValueError):
+    """A stage record from another version or writer; the bytes go to the dead-letter topic."""
+
+
+def _check_version(obj: dict[str, Any], kind: str) -> None:
+    if obj.get("v") != SCHEMA_VERSION:
+        raise SchemaError(f"{kind} v={obj.get('v')!r}, this reader knows v={SCHEMA_VERSION}")
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimAssigned:
+    item: Item
+    cluster_id: str
+    score: float
+    matched_item: str | None
+    reason: str
+    claim: str
+    """The cluster's representative text at assignment time."""
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {
+                "v": SCHEMA_VERSION,
+                "cluster_id": self.cluster_id,
+                "score": round(self.score, 4),
+                "matched_item": self.matched_item,
+                "reason": self.reason,
+                "claim": self.claim,
+                "item": self.item.to_dict(),
+            }
+        )
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> ClaimAssigned:
+        obj = orjson.loads(raw)
+        _check_version(obj, "ClaimAssigned")
+        return cls(
+            item=Item.from_dict(obj["item"]),
+            cluster_id=obj["cluster_id"],
+            score=float(obj["score"]),
+            matched_item=obj.get("matched_item"),
+            reason=obj.get("reason", ""),
+            claim=obj.get("claim", ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterUpdate:
+    cluster_id: str
+    representative: str
+    size: int
+    first_seen: float
+    last_seen: float
+    members: list[str]
+    newest: dict[str, Any]
+    """``{"item": id, "score": s, "matched_item": id, "reason": r}``."""
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {
+                "v": SCHEMA_VERSION,
+                "cluster_id": self.cluster_id,
+                "representative": self.representative,
+                "size": self.size,
+                "first_seen": self.first_seen,
+                "last_seen": self.last_seen,
+                "members": self.members,
+                "newest": self.newest,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """An evidence-state change of one claim, explained."""
+
+    cluster_id: str
+    version: int
+    state: str
+    claim: str
+    independent_origins: int
+    support_origins: int
+    deny_origins: int
+    support_weight: float
+    deny_weight: float
+    items_total: int
+    first_seen: float
+    last_seen: float
+    caused_by: str
+    origins: list[dict[str, Any]] = field(default_factory=list)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    emitted_at: float = 0.0
+    ingested_at: float | None = None
+    """When the item that caused the alert entered the pipeline (for latency)."""
+
+    @property
+    def alert_id(self) -> str:
+        return f"{self.cluster_id}:{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out["v"] = SCHEMA_VERSION
+        out["alert_id"] = self.alert_id
+        return out
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Alert:
+        obj = orjson.loads(raw)
+        _check_version(obj, "Alert")
+        fields = {k: obj[k] for k in cls.__dataclass_fields__ if k in obj}
+        return cls(**fields)

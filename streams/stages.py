@@ -1,0 +1,177 @@
+"""The two stateful stages as plain objects: bytes in, records out.
+
+Why here and not in the agents: the agents only move bytes between topics;
+everything that decides (validation, clustering, stance, independence, alert
+policy) happens in these classes, which tests and batch tools drive directly
+without a broker.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from streams.domain.clustering import ClaimClusterer, ClusterConfig
+from streams.domain.matching import match_text
+from streams.domain.normalise import AliasTable, load_aliases, normalise, split_sentences
+from streams.domain.policy import ClaimEvidence, PolicyConfig, add_evidence
+from streams.domain.provenance import (
+    EvidenceItem,
+    attribution_targets,
+    linked_domains,
+    text_fingerprint,
+)
+from streams.domain.registry import SourceRegistry, domain_of
+from streams.domain.stance import classify_stance
+from streams.errors import InvalidItem
+from streams.messages import Alert, ClaimAssigned, ClusterUpdate
+from streams.records import decode_item
+
+__all__ = ["ClusterOutput", "ClusterStage", "CorroborationStage", "DeadLetter"]
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    raw: bytes
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterOutput:
+    claim: ClaimAssigned
+    update: ClusterUpdate
+
+
+class ClusterStage:
+    """Validates raw items and assigns each to a claim cluster."""
+
+    def __init__(
+        self,
+        config: ClusterConfig | None = None,
+        *,
+        aliases: AliasTable | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.clusterer = ClaimClusterer(config)
+        self._aliases = aliases or load_aliases()
+        self._clock = clock
+
+    def process(self, raw: bytes) -> ClusterOutput | DeadLetter:
+        try:
+            item = decode_item(raw)
+        except InvalidItem as exc:
+            return DeadLetter(raw, exc.reason, exc.detail)
+        item = item.stamped(self._clock())
+        sentences = [normalise(s, self._aliases) for s in split_sentences(item.text)]
+        assignment = self.clusterer.assign(
+            item.id, sentences, item.created_at, display_text=item.text, retweet_of=item.retweet_of
+        )
+        state = self.clusterer.get(assignment.cluster_id)
+        assert state is not None  # assign() just touched it
+        claim = ClaimAssigned(
+            item=item,
+            cluster_id=assignment.cluster_id,
+            score=assignment.score,
+            matched_item=assignment.matched_item,
+            reason=assignment.reason,
+            claim=state.representative,
+        )
+        update = ClusterUpdate(
+            cluster_id=state.cluster_id,
+            representative=state.representative,
+            size=state.size,
+            first_seen=state.first_seen,
+            last_seen=state.last_seen,
+            members=list(state.members),
+            newest={
+                "item": item.id,
+                "score": round(assignment.score, 4),
+                "matched_item": assignment.matched_item,
+                "reason": assignment.reason,
+            },
+        )
+        return ClusterOutput(claim, update)
+
+    def expire(self, now: float) -> int:
+        return len(self.clusterer.expire(now))
+
+
+class CorroborationStage:
+    """Folds cluster members into per-cluster evidence and decides alerts."""
+
+    def __init__(
+        self,
+        registry: SourceRegistry,
+        config: PolicyConfig | None = None,
+        *,
+        aliases: AliasTable | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.registry = registry
+        self.config = config or PolicyConfig()
+        self._aliases = aliases or load_aliases()
+        self._clock = clock
+
+    def evidence_item(self, claim: ClaimAssigned) -> EvidenceItem:
+        item = claim.item
+        source = self.registry.resolve(
+            author=item.author, outlet=item.outlet, url=item.url, verified=item.verified
+        )
+        norm = normalise(item.text, self._aliases)
+        text = match_text(norm)
+        stance = classify_stance(item.text, relevance=claim.score)
+        cited, handles = attribution_targets(item.text, source, self.registry)
+        return EvidenceItem(
+            item_id=item.id,
+            author=item.author or f"unknown:{item.id}",
+            source_id=source.id,
+            source_kind=source.kind,
+            weight=source.weight,
+            party=source.party,
+            domain=domain_of(item.outlet),
+            created_at=item.created_at,
+            stance=stance.stance,
+            stance_cue=stance.cue,
+            match_score=claim.score,
+            fingerprint=text_fingerprint(text),
+            n_tokens=len(text.split()),
+            retweet_of=item.retweet_of,
+            quote_of=item.quote_of,
+            reply_to=item.reply_to,
+            cited_sources=cited,
+            cited_handles=tuple(h for h in handles if h != item.author.lower()),
+            linked_domains=linked_domains((*item.urls, *norm.urls)),
+            text=item.text[:280],
+        )
+
+    def process(self, claim: ClaimAssigned, evidence: ClaimEvidence | None) -> tuple[ClaimEvidence, Alert | None]:
+        if evidence is None:
+            evidence = ClaimEvidence(cluster_id=claim.cluster_id, claim=claim.claim)
+        ev_item = self.evidence_item(claim)
+        decided = add_evidence(evidence, ev_item, self.registry, self.config)
+        if decided is None:
+            return evidence, None
+        origins, verdict = decided
+        alert = Alert(
+            cluster_id=evidence.cluster_id,
+            version=evidence.version,
+            state=verdict.state.value,
+            claim=evidence.claim,
+            independent_origins=verdict.independent_support,
+            support_origins=verdict.support_origins,
+            deny_origins=verdict.deny_origins,
+            support_weight=round(verdict.support_weight, 3),
+            deny_weight=round(verdict.deny_weight, 3),
+            items_total=evidence.items_total,
+            first_seen=evidence.first_seen,
+            last_seen=evidence.last_seen,
+            caused_by=ev_item.item_id,
+            origins=[o.to_dict() for o in origins],
+            timeline=list(evidence.timeline),
+            emitted_at=self._clock(),
+            ingested_at=claim.item.ingested_at,
+        )
+        return evidence, alert
+
