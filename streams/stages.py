@@ -66,7 +66,12 @@ class ClusterStage:
         item = item.stamped(self._clock())
         sentences = [normalise(s, self._aliases) for s in split_sentences(item.text)]
         assignment = self.clusterer.assign(
-            item.id, sentences, item.created_at, display_text=item.text, retweet_of=item.retweet_of
+            item.id,
+            sentences,
+            item.created_at,
+            display_text=item.text,
+            retweet_of=item.retweet_of,
+            now=item.ingested_at,
         )
         state = self.clusterer.get(assignment.cluster_id)
         assert state is not None  # assign() just touched it
@@ -122,7 +127,7 @@ class CorroborationStage:
         norm = normalise(item.text, self._aliases)
         text = match_text(norm)
         stance = classify_stance(item.text, relevance=claim.score)
-        cited, handles = attribution_targets(item.text, source, self.registry)
+        cited = attribution_targets(item.text, source, self.registry)
         return EvidenceItem(
             item_id=item.id,
             author=item.author or f"unknown:{item.id}",
@@ -140,8 +145,10 @@ class CorroborationStage:
             retweet_of=item.retweet_of,
             quote_of=item.quote_of,
             reply_to=item.reply_to,
-            cited_sources=cited,
-            cited_handles=tuple(h for h in handles if h != item.author.lower()),
+            cited_sources=cited.speakers,
+            claim_sources=cited.claimants,
+            retweeted_author=cited.retweeted,
+            cited_handles=tuple(h for h in cited.handles if h != item.author.lower()),
             linked_domains=linked_domains((*item.urls, *norm.urls)),
             text=item.text[:280],
         )

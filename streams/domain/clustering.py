@@ -61,6 +61,9 @@ class ClusterState:
     representative: str
     first_seen: float
     last_seen: float
+    touched_at: float = 0.0
+    """Wall-clock time of the newest member: expiry runs on this, so replays of old
+    data are not expired on arrival."""
     size: int = 0
     members: list[str] = field(default_factory=list)
     exemplars: list[str] = field(default_factory=list)
@@ -90,6 +93,7 @@ class ClaimClusterer:
         self._item_cluster: dict[str, str] = {}
         self._item_order: deque[tuple[str, str]] = deque()  # (item, cluster) for expiry
         self._exemplar_item: dict[tuple[str, str], str] = {}
+        self._now = 0.0
 
     def __len__(self) -> int:
         return len(self._clusters)
@@ -108,6 +112,7 @@ class ClaimClusterer:
         *,
         display_text: str = "",
         retweet_of: str | None = None,
+        now: float | None = None,
     ) -> Assignment:
         """Put one item in a cluster. Idempotent: a seen item id returns its cluster again.
 
@@ -118,6 +123,7 @@ class ClaimClusterer:
         seen = self._item_cluster.get(item_id)
         if seen is not None and seen in self._clusters:
             return Assignment(seen, 1.0, None, False, "duplicate")
+        self._now = ts if now is None else now
         whole = " ".join(t for n in sentences for t in match_text(n).split())
         if retweet_of is not None:
             parent = self._item_cluster.get(retweet_of)
@@ -141,7 +147,11 @@ class ClaimClusterer:
             return Assignment(cid, score, matched, False, "similar")
         cid = cluster_id_for(item_id)
         self._clusters[cid] = ClusterState(
-            cluster_id=cid, representative=display_text or whole, first_seen=ts, last_seen=ts
+            cluster_id=cid,
+            representative=display_text or whole,
+            first_seen=ts,
+            last_seen=ts,
+            touched_at=self._now,
         )
         self._add(cid, item_id, whole, ts, claims)
         return Assignment(cid, 1.0, None, True, "new")
@@ -191,6 +201,8 @@ class ClaimClusterer:
         state = self._clusters[cid]
         state.size += 1
         state.last_seen = max(state.last_seen, ts)
+        state.first_seen = min(state.first_seen, ts)
+        state.touched_at = max(state.touched_at, self._now)
         if len(state.members) < self.config.max_members:
             state.members.append(item_id)
         self._clusters.move_to_end(cid)
@@ -208,12 +220,12 @@ class ClaimClusterer:
                     self._postings.setdefault(token, deque()).append(cid)
 
     def expire(self, now: float) -> list[ClusterState]:
-        """Drop clusters quiet for longer than the configured period; return them."""
+        """Drop clusters untouched (wall clock) for longer than the quiet period; return them."""
         horizon = now - self.config.quiet_seconds
         gone: list[ClusterState] = []
         while self._clusters:
             cid, state = next(iter(self._clusters.items()))
-            if state.last_seen > horizon:
+            if state.touched_at > horizon:
                 break
             del self._clusters[cid]
             gone.append(state)

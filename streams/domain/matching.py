@@ -49,7 +49,7 @@ _STANCE_WORDS = frozenset(
 #: Texts with fewer content words than this only match an identical text:
 #: "wow" and "this is huge" would otherwise match everything.
 MIN_CONTENT_TOKENS = 3
-DEFAULT_THRESHOLD = 0.55
+DEFAULT_THRESHOLD = 0.6
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,7 +61,7 @@ class MatchConfig:
     =================  =======  ==========================================
     set_weight         0.3      weight of ``token_set_ratio``
     sort_weight        0.3      weight of ``token_sort_ratio``; Dice gets the rest
-    threshold          0.55     blended score at or above which texts match (precision-leaning)
+    threshold          0.6      blended score at or above which texts match (precision-leaning)
     min_tokens         3        content words below which only equality matches
     =================  =======  ==========================================
     """

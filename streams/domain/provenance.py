@@ -25,6 +25,7 @@ __all__ = [
     "COORDINATION_WINDOW_SECONDS",
     "EvidenceItem",
     "Origin",
+    "Attribution",
     "attribution_targets",
     "group_origins",
     "linked_domains",
@@ -42,6 +43,7 @@ _ATTRIBUTION = re.compile(
     r"sources?|claims?|claimed|h/t)\b",
     re.IGNORECASE,
 )
+_RT_AUTHOR = re.compile(r"^\s*RT\s+@(\w{1,30})\s*:", re.IGNORECASE)
 _VIA_HANDLE = re.compile(r"\b(?:via|h/t|hat tip|ht|cc)\s*:?\s*@(\w{1,30})", re.IGNORECASE)
 
 
@@ -70,6 +72,8 @@ class EvidenceItem:
     quote_of: str | None = None
     reply_to: str | None = None
     cited_sources: tuple[str, ...] = ()
+    claim_sources: tuple[str, ...] = ()
+    retweeted_author: str | None = None
     cited_handles: tuple[str, ...] = ()
     linked_domains: tuple[str, ...] = ()
     text: str = ""
@@ -81,7 +85,7 @@ class EvidenceItem:
     def from_dict(cls, d: dict[str, Any]) -> EvidenceItem:
         d = dict(d)
         d["stance"] = Stance(d["stance"])
-        for key in ("cited_sources", "cited_handles", "linked_domains"):
+        for key in ("cited_sources", "claim_sources", "cited_handles", "linked_domains"):
             d[key] = tuple(d.get(key, ()))
         return cls(**d)
 
@@ -127,15 +131,29 @@ class Origin:
         }
 
 
-def attribution_targets(
-    text: str, own: SourceInfo, registry: SourceRegistry
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Known sources and @handles that ``text`` attributes its content to."""
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    speakers: tuple[str, ...]
+    """Sources the text reports as saying it ("X says", "according to X")."""
+    claimants: tuple[str, ...]
+    """Sources whose *claim* the text reports ("X claims"): the target of a denial."""
+    handles: tuple[str, ...]
+    """``via @x`` / ``h/t @x`` accounts."""
+    retweeted: str | None
+    """The author named in an ``RT @handle:`` prefix."""
+
+
+def attribution_targets(text: str, own: SourceInfo, registry: SourceRegistry) -> Attribution:
+    """Whom ``text`` attributes its content to."""
     handles = tuple(h.lower() for h in _VIA_HANDLE.findall(text))
+    rt = _RT_AUTHOR.match(text)
+    retweeted = rt.group(1).lower() if rt else None
     if not _ATTRIBUTION.search(text):
-        return (), handles
-    cited = tuple(s.id for s in registry.cited_in(text) if s.id != own.id)
-    return cited, handles
+        return Attribution((), (), handles, retweeted)
+    cited = [(s, as_claim) for s, as_claim in registry.cited_in(text) if s.id != own.id]
+    speakers = tuple(s.id for s, as_claim in cited if not as_claim)
+    claimants = tuple(s.id for s, as_claim in cited if as_claim)
+    return Attribution(speakers, claimants, handles, retweeted)
 
 
 class _Forest:
@@ -153,11 +171,19 @@ class _Forest:
             parent[x], x = root, parent[x]
         return root
 
-    def union(self, item: str, other: str, reason: str) -> None:
+    def union(self, item: str, other: str, reason: str, *, explicit: bool = False) -> None:
+        """Join ``item`` to ``other``.
+
+        An explicit link (retweet, quote, reply) always records its reason, even
+        before its target arrives; a shared account, organisation or outlet only
+        when something was already there to share it with.
+        """
+        existed = other in self.parent
         a, b = self.find(item), self.find(other)
         if a != b:
             self.parent[a] = b
-        self.reason.setdefault(item, reason)
+        if explicit or (existed and a != b):
+            self.reason.setdefault(item, reason)
 
 
 def _stance_rank(stance: Stance) -> int:
@@ -169,17 +195,21 @@ def group_origins(items: Sequence[EvidenceItem], registry: SourceRegistry) -> li
     forest = _Forest()
     by_id = {it.item_id: it for it in items}
     by_fp: dict[str, list[EvidenceItem]] = {}
-    deniers: set[str] = {it.source_id for it in items if it.stance is Stance.DENY}
     for it in items:
         node = f"item:{it.item_id}"
         forest.find(node)
         # Specific links first: the first reason recorded for an item is the one shown.
         if it.retweet_of:
-            forest.union(node, f"item:{it.retweet_of}", f"retweet of {it.retweet_of}")
+            forest.union(node, f"item:{it.retweet_of}", f"retweet of {it.retweet_of}", explicit=True)
+            if it.retweeted_author:
+                # The original may arrive later (partitions are not in time order).
+                forest.union(f"item:{it.retweet_of}", f"acct:{it.retweeted_author}", "retweeted author")
         if it.quote_of and (it.n_tokens < 3 or it.stance in (Stance.QUERY, Stance.COMMENT)):
-            forest.union(node, f"item:{it.quote_of}", f"quote of {it.quote_of} adding no claim")
+            forest.union(
+                node, f"item:{it.quote_of}", f"quote of {it.quote_of} adding no claim", explicit=True
+            )
         if it.reply_to and it.reply_to in by_id and it.stance is by_id[it.reply_to].stance:
-            forest.union(node, f"item:{it.reply_to}", f"reply repeating {it.reply_to}")
+            forest.union(node, f"item:{it.reply_to}", f"reply repeating {it.reply_to}", explicit=True)
         if it.n_tokens >= 4 and it.retweet_of is None:
             earlier = by_fp.setdefault(it.fingerprint, [])
             if earlier:
@@ -187,14 +217,16 @@ def group_origins(items: Sequence[EvidenceItem], registry: SourceRegistry) -> li
                 forest.union(node, f"item:{earlier[0].item_id}", f"{kind} of {earlier[0].item_id}")
             earlier.append(it)
         repeats = it.stance is Stance.SUPPORT
-        for sid in it.cited_sources:
-            if repeats or (it.stance is Stance.DENY and sid in deniers):
-                forest.union(node, f"src:{sid}", f"cites {sid}")
+        # A denial repeats its speaker ("NRF denies ...") but not the claimant it denies.
+        echoed = (*it.cited_sources, *it.claim_sources) if repeats else it.cited_sources
+        for sid in echoed:
+            if repeats or it.stance is Stance.DENY:
+                forest.union(node, f"src:{sid}", f"cites {sid}", explicit=True)
         for handle in it.cited_handles:
-            forest.union(node, f"acct:{handle}", f"via @{handle}")
+            forest.union(node, f"acct:{handle}", f"via @{handle}", explicit=True)
         for dom in it.linked_domains:
             if dom != it.domain and (repeats or it.stance is Stance.DENY):
-                forest.union(node, f"dom:{dom}", f"links to an article on {dom}")
+                forest.union(node, f"dom:{dom}", f"links to an article on {dom}", explicit=True)
         forest.union(node, f"acct:{it.author.lower()}", f"same account @{it.author}")
         if it.source_id and not it.source_id.startswith("acct:"):
             forest.union(node, f"src:{it.source_id}", f"same organisation ({it.source_id})")
@@ -228,6 +260,10 @@ def _origin_of(
     }
     cited_only = [s for s in cited_sources if s not in authors]
     source_id, kind, weight, party = head.source_id, head.source_kind, head.weight, head.party
+    if all(m.retweet_of for m in members):
+        # Only retweets seen so far: the origin is the retweeted account, not a retweeter.
+        original = registry.resolve(author=head.retweeted_author or "", outlet=None, url=None, verified=None)
+        source_id, kind, weight, party = original.id, original.kind, original.weight, original.party
     is_cited_only = False
     if cited_only:
         # The reporter's credibility does not pass to what it attributes to others:

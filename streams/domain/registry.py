@@ -111,23 +111,27 @@ class SourceRegistry:
     def by_domain(self, domain: str) -> SourceInfo | None:
         return self._by_domain.get(domain)
 
-    def cited_in(self, text: str) -> list[SourceInfo]:
-        """Known sources that ``text`` attributes something to.
+    def cited_in(self, text: str) -> list[tuple[SourceInfo, bool]]:
+        """Known sources that ``text`` attributes something to, with whether as a *claim*.
 
         Only a name next to an attribution phrase counts ("according to
         CNN-News18", "Taliban say", "sources told Reuters"): "air support to the
-        Taliban" names the Taliban without quoting them.
+        Taliban" names the Taliban without quoting them. The flag is true for
+        "X claims": in a denial that source is the target, not the speaker.
         """
         if self._attribution_re is None:
             return []
-        found: dict[str, SourceInfo] = {}
+        found: dict[str, tuple[SourceInfo, bool]] = {}
         for match in self._attribution_re.finditer(text.lower()):
             alias = match.group("before") or match.group("after")
             info = self._alias_map[alias]
-            found.setdefault(info.id, info)
+            as_claim = bool(match.group("after")) and bool(_CLAIM_CUE.search(match.group(0)))
+            prior = found.get(info.id)
+            found[info.id] = (info, as_claim and (prior is None or prior[1]))
         return list(found.values())
 
 
+_CLAIM_CUE = re.compile(r"\bclaim(?:s|ed)?\b")
 _CUE_BEFORE = (
     r"according to|citing|cited by|via|quoting|quoted by|reported by|a report by|report by|"
     r"sources (?:told|tell|tells|say|said) ?|told|tells|(?:a|an|the) report (?:by|from|on|in)|"

@@ -1,0 +1,82 @@
+"""The ``corroborate`` command.
+
+``run`` is the long-running service; ``replay`` feeds a JSONL file through it
+and prints alerts. Both start the embedded broker unless
+``KAFKA_BOOTSTRAP_SERVERS`` is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import resources
+from pathlib import Path
+
+from corroborate.config import Settings
+from corroborate.errors import CorroborateError
+from corroborate.service import RunOptions, serve
+
+__all__ = ["main", "scenario_path"]
+
+
+def scenario_path(name: str) -> Path:
+    """A bundled scenario by name (``panjshir``)."""
+    ref = resources.files("corroborate").joinpath("scenarios", f"{name}.jsonl")
+    path = Path(str(ref))
+    if not path.is_file():
+        bundled = sorted(p.name.removesuffix(".jsonl") for p in path.parent.glob("*.jsonl"))
+        raise CorroborateError(f"no bundled scenario {name!r}; bundled: {', '.join(bundled)}")
+    return path
+
+
+def _speed(value: str) -> float | None:
+    speed = float(value)
+    if speed < 0:
+        raise argparse.ArgumentTypeError("speed must be 0 (as fast as possible) or positive")
+    return speed or None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="corroborate", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the service (embedded broker unless KAFKA_BOOTSTRAP_SERVERS is set)")
+    run.add_argument("--json", action="store_true", help="print alerts as JSON lines")
+    replay = sub.add_parser("replay", help="replay a JSONL file of items and print alerts")
+    src = replay.add_mutually_exclusive_group(required=True)
+    src.add_argument("file", nargs="?", type=Path, help="items, one JSON object a line")
+    src.add_argument("--scenario", help="a bundled scenario instead of a file (panjshir)")
+    replay.add_argument("--json", action="store_true", help="print alerts as JSON lines")
+    replay.add_argument("--exit-when-idle", type=float, metavar="SECONDS", help="exit 0 once no new alert came for this long")
+    replay.add_argument("--speed", type=_speed, default=None, help="real-time pace times this factor (default: as fast as possible)")
+    replay.add_argument("--keep-serving", action="store_true", help="keep running after the replay (make run)")
+    replay.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.command == "run":
+            return serve(settings, RunOptions(json_lines=args.json))
+        path = args.file if args.file is not None else scenario_path(args.scenario)
+        if not path.is_file():
+            raise CorroborateError(f"replay file {path} does not exist")
+        idle = None if args.keep_serving else args.exit_when_idle
+        return serve(
+            settings,
+            RunOptions(
+                replay=path,
+                speed=args.speed,
+                json_lines=args.json,
+                exit_when_idle=idle,
+                progress=not args.no_progress,
+            ),
+        )
+    except CorroborateError as exc:
+        sys.stderr.write(f"corroborate: error: {exc}\n")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Settings from the environment, in one frozen object.
+
+=================================  ======================  ==========================================
+variable                           default                 meaning
+=================================  ======================  ==========================================
+``KAFKA_BOOTSTRAP_SERVERS``        (unset: embedded)       external Kafka; unset starts the embedded broker
+``CORROBORATE_TOPIC_PREFIX``       ``corroborate.``        prefix of every topic name
+``CORROBORATE_PARTITIONS``         ``4``                   partitions of items, claims, clusters, alerts
+``CORROBORATE_APP_ID``             ``corroborate``         faust app id = consumer group
+``CORROBORATE_STATE_DIR``          ``.corroborate``        logs and local state
+``CORROBORATE_SESSION_TIMEOUT``    4 embedded, 30 external consumer session timeout (s)
+``CORROBORATE_FETCH_WAIT_MS``      ``10``                  longest a fetch waits for data (ms)
+``CORROBORATE_SOURCES``            bundled                 source registry TOML
+``CORROBORATE_ALIASES``            (none)                  extra alias TOML merged over the bundled one
+``CORROBORATE_MIN_ORIGINS``        ``2``                   independent origins to corroborate
+``CORROBORATE_MIN_WEIGHT``         ``1.0``                 their summed weight
+``CORROBORATE_QUIET_HOURS``        ``48``                  a cluster with no new member expires after this
+``CORROBORATE_MATCH_THRESHOLD``    ``0.6``                 same-claim score threshold
+=================================  ======================  ==========================================
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from corroborate.errors import ConfigError
+from streams.app import AppConfig
+from streams.domain.clustering import ClusterConfig
+from streams.domain.matching import MatchConfig
+from streams.domain.policy import PolicyConfig
+from streams.topics import TopicNames
+
+__all__ = ["ENV_VARS", "Settings"]
+
+ENV_VARS = (
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "CORROBORATE_TOPIC_PREFIX",
+    "CORROBORATE_PARTITIONS",
+    "CORROBORATE_APP_ID",
+    "CORROBORATE_STATE_DIR",
+    "CORROBORATE_SESSION_TIMEOUT",
+    "CORROBORATE_FETCH_WAIT_MS",
+    "CORROBORATE_SOURCES",
+    "CORROBORATE_ALIASES",
+    "CORROBORATE_MIN_ORIGINS",
+    "CORROBORATE_MIN_WEIGHT",
+    "CORROBORATE_QUIET_HOURS",
+    "CORROBORATE_MATCH_THRESHOLD",
+)
+
+
+def _num(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    bootstrap_servers: str | None
+    topic_prefix: str = "corroborate."
+    partitions: int = 4
+    app_id: str = "corroborate"
+    state_dir: Path = Path(".corroborate")
+    session_timeout: float | None = None
+    fetch_wait_ms: int = 10
+    sources_path: str | None = None
+    aliases_path: str | None = None
+    min_origins: int = 2
+    min_weight: float = 1.0
+    quiet_hours: float = 48.0
+    match_threshold: float = 0.6
+
+    @property
+    def embedded(self) -> bool:
+        return not self.bootstrap_servers
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        e = os.environ if env is None else env
+        for path_var in ("CORROBORATE_SOURCES", "CORROBORATE_ALIASES"):
+            if e.get(path_var) and not Path(e[path_var]).is_file():
+                raise ConfigError(f"{path_var}={e[path_var]!r}: no such file")
+        session = e.get("CORROBORATE_SESSION_TIMEOUT")
+        return cls(
+            bootstrap_servers=e.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+            topic_prefix=e.get("CORROBORATE_TOPIC_PREFIX", "corroborate."),
+            partitions=int(_num(e, "CORROBORATE_PARTITIONS", 4, minimum=1)),
+            app_id=e.get("CORROBORATE_APP_ID", "corroborate"),
+            state_dir=Path(e.get("CORROBORATE_STATE_DIR", ".corroborate")),
+            session_timeout=_num(e, "CORROBORATE_SESSION_TIMEOUT", 0, minimum=1) if session else None,
+            fetch_wait_ms=int(_num(e, "CORROBORATE_FETCH_WAIT_MS", 10, minimum=1)),
+            sources_path=e.get("CORROBORATE_SOURCES") or None,
+            aliases_path=e.get("CORROBORATE_ALIASES") or None,
+            min_origins=int(_num(e, "CORROBORATE_MIN_ORIGINS", 2, minimum=1)),
+            min_weight=_num(e, "CORROBORATE_MIN_WEIGHT", 1.0),
+            quiet_hours=_num(e, "CORROBORATE_QUIET_HOURS", 48.0, minimum=0.01),
+            match_threshold=_num(e, "CORROBORATE_MATCH_THRESHOLD", 0.6),
+        )
+
+    def app_config(self, bootstrap: str) -> AppConfig:
+        """The stream app's config once the broker address is known.
+
+        The embedded broker gets a 4 s session (fast joins; it runs on this
+        machine); an external cluster 30 s, which tolerates GC pauses and
+        load without rebalance storms.
+        """
+        session = self.session_timeout or (4.0 if self.embedded else 30.0)
+        return AppConfig(
+            bootstrap_servers=bootstrap,
+            app_id=self.app_id,
+            topics=TopicNames(self.topic_prefix),
+            partitions=self.partitions,
+            state_dir=self.state_dir,
+            session_timeout=session,
+            heartbeat_interval=max(0.5, min(3.0, session / 4)),
+            fetch_max_wait_ms=self.fetch_wait_ms,
+            registry_path=self.sources_path,
+            aliases_path=self.aliases_path,
+            cluster=ClusterConfig(
+                quiet_seconds=self.quiet_hours * 3600.0,
+                match=MatchConfig(threshold=self.match_threshold),
+            ),
+            policy=PolicyConfig(min_origins=self.min_origins, min_weight=self.min_weight),
+        )

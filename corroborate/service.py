@@ -1,0 +1,156 @@
+"""Start everything a run needs, in order, in one process.
+
+Order matters: the broker must answer before topics are created; topics must
+exist (with compaction set) before faust declares its own; the console sink
+must have its end offsets before the replay sends the first item, or it could
+miss an alert. Shutdown is the reverse, driven by faust's worker on SIGTERM or
+Ctrl-C; the embedded broker is stopped last, in a ``finally``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import faust
+import mode
+
+from connectors.console import AlertPrinter
+from connectors.replay import ProgressBar, ReplaySource
+from corroborate.admin import ensure_topics
+from corroborate.broker import EmbeddedBroker
+from corroborate.config import Settings
+from streams.agents import register_pipeline
+from streams.app import create_app
+
+__all__ = ["RunOptions", "serve"]
+
+log = logging.getLogger("corroborate.service")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOptions:
+    replay: Path | None = None
+    speed: float | None = None
+    json_lines: bool = False
+    exit_when_idle: float | None = None
+    progress: bool = True
+
+
+def _say(msg: str) -> None:
+    sys.stderr.write(f"corroborate: {msg}\n")
+    sys.stderr.flush()
+
+
+class _Runner(mode.Service):  # type: ignore[misc]
+    """Console sink, optional replay, and the idle watcher, as one faust-managed service."""
+
+    def __init__(
+        self, *, printer: AlertPrinter, replay: ReplaySource | None, options: RunOptions, t0: float, **kw: Any
+    ) -> None:
+        super().__init__(**kw)
+        self.printer = printer
+        self.replay = replay
+        self.options = options
+        self.t0 = t0
+        self.replay_done_at: float | None = None
+
+    @mode.Service.task  # type: ignore[untyped-decorator]
+    async def _sink(self) -> None:
+        await self.printer.run()
+
+    @mode.Service.task  # type: ignore[untyped-decorator]
+    async def _drive(self) -> None:
+        await self.printer.ready.wait()
+        if self.replay is not None:
+            result = await self.replay.run()
+            self.replay_done_at = time.monotonic()
+            _say(f"replayed {result.sent} items from {self.replay.path} in {result.seconds:.2f}s")
+        else:
+            self.replay_done_at = time.monotonic()
+        first_reported = False
+        while not self.should_stop:
+            now = time.monotonic()
+            if self.printer.last_alert_at is not None and not first_reported:
+                first_reported = True
+                _say(f"first alert {self.printer.last_alert_at - self.t0:.1f}s after start")
+            idle = self.options.exit_when_idle
+            if idle is not None:
+                since = max(self.printer.last_alert_at or 0.0, self.replay_done_at)
+                if now - since >= idle:
+                    _say(f"no new alert for {idle:g}s: {self.printer.printed} alert(s) printed; stopping")
+                    os.kill(os.getpid(), signal.SIGTERM)
+                    return
+            await asyncio.sleep(0.1)
+
+
+def _create_topics(bootstrap: str, settings: Settings) -> None:
+    from streams.topics import TopicNames
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(
+            ensure_topics(bootstrap, TopicNames(settings.topic_prefix).specs(settings.partitions))
+        )
+    finally:
+        loop.close()
+    asyncio.set_event_loop(asyncio.new_event_loop())
+
+
+def serve(settings: Settings, options: RunOptions, out: IO[str] | None = None) -> int:
+    """Run the service until SIGTERM/Ctrl-C, or until idle when asked. Returns an exit code."""
+    t0 = time.monotonic()
+    out = out or sys.stdout
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    broker: EmbeddedBroker | None = None
+    try:
+        if settings.embedded:
+            broker = EmbeddedBroker(log_path=settings.state_dir / "broker.log").start()
+            bootstrap = broker.bootstrap
+            _say(f"embedded broker on {bootstrap} (log {broker.log_path}) in {time.monotonic() - t0:.2f}s")
+        else:
+            assert settings.bootstrap_servers is not None
+            bootstrap = settings.bootstrap_servers
+            _say(f"using Kafka at {bootstrap}")
+        _create_topics(bootstrap, settings)
+        config = settings.app_config(bootstrap)
+        app = create_app(config)
+        register_pipeline(app, config)
+        printer = AlertPrinter(bootstrap=bootstrap, topic=config.topics.alerts, out=out, json_lines=options.json_lines)
+        replay = None
+        if options.replay is not None:
+            progress = ProgressBar(options.replay.stat().st_size) if options.progress else None
+            replay = ReplaySource(
+                options.replay, bootstrap=bootstrap, topic=config.topics.items, speed=options.speed, progress=progress
+            )
+        runner = _Runner(printer=printer, replay=replay, options=options, t0=t0)
+        app.service(runner)
+        worker = faust.Worker(
+            app,
+            loglevel="INFO",
+            logfile=str(settings.state_dir / "worker.log"),
+            quiet=True,
+            redirect_stdouts=False,
+        )
+
+        @app.on_rebalance_complete.connect  # type: ignore[untyped-decorator]
+        async def _ready(sender: Any, **_: Any) -> None:
+            _say(f"worker ready {time.monotonic() - t0:.1f}s after start (log {settings.state_dir / 'worker.log'})")
+
+        try:
+            worker.execute_from_commandline()
+        except SystemExit as exc:
+            return int(exc.code or 0)
+        return 0
+    finally:
+        if broker is not None:
+            with contextlib.suppress(Exception):
+                broker.stop()

@@ -1,0 +1,79 @@
+"""Topic names and layout. Every name carries a configurable prefix.
+
+=====================  ===========  ==========  ============================================
+topic                  key          cleanup     value
+=====================  ===========  ==========  ============================================
+``<p>items``           item id      delete      Item JSON (connectors write here)
+``<p>claims``          cluster id   delete      ClaimAssigned: item + cluster, for corroboration
+``<p>clusters``        cluster id   compact     ClusterUpdate: latest view of each cluster
+``<p>alerts``          cluster id   compact     Alert: latest evidence state of each claim
+``<p>deadletter``      as received  delete      original bytes; reason and origin in headers
+=====================  ===========  ==========  ============================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["DEADLETTER_HEADERS", "TopicNames", "TopicSpec"]
+
+#: Header names on dead-letter records.
+DEADLETTER_HEADERS = (
+    "x-error-reason",
+    "x-error-detail",
+    "x-error-stage",
+    "x-source-topic",
+    "x-source-partition",
+    "x-source-offset",
+)
+
+_WEEK_MS = 7 * 24 * 3600 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    compacted: bool
+    retention_ms: int
+
+    def config(self) -> dict[str, str]:
+        """Explicit configs: the embedded broker omits defaults that clients read back."""
+        return {
+            "cleanup.policy": "compact" if self.compacted else "delete",
+            "retention.ms": str(self.retention_ms),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TopicNames:
+    prefix: str = "corroborate."
+
+    @property
+    def items(self) -> str:
+        return f"{self.prefix}items"
+
+    @property
+    def claims(self) -> str:
+        return f"{self.prefix}claims"
+
+    @property
+    def clusters(self) -> str:
+        return f"{self.prefix}clusters"
+
+    @property
+    def alerts(self) -> str:
+        return f"{self.prefix}alerts"
+
+    @property
+    def deadletter(self) -> str:
+        return f"{self.prefix}deadletter"
+
+    def specs(self, partitions: int) -> list[TopicSpec]:
+        return [
+            TopicSpec(self.items, partitions, False, _WEEK_MS),
+            TopicSpec(self.claims, partitions, False, _WEEK_MS),
+            TopicSpec(self.clusters, partitions, True, -1),
+            TopicSpec(self.alerts, partitions, True, -1),
+            TopicSpec(self.deadletter, 1, False, 4 * _WEEK_MS),
+        ]

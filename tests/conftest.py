@@ -1,0 +1,40 @@
+"""Session fixtures that build real things: the embedded broker, once per session."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from corroborate.broker import EmbeddedBroker
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+SCENARIO = ROOT / "corroborate" / "scenarios" / "panjshir.jsonl"
+CLI = [sys.executable, "-m", "corroborate.cli"]
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    log = tmp_path_factory.mktemp("broker") / "broker.log"
+    with EmbeddedBroker(log_path=log) as running:
+        yield running
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for a CLI subprocess: its own state dir, no external Kafka."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "CORROBORATE_"))}
+    env["CORROBORATE_STATE_DIR"] = str(tmp_path / "state")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def shared_data(*parts: str) -> Path:
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared data {path} not present")
+    return path

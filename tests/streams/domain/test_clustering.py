@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from streams.domain.clustering import ClaimClusterer, ClusterConfig, cluster_id_for
+from streams.domain.normalise import normalise, split_sentences
+
+
+def _assign(c: ClaimClusterer, item_id: str, text: str, ts: float = 0.0, **kw: object):  # type: ignore[no-untyped-def]
+    return c.assign(item_id, [normalise(s) for s in split_sentences(text)], ts, **kw)  # type: ignore[arg-type]
+
+
+def test_paraphrases_join_and_other_claims_do_not() -> None:
+    c = ClaimClusterer()
+    a = _assign(c, "1", "Pakistani jets are bombing the resistance in Panjshir valley")
+    b = _assign(c, "2", "Pakistani aircraft bombing Panjshir valley resistance right now")
+    other = _assign(c, "3", "Long queues outside banks in Kabul again this morning")
+    assert a.is_new and a.cluster_id == cluster_id_for("1")
+    assert b.cluster_id == a.cluster_id and b.reason == "similar" and b.matched_item == "1"
+    assert other.cluster_id != a.cluster_id
+
+
+def test_retweets_and_exact_copies_skip_scoring() -> None:
+    c = ClaimClusterer()
+    a = _assign(c, "1", "Pakistani jets are bombing the resistance in Panjshir valley")
+    rt = _assign(c, "2", "RT @x: totally different words", retweet_of="1")
+    copy = _assign(c, "3", "Pakistani jets are bombing the resistance in Panjshir valley!!")
+    assert (rt.cluster_id, rt.reason) == (a.cluster_id, "retweet")
+    assert (copy.cluster_id, copy.reason) == (a.cluster_id, "exact")
+
+
+def test_assign_is_idempotent_per_item() -> None:
+    c = ClaimClusterer()
+    first = _assign(c, "1", "Pakistani jets are bombing the resistance in Panjshir valley")
+    again = _assign(c, "1", "Pakistani jets are bombing the resistance in Panjshir valley")
+    assert again.cluster_id == first.cluster_id and c.get(first.cluster_id).size == 1  # type: ignore[union-attr]
+
+
+def test_multi_sentence_item_matches_through_its_best_sentence() -> None:
+    c = ClaimClusterer()
+    a = _assign(c, "1", "Taliban say they have captured Panjshir province")
+    b = _assign(
+        c,
+        "2",
+        "Taliban claims of capturing Panjshir province are false. NRF forces hold every strategic "
+        "position across the valley and will continue the fight against the occupiers.",
+    )
+    assert b.cluster_id == a.cluster_id
+
+
+def test_quiet_clusters_expire_on_wall_clock_and_members_are_capped() -> None:
+    c = ClaimClusterer(ClusterConfig(quiet_seconds=10.0, max_members=2))
+    a = _assign(c, "1", "Pakistani jets are bombing the resistance in Panjshir valley", now=100.0)
+    for i in range(2, 6):
+        _assign(c, str(i), "Pakistani jets are bombing the resistance in Panjshir valley", now=100.0)
+    state = c.get(a.cluster_id)
+    assert state is not None and state.size == 5 and len(state.members) == 2
+    assert c.expire(105.0) == []
+    assert [s.cluster_id for s in c.expire(111.0)] == [a.cluster_id]
+    assert len(c) == 0 and c.cluster_of("1") is None
+    fresh = _assign(c, "9", "Pakistani jets are bombing the resistance in Panjshir valley", now=200.0)
+    assert fresh.is_new

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from streams.domain.normalise import STOPWORDS, normalise, split_hashtag, split_sentences
+
+
+def test_platform_noise_is_removed_and_kept_as_evidence() -> None:
+    n = normalise("RT @HabibKhanT: Pakistani aircrafts bombing #PanjshirValley via @afg https://t.co/abc")
+    assert n.content == ("pakistani", "aircraft", "bomb", "panjshir", "valley")
+    assert n.urls == ("https://t.co/abc",)
+    assert n.mentions == ("afg",)
+    assert n.hashtags == ("panjshirvalley",)
+
+
+def test_transliterations_share_one_spelling() -> None:
+    assert {normalise(w).tokens[0] for w in ("Panjshir", "Panjsher", "PANJSHEER")} == {"panjshir"}
+
+
+def test_nfkc_and_casefold() -> None:
+    assert normalise("ＰＡＮＪＳＨＩＲ Straße").tokens == ("panjshir", "strasse")
+
+
+def test_hashtags_split_on_case() -> None:
+    assert split_hashtag("PanjshirValley") == ["panjshir", "valley"]
+    assert split_hashtag("panjshir") == ["panjshir"]
+
+
+def test_sentences_split_for_wire_copy() -> None:
+    assert split_sentences("Taliban claim victory. NRF denies it!\nMore later") == [
+        "Taliban claim victory.",
+        "NRF denies it!",
+        "More later",
+    ]
+
+
+@given(st.text(max_size=400))
+def test_normalise_is_total_and_content_has_no_stopwords(text: str) -> None:
+    n = normalise(text)
+    assert all(t not in STOPWORDS for t in n.content)
+    assert set(n.content) <= set(n.tokens)
+
+
+@given(st.text(max_size=200))
+def test_normalise_is_idempotent_on_its_own_output(text: str) -> None:
+    once = normalise(text)
+    assert normalise(once.text).tokens == once.tokens

@@ -1,0 +1,115 @@
+"""One test per kind of echo: each must fold into an existing origin, with its reason."""
+
+from __future__ import annotations
+
+from streams.domain.provenance import EvidenceItem, group_origins
+from streams.domain.registry import load_registry
+from streams.domain.stance import Stance
+
+REG = load_registry()
+
+
+def ev(item_id: str, author: str, t: float, **kw: object) -> EvidenceItem:
+    base: dict[str, object] = {
+        "item_id": item_id,
+        "author": author,
+        "source_id": f"acct:{author.lower()}",
+        "source_kind": "anonymous",
+        "weight": 0.3,
+        "party": None,
+        "domain": None,
+        "created_at": t,
+        "stance": Stance.SUPPORT,
+        "stance_cue": "assertion",
+        "match_score": 0.8,
+        "fingerprint": f"fp-{item_id}",
+        "n_tokens": 8,
+    }
+    base.update(kw)
+    return EvidenceItem(**base)  # type: ignore[arg-type]
+
+
+def reasons(items: list[EvidenceItem]) -> tuple[int, list[str]]:
+    origins = group_origins(items, REG)
+    return len(origins), [r for o in origins for _, r in o.echoes]
+
+
+def test_independent_accounts_are_separate_origins() -> None:
+    assert reasons([ev("1", "a", 0), ev("2", "b", 1)])[0] == 2
+
+
+def test_retweet_is_an_echo_even_before_the_original_arrives() -> None:
+    n, why = reasons([ev("2", "rter", 1, retweet_of="1", retweeted_author="orig"), ev("1", "orig", 0)])
+    assert n == 1 and why == ["retweet of 1"]
+    origins = group_origins([ev("2", "rter", 1, retweet_of="1", retweeted_author="habibkhant")], REG)
+    assert origins[0].source_id == "habib-khan"
+
+
+def test_quote_without_a_claim_of_its_own_is_an_echo() -> None:
+    n, why = reasons([ev("1", "a", 0), ev("2", "b", 1, quote_of="1", n_tokens=1)])
+    assert n == 1 and why == ["quote of 1 adding no claim"]
+
+
+def test_quote_that_asserts_is_its_own_origin() -> None:
+    assert reasons([ev("1", "a", 0), ev("2", "b", 1, quote_of="1", n_tokens=9)])[0] == 2
+
+
+def test_reply_repeating_the_claim_is_an_echo() -> None:
+    n, why = reasons([ev("1", "a", 0), ev("2", "b", 1, reply_to="1")])
+    assert n == 1 and why == ["reply repeating 1"]
+
+
+def test_accounts_of_one_organisation_are_one_origin() -> None:
+    nrf = {"source_id": "nrf", "source_kind": "party", "party": "afghanistan-2021", "stance": Stance.DENY}
+    n, why = reasons([ev("1", "NRFafg", 0, **nrf), ev("2", "AliNazary", 1, **nrf)])
+    assert n == 1 and why == ["same organisation (nrf)"]
+
+
+def test_syndicated_wire_copy_across_outlets_is_one_origin() -> None:
+    long = {"fingerprint": "same", "n_tokens": 30}
+    n, why = reasons([ev("1", "AP", 0, domain="apnews.com", **long), ev("2", "Local", 5, domain="local.com", **long)])
+    assert n == 1 and why == ["syndicated copy of 1"]
+
+
+def test_report_citing_an_outlet_is_an_echo_of_that_outlet() -> None:
+    cnn = ev("1", "CNNnews18", 0, source_id="cnn-news18", source_kind="broadcaster", weight=0.8)
+    fpj = ev("2", "FPJ", 5, domain="freepressjournal.in", cited_sources=("cnn-news18",))
+    n, why = reasons([cnn, fpj])
+    assert n == 1 and why == ["cites cnn-news18"]
+
+
+def test_cited_outlet_never_seen_is_the_origin_with_its_own_weight() -> None:
+    fpj = ev("2", "FPJ", 5, domain="freepressjournal.in", cited_sources=("cnn-news18",))
+    origins = group_origins([fpj], REG)
+    assert origins[0].source_id == "cnn-news18" and origins[0].cited_only
+
+
+def test_link_to_another_outlets_article_is_an_echo() -> None:
+    cnn = ev("1", "CNNnews18", 0, source_id="cnn-news18", domain="news18.com")
+    blog = ev("2", "blogger", 5, linked_domains=("news18.com",))
+    n, why = reasons([cnn, blog])
+    assert n == 1 and why == ["links to an article on news18.com"]
+
+
+def test_copy_paste_burst_is_one_origin_flagged_as_coordination() -> None:
+    burst = [ev(str(i), f"acct{i}", i * 10.0, fingerprint="same") for i in range(4)]
+    origins = group_origins(burst, REG)
+    assert len(origins) == 1 and origins[0].coordinated
+    assert {r for _, r in origins[0].echoes} == {"copy-paste of 0"}
+
+
+def test_denial_citing_its_speaker_echoes_the_speaker_not_the_claimant() -> None:
+    taliban = ev("1", "Zabehulah_M33", 0, source_id="taliban", source_kind="party", party="afghanistan-2021")
+    nrf = ev("2", "NRFafg", 1, source_id="nrf", source_kind="party", party="afghanistan-2021", stance=Stance.DENY)
+    afp = ev("3", "AFP", 2, source_id="afp", source_kind="wire", weight=1.0, stance=Stance.DENY,
+             cited_sources=("nrf",), claim_sources=("taliban",))
+    origins = group_origins([taliban, nrf, afp], REG)
+    assert [(o.source_id, o.stance.value, sorted(o.items)) for o in origins] == [
+        ("taliban", "support", ["1"]),
+        ("nrf", "deny", ["2", "3"]),
+    ]
+
+
+def test_party_support_is_not_independent_confirmation() -> None:
+    party = group_origins([ev("1", "Zabehulah_M33", 0, source_id="taliban", party="afghanistan-2021")], REG)
+    assert not party[0].independent_support
