@@ -8,6 +8,7 @@ topic it consumes.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -30,10 +31,8 @@ async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec]) -> list[str]
             if s.name not in existing
         ]
         if new:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another worker won the race
                 await admin.create_topics(new)
-            except TopicAlreadyExistsError:
-                pass  # another worker won the race
         return [t.name for t in new]
     finally:
         await admin.close()

@@ -50,7 +50,7 @@ def metadata_ready(host: str, port: int, timeout: float = 1.0) -> bool:
     if header is None:
         return False
     size, correlation = struct.unpack(">ii", header)
-    return correlation == 7 and size >= 8
+    return bool(correlation == 7 and size >= 8)
 
 
 def _recv_exact(sock: socket.socket, n: int) -> bytes | None:

@@ -39,16 +39,30 @@ def _speed(value: str) -> float | None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="corroborate", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the service (embedded broker unless KAFKA_BOOTSTRAP_SERVERS is set)")
+    run = sub.add_parser(
+        "run", help="run the service (embedded broker unless KAFKA_BOOTSTRAP_SERVERS is set)"
+    )
     run.add_argument("--json", action="store_true", help="print alerts as JSON lines")
     replay = sub.add_parser("replay", help="replay a JSONL file of items and print alerts")
     src = replay.add_mutually_exclusive_group(required=True)
     src.add_argument("file", nargs="?", type=Path, help="items, one JSON object a line")
     src.add_argument("--scenario", help="a bundled scenario instead of a file (panjshir)")
     replay.add_argument("--json", action="store_true", help="print alerts as JSON lines")
-    replay.add_argument("--exit-when-idle", type=float, metavar="SECONDS", help="exit 0 once no new alert came for this long")
-    replay.add_argument("--speed", type=_speed, default=None, help="real-time pace times this factor (default: as fast as possible)")
-    replay.add_argument("--keep-serving", action="store_true", help="keep running after the replay (make run)")
+    replay.add_argument(
+        "--exit-when-idle",
+        type=float,
+        metavar="SECONDS",
+        help="exit 0 once no new alert came for this long",
+    )
+    replay.add_argument(
+        "--speed",
+        type=_speed,
+        default=None,
+        help="real-time pace times this factor (default: as fast as possible)",
+    )
+    replay.add_argument(
+        "--keep-serving", action="store_true", help="keep running after the replay (make run)"
+    )
     replay.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     return parser
 

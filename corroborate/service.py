@@ -50,11 +50,17 @@ def _say(msg: str) -> None:
     sys.stderr.flush()
 
 
-class _Runner(mode.Service):  # type: ignore[misc]
+class _Runner(mode.Service):
     """Console sink, optional replay, and the idle watcher, as one faust-managed service."""
 
     def __init__(
-        self, *, printer: AlertPrinter, replay: ReplaySource | None, options: RunOptions, t0: float, **kw: Any
+        self,
+        *,
+        printer: AlertPrinter,
+        replay: ReplaySource | None,
+        options: RunOptions,
+        t0: float,
+        **kw: Any,
     ) -> None:
         super().__init__(**kw)
         self.printer = printer
@@ -63,11 +69,11 @@ class _Runner(mode.Service):  # type: ignore[misc]
         self.t0 = t0
         self.replay_done_at: float | None = None
 
-    @mode.Service.task  # type: ignore[untyped-decorator]
+    @mode.Service.task
     async def _sink(self) -> None:
         await self.printer.run()
 
-    @mode.Service.task  # type: ignore[untyped-decorator]
+    @mode.Service.task
     async def _drive(self) -> None:
         await self.printer.ready.wait()
         if self.replay is not None:
@@ -124,15 +130,21 @@ def serve(settings: Settings, options: RunOptions, out: IO[str] | None = None) -
         config = settings.app_config(bootstrap)
         app = create_app(config)
         register_pipeline(app, config)
-        printer = AlertPrinter(bootstrap=bootstrap, topic=config.topics.alerts, out=out, json_lines=options.json_lines)
+        printer = AlertPrinter(
+            bootstrap=bootstrap, topic=config.topics.alerts, out=out, json_lines=options.json_lines
+        )
         replay = None
         if options.replay is not None:
             progress = ProgressBar(options.replay.stat().st_size) if options.progress else None
             replay = ReplaySource(
-                options.replay, bootstrap=bootstrap, topic=config.topics.items, speed=options.speed, progress=progress
+                options.replay,
+                bootstrap=bootstrap,
+                topic=config.topics.items,
+                speed=options.speed,
+                progress=progress,
             )
         runner = _Runner(printer=printer, replay=replay, options=options, t0=t0)
-        app.service(runner)
+        app.service(runner)  # type: ignore[arg-type]  # faust accepts instances too
         worker = faust.Worker(
             app,
             loglevel="INFO",
@@ -141,9 +153,10 @@ def serve(settings: Settings, options: RunOptions, out: IO[str] | None = None) -
             redirect_stdouts=False,
         )
 
-        @app.on_rebalance_complete.connect  # type: ignore[untyped-decorator]
+        @app.on_rebalance_complete.connect  # type: ignore[arg-type]
         async def _ready(sender: Any, **_: Any) -> None:
-            _say(f"worker ready {time.monotonic() - t0:.1f}s after start (log {settings.state_dir / 'worker.log'})")
+            elapsed = time.monotonic() - t0
+            _say(f"worker ready {elapsed:.1f}s after start (log {settings.state_dir / 'worker.log'})")
 
         try:
             worker.execute_from_commandline()

@@ -17,17 +17,17 @@ __all__ = ["make_transport_class"]
 
 
 def make_transport_class(fetch_max_wait_ms: int) -> type[Any]:
-    class _Thread(_driver.AIOKafkaConsumerThread):  # type: ignore[misc]
+    class _Thread(_driver.AIOKafkaConsumerThread):
         def _create_worker_consumer(self, transport: Any) -> Any:
             consumer = super()._create_worker_consumer(transport)
             consumer._fetch_max_wait_ms = fetch_max_wait_ms
             return consumer
 
-    class _Consumer(_driver.Consumer):  # type: ignore[misc]
+    class _Consumer(_driver.Consumer):
         def _new_consumer_thread(self) -> Any:
             return _Thread(self, loop=self.loop, beacon=self.beacon)
 
-    class _Transport(_driver.Transport):  # type: ignore[misc]
+    class _Transport(_driver.Transport):
         Consumer = _Consumer
 
     return _Transport

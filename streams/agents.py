@@ -83,9 +83,7 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     aliases = load_aliases(config.aliases_path)
     stats = PipelineStats()
     cluster_stage = ClusterStage(config.cluster, aliases=aliases)
-    corroboration = CorroborationStage(
-        load_registry(config.registry_path), config.policy, aliases=aliases
-    )
+    corroboration = CorroborationStage(load_registry(config.registry_path), config.policy, aliases=aliases)
 
     async def dead_letter(letter: DeadLetter, stage: str, event: Any) -> None:
         stats.dead_lettered += 1
@@ -93,7 +91,11 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         message = event.message
         log.warning(
             "dead-lettered %s[%s]@%s: %s %s",
-            message.topic, message.partition, message.offset, letter.reason, letter.detail[:200],
+            message.topic,
+            message.partition,
+            message.offset,
+            letter.reason,
+            letter.detail[:200],
         )
         await deadletter.send(
             key=message.key, value=letter.raw, headers=_dead_headers(letter, stage, message)
@@ -120,7 +122,9 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
                 claim = ClaimAssigned.from_json(event.value)
             except (SchemaError, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
                 await dead_letter(
-                    DeadLetter(event.value or b"", "bad_claim_record", str(exc)), "corroborate", event
+                    DeadLetter(event.value or b"", "bad_claim_record", str(exc)),
+                    "corroborate",
+                    event,
                 )
                 continue
             key = claim.cluster_id.encode()
@@ -132,12 +136,10 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
                 await alerts.send(key=key, value=alert.to_json())
                 stats.alerts_out += 1
 
-    @app.timer(config.sweep_interval)
+    @app.timer(config.sweep_interval)  # type: ignore[untyped-decorator]
     async def expire_clusters() -> None:
         # Wall-clock sweep: quiet clusters leave the matcher even when nothing arrives.
         stats.clusters_expired += cluster_stage.expire(time.time())
 
     _ = (cluster_agent, corroborate_agent, expire_clusters)
     return Pipeline(app, stats, cluster_stage, corroboration)
-
-

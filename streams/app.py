@@ -51,7 +51,7 @@ class AppConfig:
 def create_app(config: AppConfig, **overrides: Any) -> faust.App:
     transport_cls = make_transport_class(config.fetch_max_wait_ms)
 
-    class _App(faust.App):  # type: ignore[misc]
+    class _App(faust.App):
         def _new_transport(self) -> Any:
             return transport_cls(self.conf.broker_consumer, self)
 

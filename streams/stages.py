@@ -153,7 +153,9 @@ class CorroborationStage:
             text=item.text[:280],
         )
 
-    def process(self, claim: ClaimAssigned, evidence: ClaimEvidence | None) -> tuple[ClaimEvidence, Alert | None]:
+    def process(
+        self, claim: ClaimAssigned, evidence: ClaimEvidence | None
+    ) -> tuple[ClaimEvidence, Alert | None]:
         if evidence is None:
             evidence = ClaimEvidence(cluster_id=claim.cluster_id, claim=claim.claim)
         ev_item = self.evidence_item(claim)
@@ -181,4 +183,3 @@ class CorroborationStage:
             ingested_at=claim.item.ingested_at,
         )
         return evidence, alert
-

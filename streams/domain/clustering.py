@@ -195,9 +195,7 @@ class ClaimClusterer:
         cid = owners[idx]
         return cid, scores[idx], self._exemplar_item.get((cid, cands[idx]))
 
-    def _add(
-        self, cid: str, item_id: str, whole: str, ts: float, exemplars: Sequence[str]
-    ) -> None:
+    def _add(self, cid: str, item_id: str, whole: str, ts: float, exemplars: Sequence[str]) -> None:
         state = self._clusters[cid]
         state.size += 1
         state.last_seen = max(state.last_seen, ts)

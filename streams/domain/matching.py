@@ -36,14 +36,67 @@ __all__ = [
 
 #: Words that flip or hedge a claim but do not change what it is about.
 _STANCE_WORDS = frozenset(
-    """
-    not no never nor none deny denies denied denial denying false fake untrue baseless
-    hoax rumour rumours rumor rumors debunked reject rejects rejected dismiss dismisses
-    dismissed refute refutes refuted propaganda lie lies lying claim claims claimed claiming
-    reportedly unverified unconfirmed confirmed confirms confirm report reports reported
-    breaking alleged allegedly isn't aren't wasn't weren't hasn't haven't didn't doesn't
-    don't won't
-    """.split()
+    [
+        "not",
+        "no",
+        "never",
+        "nor",
+        "none",
+        "deny",
+        "denies",
+        "denied",
+        "denial",
+        "denying",
+        "false",
+        "fake",
+        "untrue",
+        "baseless",
+        "hoax",
+        "rumour",
+        "rumours",
+        "rumor",
+        "rumors",
+        "debunked",
+        "reject",
+        "rejects",
+        "rejected",
+        "dismiss",
+        "dismisses",
+        "dismissed",
+        "refute",
+        "refutes",
+        "refuted",
+        "propaganda",
+        "lie",
+        "lies",
+        "lying",
+        "claim",
+        "claims",
+        "claimed",
+        "claiming",
+        "reportedly",
+        "unverified",
+        "unconfirmed",
+        "confirmed",
+        "confirms",
+        "confirm",
+        "report",
+        "reports",
+        "reported",
+        "breaking",
+        "alleged",
+        "allegedly",
+        "isn't",
+        "aren't",
+        "wasn't",
+        "weren't",
+        "hasn't",
+        "haven't",
+        "didn't",
+        "doesn't",
+        "don't",
+        "won't",
+    ]
 )
 
 #: Texts with fewer content words than this only match an identical text:
@@ -85,9 +138,7 @@ def _dice(a: str, b: str) -> float:
 def _blend(set_score: float, sort_score: float, dice: float, config: MatchConfig) -> float:
     dice_weight = 1.0 - config.set_weight - config.sort_weight
     return (
-        config.set_weight * set_score / 100.0
-        + config.sort_weight * sort_score / 100.0
-        + dice_weight * dice
+        config.set_weight * set_score / 100.0 + config.sort_weight * sort_score / 100.0 + dice_weight * dice
     )
 
 

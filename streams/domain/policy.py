@@ -91,9 +91,7 @@ def evaluate(origins: Sequence[Origin], config: PolicyConfig) -> Verdict:
         state = EvidenceState.CORROBORATED
     else:
         state = EvidenceState.UNVERIFIED
-    return Verdict(
-        state, len(independent), len(support), len(deny), support_weight, deny_weight
-    )
+    return Verdict(state, len(independent), len(support), len(deny), support_weight, deny_weight)
 
 
 @dataclass(slots=True)

@@ -23,9 +23,9 @@ from streams.domain.stance import Stance
 
 __all__ = [
     "COORDINATION_WINDOW_SECONDS",
+    "Attribution",
     "EvidenceItem",
     "Origin",
-    "Attribution",
     "attribution_targets",
     "group_origins",
     "linked_domains",
@@ -206,7 +206,10 @@ def group_origins(items: Sequence[EvidenceItem], registry: SourceRegistry) -> li
                 forest.union(f"item:{it.retweet_of}", f"acct:{it.retweeted_author}", "retweeted author")
         if it.quote_of and (it.n_tokens < 3 or it.stance in (Stance.QUERY, Stance.COMMENT)):
             forest.union(
-                node, f"item:{it.quote_of}", f"quote of {it.quote_of} adding no claim", explicit=True
+                node,
+                f"item:{it.quote_of}",
+                f"quote of {it.quote_of} adding no claim",
+                explicit=True,
             )
         if it.reply_to and it.reply_to in by_id and it.stance is by_id[it.reply_to].stance:
             forest.union(node, f"item:{it.reply_to}", f"reply repeating {it.reply_to}", explicit=True)
@@ -249,9 +252,7 @@ def group_origins(items: Sequence[EvidenceItem], registry: SourceRegistry) -> li
     return origins
 
 
-def _origin_of(
-    root: str, members: list[EvidenceItem], forest: _Forest, registry: SourceRegistry
-) -> Origin:
+def _origin_of(root: str, members: list[EvidenceItem], forest: _Forest, registry: SourceRegistry) -> Origin:
     asserting = [m for m in members if m.stance in (Stance.SUPPORT, Stance.DENY)]
     head = min(asserting or members, key=lambda m: (m.created_at, _stance_rank(m.stance)))
     authors = {m.source_id for m in members}
@@ -273,9 +274,7 @@ def _origin_of(
             source_id, kind, weight, party = info.id, info.kind, info.weight, info.party
             is_cited_only = True
     echoes = [
-        (m.item_id, forest.reason.get(f"item:{m.item_id}", "same origin"))
-        for m in members
-        if m is not head
+        (m.item_id, forest.reason.get(f"item:{m.item_id}", "same origin")) for m in members if m is not head
     ]
     accounts_by_fp: dict[str, set[str]] = {}
     for m in members:

@@ -60,14 +60,24 @@ def test_reply_repeating_the_claim_is_an_echo() -> None:
 
 
 def test_accounts_of_one_organisation_are_one_origin() -> None:
-    nrf = {"source_id": "nrf", "source_kind": "party", "party": "afghanistan-2021", "stance": Stance.DENY}
+    nrf = {
+        "source_id": "nrf",
+        "source_kind": "party",
+        "party": "afghanistan-2021",
+        "stance": Stance.DENY,
+    }
     n, why = reasons([ev("1", "NRFafg", 0, **nrf), ev("2", "AliNazary", 1, **nrf)])
     assert n == 1 and why == ["same organisation (nrf)"]
 
 
 def test_syndicated_wire_copy_across_outlets_is_one_origin() -> None:
     long = {"fingerprint": "same", "n_tokens": 30}
-    n, why = reasons([ev("1", "AP", 0, domain="apnews.com", **long), ev("2", "Local", 5, domain="local.com", **long)])
+    n, why = reasons(
+        [
+            ev("1", "AP", 0, domain="apnews.com", **long),
+            ev("2", "Local", 5, domain="local.com", **long),
+        ]
+    )
     assert n == 1 and why == ["syndicated copy of 1"]
 
 
@@ -100,9 +110,26 @@ def test_copy_paste_burst_is_one_origin_flagged_as_coordination() -> None:
 
 def test_denial_citing_its_speaker_echoes_the_speaker_not_the_claimant() -> None:
     taliban = ev("1", "Zabehulah_M33", 0, source_id="taliban", source_kind="party", party="afghanistan-2021")
-    nrf = ev("2", "NRFafg", 1, source_id="nrf", source_kind="party", party="afghanistan-2021", stance=Stance.DENY)
-    afp = ev("3", "AFP", 2, source_id="afp", source_kind="wire", weight=1.0, stance=Stance.DENY,
-             cited_sources=("nrf",), claim_sources=("taliban",))
+    nrf = ev(
+        "2",
+        "NRFafg",
+        1,
+        source_id="nrf",
+        source_kind="party",
+        party="afghanistan-2021",
+        stance=Stance.DENY,
+    )
+    afp = ev(
+        "3",
+        "AFP",
+        2,
+        source_id="afp",
+        source_kind="wire",
+        weight=1.0,
+        stance=Stance.DENY,
+        cited_sources=("nrf",),
+        claim_sources=("taliban",),
+    )
     origins = group_origins([taliban, nrf, afp], REG)
     assert [(o.source_id, o.stance.value, sorted(o.items)) for o in origins] == [
         ("taliban", "support", ["1"]),

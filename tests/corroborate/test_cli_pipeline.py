@@ -1,0 +1,146 @@
+"""The whole pipeline through the CLI, on real brokers (embedded or the session one)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from corroborate.broker import EmbeddedBroker
+from tests.conftest import CLI, SCENARIO
+
+pytestmark = pytest.mark.broker
+
+
+def _replay(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, "replay", *args, "--json", "--exit-when-idle", "3", "--no-progress"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _latest(stdout: str) -> dict[str, dict[str, object]]:
+    latest: dict[str, dict[str, object]] = {}
+    for line in stdout.splitlines():
+        alert = orjson.loads(line)
+        latest[alert["cluster_id"]] = alert
+    return latest
+
+
+def test_demo_scenario_on_the_embedded_default(cli_env: dict[str, str]) -> None:
+    done = _replay(["--scenario", "panjshir"], cli_env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    alerts = [orjson.loads(line) for line in done.stdout.splitlines()]
+    assert len({a["alert_id"] for a in alerts}) == len(alerts), "an alert was printed twice"
+    final = _latest(done.stdout)
+    states = sorted(a["state"] for a in final.values())
+    assert states == ["CONTRADICTED", "CORROBORATED"], done.stderr[-2000:]
+    corroborated = next(a for a in final.values() if a["state"] == "CORROBORATED")
+    supporting = sorted(o["source"] for o in corroborated["origins"] if o["stance"] == "support")  # type: ignore[union-attr]
+    assert corroborated["independent_origins"] == 4
+    assert supporting == ["acct:afgcommando_mod", "aditya-raj-kaul", "cnn-news18", "habib-khan"]
+    contradicted = next(a for a in final.values() if a["state"] == "CONTRADICTED")
+    sides = {(o["source"], o["stance"]) for o in contradicted["origins"]}  # type: ignore[union-attr]
+    assert ("taliban", "support") in sides and ("nrf", "deny") in sides
+    assert "first alert" in done.stderr
+
+
+async def _read_topic(bootstrap: str, topic: str, expect: int, wait_s: float = 20.0) -> list[object]:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        max_partition_fetch_bytes=32 * 1024 * 1024,
+        fetch_max_bytes=64 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        parts = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        records: list[object] = []
+        deadline = time.monotonic() + wait_s
+        while len(records) < expect and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for recs in batch.values():
+                records.extend(recs)
+        return records
+    finally:
+        await consumer.stop()
+
+
+def test_bad_input_is_dead_lettered_and_the_stream_goes_on(
+    broker: EmbeddedBroker, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    env = {
+        **cli_env,
+        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+        "CORROBORATE_TOPIC_PREFIX": prefix,
+        "CORROBORATE_APP_ID": f"app-{prefix}",
+        "CORROBORATE_SESSION_TIMEOUT": "4",
+    }
+    bad = [
+        b'{"id": "bad-1", "text": "unterminated',
+        b'{"id": "bad-2", "text": "caf\xe9 latin-1", "created_at": "2021-09-06T05:00:00Z"}',
+        b'{"id": "bad-3", "created_at": "2021-09-06T05:00:00Z"}',
+        b'{"id": "bad-4", "created_at": "2021-09-06T05:00:00Z", "text": "'
+        + b"a" * (10 * 1024 * 1024)
+        + b'"}',
+    ]
+    lines = SCENARIO.read_bytes().splitlines()
+    mixed = lines[:5] + bad[:2] + lines[5:15] + bad[2:] + lines[15:]
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\n".join(mixed) + b"\n")
+    done = _replay([str(path)], env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(a["state"] for a in _latest(done.stdout).values()) == [
+        "CONTRADICTED",
+        "CORROBORATED",
+    ]
+    records = asyncio.run(_read_topic(broker.bootstrap, f"{prefix}deadletter", expect=4))
+    reasons = {}
+    for rec in records:
+        headers = dict(rec.headers)  # type: ignore[attr-defined]
+        reasons[headers["x-error-reason"].decode()] = rec
+        assert headers["x-source-topic"].decode() == f"{prefix}items"
+    assert set(reasons) == {"malformed_json", "not_utf8", "missing_field", "too_large"}
+    assert reasons["too_large"].value == bad[3]  # type: ignore[attr-defined]
+    assert reasons["not_utf8"].value == bad[1]  # type: ignore[attr-defined]
+    alerts = asyncio.run(_read_topic(broker.bootstrap, f"{prefix}alerts", expect=2))
+    assert all(rec.key.decode().startswith("c") for rec in alerts)  # type: ignore[attr-defined]
+
+
+def test_sigterm_stops_the_service_and_its_broker(cli_env: dict[str, str]) -> None:
+    proc = subprocess.Popen(
+        [*CLI, "run"], env=cli_env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+    )
+    assert proc.stderr is not None
+    broker_line = ""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if "embedded broker on" in line:
+            broker_line = line
+        if "worker ready" in line:
+            break
+    port = int(broker_line.split("127.0.0.1:")[1].split()[0])
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    assert time.monotonic() - started < 30
+    from corroborate.broker import metadata_ready
+
+    assert not metadata_ready("127.0.0.1", port, timeout=0.3)
+    assert os.path.exists(Path(cli_env["CORROBORATE_STATE_DIR"]) / "worker.log")
