@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,8 @@ from streams.stages import ClusterOutput, ClusterStage, CorroborationStage, Dead
 __all__ = ["Pipeline", "PipelineStats", "register_pipeline"]
 
 log = logging.getLogger("corroborate.agents")
+
+EVIDENCE_CACHE_SIZE = 50_000
 
 
 @dataclass(slots=True)
@@ -85,6 +88,28 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     cluster_stage = ClusterStage(config.cluster, aliases=aliases)
     corroboration = CorroborationStage(load_registry(config.registry_path), config.policy, aliases=aliases)
 
+    # Decoded evidence, reused while the table still holds the very bytes we wrote
+    # (after recovery it holds new objects, which are decoded again).
+    decoded: OrderedDict[bytes, tuple[bytes, ClaimEvidence]] = OrderedDict()
+
+    def load_evidence(key: bytes) -> ClaimEvidence | None:
+        stored = evidence_table.get(key)
+        if stored is None:
+            return None
+        cached = decoded.get(key)
+        if cached is not None and cached[0] is stored:
+            decoded.move_to_end(key)
+            return cached[1]
+        return ClaimEvidence.from_dict(orjson.loads(stored))
+
+    def save_evidence(key: bytes, evidence: ClaimEvidence) -> None:
+        encoded = orjson.dumps(evidence.to_dict())
+        evidence_table[key] = encoded
+        decoded[key] = (encoded, evidence)
+        decoded.move_to_end(key)
+        while len(decoded) > EVIDENCE_CACHE_SIZE:
+            decoded.popitem(last=False)
+
     async def dead_letter(letter: DeadLetter, stage: str, event: Any) -> None:
         stats.dead_lettered += 1
         stats.dead_reasons[letter.reason] = stats.dead_reasons.get(letter.reason, 0) + 1
@@ -128,10 +153,8 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
                 )
                 continue
             key = claim.cluster_id.encode()
-            stored = evidence_table.get(key)
-            evidence = ClaimEvidence.from_dict(orjson.loads(stored)) if stored else None
-            evidence, alert = corroboration.process(claim, evidence)
-            evidence_table[key] = orjson.dumps(evidence.to_dict())
+            evidence, alert = corroboration.process(claim, load_evidence(key))
+            save_evidence(key, evidence)
             if alert is not None:
                 await alerts.send(key=key, value=alert.to_json())
                 stats.alerts_out += 1

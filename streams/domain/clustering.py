@@ -19,6 +19,7 @@ import hashlib
 from collections import Counter, OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 from streams.domain.matching import MatchConfig, SimilarityScorer, match_text
 from streams.domain.normalise import Normalised
@@ -39,16 +40,20 @@ class ClusterConfig:
     ================  ========  ================================================
     quiet_seconds     172800    a cluster with no new member for this long expires
     max_exemplars     4         texts per cluster that queries are compared with
-    max_candidates    32        clusters verified per query
-    max_posting       5000      clusters kept per word; longer lists are skipped
+    max_candidates    16        clusters verified per query
+    min_overlap       0.3       share of the query's words a candidate must have
+    max_scan          200       newest clusters read from one word's posting list
+    max_posting       20000     a word in more live clusters than this is skipped
     max_members       200       member ids kept per cluster (the count stays exact)
     ================  ========  ================================================
     """
 
     quiet_seconds: float = 48 * 3600.0
     max_exemplars: int = 4
-    max_candidates: int = 32
-    max_posting: int = 5000
+    max_candidates: int = 16
+    min_overlap: float = 0.3
+    max_scan: int = 200
+    max_posting: int = 20000
     max_members: int = 200
     match: MatchConfig = field(default_factory=MatchConfig)
 
@@ -170,18 +175,24 @@ class ClaimClusterer:
             return None
         cfg = self.config
         overlap: Counter[str] = Counter()
-        for token in set(text.split()):
+        tokens = set(text.split())
+        for token in tokens:
             posting = self._postings.get(token)
             if posting is None or len(posting) >= cfg.max_posting:
                 continue
-            weight = 1.0 / (1.0 + len(posting))  # rare words count for more
-            for cid in set(posting):
-                overlap[cid] += 1.0 + weight  # type: ignore[assignment]
+            weight = 1.0 + 1.0 / (1.0 + len(posting))  # rare words count for more
+            # Only the most recent clusters of a common word: recency over completeness.
+            for cid in islice(reversed(posting), cfg.max_scan):
+                overlap[cid] += weight  # type: ignore[assignment]
         if not overlap:
             return None
+        # A cluster sharing too few words cannot reach the threshold: skip its scoring.
+        floor = max(1.0, cfg.min_overlap * len(tokens))
         cands: list[str] = []
         owners: list[str] = []
-        for cid, _ in overlap.most_common(cfg.max_candidates):
+        for cid, shared in overlap.most_common(cfg.max_candidates):
+            if shared < floor:
+                break
             state = self._clusters.get(cid)
             if state is None:
                 continue

@@ -245,20 +245,23 @@ def group_origins(items: Sequence[EvidenceItem], registry: SourceRegistry) -> li
     groups: dict[str, list[EvidenceItem]] = {}
     for it in items:
         groups.setdefault(forest.find(f"item:{it.item_id}"), []).append(it)
+    sources_by_root: dict[str, set[str]] = {}
+    for node in list(forest.parent):
+        if node.startswith("src:"):
+            sources_by_root.setdefault(forest.find(node), set()).add(node[4:])
     origins: list[Origin] = []
     for root, members in groups.items():
-        origins.append(_origin_of(root, members, forest, registry))
+        origins.append(_origin_of(members, sources_by_root.get(root, set()), forest, registry))
     origins.sort(key=lambda o: o.first_seen)
     return origins
 
 
-def _origin_of(root: str, members: list[EvidenceItem], forest: _Forest, registry: SourceRegistry) -> Origin:
+def _origin_of(
+    members: list[EvidenceItem], cited_sources: set[str], forest: _Forest, registry: SourceRegistry
+) -> Origin:
     asserting = [m for m in members if m.stance in (Stance.SUPPORT, Stance.DENY)]
     head = min(asserting or members, key=lambda m: (m.created_at, _stance_rank(m.stance)))
     authors = {m.source_id for m in members}
-    cited_sources = {
-        node[4:] for node, _ in forest.parent.items() if node.startswith("src:") and forest.find(node) == root
-    }
     cited_only = [s for s in cited_sources if s not in authors]
     source_id, kind, weight, party = head.source_id, head.source_kind, head.weight, head.party
     if all(m.retweet_of for m in members):
