@@ -12,7 +12,6 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from streams.domain.matching import match_text
-
 from streams.domain.normalise import normalise
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
