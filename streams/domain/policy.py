@@ -165,8 +165,8 @@ def add_evidence(
     evidence.items_total += 1
     evidence.first_seen = min(evidence.first_seen or item.created_at, item.created_at)
     evidence.last_seen = max(evidence.last_seen, item.created_at)
-    known_ids = {i.item_id for i in evidence.items}
-    if item.retweet_of in known_ids and len(evidence.items) >= config.max_items:
+    full = len(evidence.items) >= config.max_items
+    if full and item.retweet_of is not None and any(i.item_id == item.retweet_of for i in evidence.items):
         return None  # a retweet of a kept item cannot add an origin
     if len(evidence.items) < config.max_items:
         evidence.items.append(item)
