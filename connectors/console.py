@@ -31,6 +31,11 @@ def _hhmm(ts: float) -> str:
 
 def format_alert(alert: Alert) -> str:
     """A readable block for a terminal or a log."""
+    if alert.state == "merged":
+        return (
+            f"= merged v{alert.version}  claim {alert.cluster_id} is the same claim as {alert.merged_into};"
+            f" its {alert.items_total} items now count there\n  claim: {alert.claim[:200]}"
+        )
     head = (
         f"{_MARK.get(alert.state, '*')} {alert.state} v{alert.version}  claim {alert.cluster_id}  "
         f"{alert.independent_origins} independent origin(s) supporting"

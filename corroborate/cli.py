@@ -2,7 +2,8 @@
 
 ``run`` is the long-running service; ``replay`` feeds a JSONL file through it
 and prints alerts. Both start the embedded broker unless
-``KAFKA_BOOTSTRAP_SERVERS`` is set.
+``KAFKA_BOOTSTRAP_SERVERS`` is set. ``match-pairs`` and ``cluster`` run the
+stream's matcher and clusterer over JSON lines on stdin, without a broker.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from corroborate.batch import cluster_items, match_pairs
 from corroborate.config import Settings
 from corroborate.errors import CorroborateError
 from corroborate.service import RunOptions, serve
@@ -64,6 +66,14 @@ def _parser() -> argparse.ArgumentParser:
         "--keep-serving", action="store_true", help="keep running after the replay (make run)"
     )
     replay.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    sub.add_parser(
+        "match-pairs",
+        help='stdin {"a": TEXT, "b": TEXT} lines -> stdout {"same": BOOL, "score": FLOAT} lines',
+    )
+    sub.add_parser(
+        "cluster",
+        help='stdin item lines (id, text, created_at) -> stdout {"id": ID, "cluster": CLUSTER_ID} lines',
+    )
     return parser
 
 
@@ -73,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.command == "run":
             return serve(settings, RunOptions(json_lines=args.json))
+        if args.command == "match-pairs":
+            return match_pairs(settings, sys.stdin.buffer, sys.stdout.buffer)
+        if args.command == "cluster":
+            return cluster_items(settings, sys.stdin.buffer, sys.stdout.buffer)
         path = args.file if args.file is not None else scenario_path(args.scenario)
         if not path.is_file():
             raise CorroborateError(f"replay file {path} does not exist")

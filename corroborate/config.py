@@ -15,7 +15,10 @@ variable                           default                 meaning
 ``CORROBORATE_MIN_ORIGINS``        ``2``                   independent origins to corroborate
 ``CORROBORATE_MIN_WEIGHT``         ``1.0``                 their summed weight
 ``CORROBORATE_QUIET_HOURS``        ``48``                  a cluster with no new member expires after this
-``CORROBORATE_MATCH_THRESHOLD``    ``0.6``                 same-claim score threshold
+``CORROBORATE_MATCH_THRESHOLD``    the model's             same-claim probability threshold (model: 0.37)
+``CORROBORATE_MATCH_MODEL``        bundled                 a retrained match model (bench/train_matcher.py)
+``CORROBORATE_JOIN_THRESHOLD``     ``0.6``                 match probability at which a claim joins a cluster
+``CORROBORATE_MERGE_THRESHOLD``    ``0.8``                 match probability at which two clusters merge
 =================================  ======================  ==========================================
 """
 
@@ -29,8 +32,9 @@ from pathlib import Path
 from corroborate.errors import ConfigError
 from streams.app import AppConfig
 from streams.domain.clustering import ClusterConfig
-from streams.domain.matching import MatchConfig
+from streams.domain.matching import MatchConfig, load_model
 from streams.domain.policy import PolicyConfig
+from streams.errors import ModelError
 from streams.topics import TopicNames
 
 __all__ = ["ENV_VARS", "Settings"]
@@ -49,6 +53,9 @@ ENV_VARS = (
     "CORROBORATE_MIN_WEIGHT",
     "CORROBORATE_QUIET_HOURS",
     "CORROBORATE_MATCH_THRESHOLD",
+    "CORROBORATE_MATCH_MODEL",
+    "CORROBORATE_JOIN_THRESHOLD",
+    "CORROBORATE_MERGE_THRESHOLD",
 )
 
 
@@ -79,7 +86,10 @@ class Settings:
     min_origins: int = 2
     min_weight: float = 1.0
     quiet_hours: float = 48.0
-    match_threshold: float = 0.6
+    match_threshold: float | None = None
+    match_model_path: str | None = None
+    join_threshold: float = 0.6
+    merge_threshold: float = 0.8
 
     @property
     def embedded(self) -> bool:
@@ -88,7 +98,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         e = os.environ if env is None else env
-        for path_var in ("CORROBORATE_SOURCES", "CORROBORATE_ALIASES"):
+        for path_var in ("CORROBORATE_SOURCES", "CORROBORATE_ALIASES", "CORROBORATE_MATCH_MODEL"):
             if e.get(path_var) and not Path(e[path_var]).is_file():
                 raise ConfigError(f"{path_var}={e[path_var]!r}: no such file")
         session = e.get("CORROBORATE_SESSION_TIMEOUT")
@@ -105,7 +115,29 @@ class Settings:
             min_origins=int(_num(e, "CORROBORATE_MIN_ORIGINS", 2, minimum=1)),
             min_weight=_num(e, "CORROBORATE_MIN_WEIGHT", 1.0),
             quiet_hours=_num(e, "CORROBORATE_QUIET_HOURS", 48.0, minimum=0.01),
-            match_threshold=_num(e, "CORROBORATE_MATCH_THRESHOLD", 0.6),
+            match_threshold=(
+                _num(e, "CORROBORATE_MATCH_THRESHOLD", 0.0) if e.get("CORROBORATE_MATCH_THRESHOLD") else None
+            ),
+            match_model_path=e.get("CORROBORATE_MATCH_MODEL") or None,
+            join_threshold=_num(e, "CORROBORATE_JOIN_THRESHOLD", 0.6),
+            merge_threshold=_num(e, "CORROBORATE_MERGE_THRESHOLD", 0.8),
+        )
+
+    def match_config(self) -> MatchConfig:
+        """The matcher: the bundled or configured model, at its own or the configured threshold."""
+        try:
+            model = load_model(self.match_model_path)
+        except ModelError as exc:
+            raise ConfigError(str(exc)) from exc
+        threshold = model.threshold if self.match_threshold is None else self.match_threshold
+        return MatchConfig(threshold=threshold, model=model)
+
+    def cluster_config(self) -> ClusterConfig:
+        return ClusterConfig(
+            quiet_seconds=self.quiet_hours * 3600.0,
+            join_threshold=self.join_threshold,
+            merge_threshold=self.merge_threshold,
+            match=self.match_config(),
         )
 
     def app_config(self, bootstrap: str) -> AppConfig:
@@ -127,9 +159,6 @@ class Settings:
             fetch_max_wait_ms=self.fetch_wait_ms,
             registry_path=self.sources_path,
             aliases_path=self.aliases_path,
-            cluster=ClusterConfig(
-                quiet_seconds=self.quiet_hours * 3600.0,
-                match=MatchConfig(threshold=self.match_threshold),
-            ),
+            cluster=self.cluster_config(),
             policy=PolicyConfig(min_origins=self.min_origins, min_weight=self.min_weight),
         )

@@ -7,14 +7,23 @@ and orjson on bytes is several times cheaper than faust's codec path.
 Delivery is at-least-once: an agent's offset is committed after its sends are
 handed to the producer, so a crash replays the uncommitted tail. Stages are
 idempotent to that (a seen item id changes nothing; an alert is identified by
-cluster id and version).
+cluster id and version; a union already made changes nothing).
+
+Clusters across workers::
+
+    items -[cluster]-> claims, clusters, blocks (one record per block key of each new exemplar)
+    blocks -[block]-> merges (two clusters of one claim; table ``blocks`` keeps recent exemplars)
+    merges -[merge]-> claims: ClusterAlias (one partition, table ``unions``)
+    claims -[corroborate]-> alerts; an alias hands its evidence to its canonical cluster
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,10 +31,21 @@ import faust
 import orjson
 
 from streams.app import AppConfig
+from streams.domain.blocking import BlockEntry, add_to_block, block_matches
+from streams.domain.matching import SimilarityScorer
+from streams.domain.merging import ClusterRef, UnionFind
 from streams.domain.normalise import load_aliases
 from streams.domain.policy import ClaimEvidence
 from streams.domain.registry import load_registry
-from streams.messages import ClaimAssigned, SchemaError
+from streams.messages import (
+    BlockAnnounce,
+    ClusterAlias,
+    ClusterUpdate,
+    EvidenceMoved,
+    MergeFound,
+    SchemaError,
+    decode_claims_record,
+)
 from streams.stages import ClusterOutput, ClusterStage, CorroborationStage, DeadLetter
 
 __all__ = ["Pipeline", "PipelineStats", "register_pipeline"]
@@ -33,6 +53,32 @@ __all__ = ["Pipeline", "PipelineStats", "register_pipeline"]
 log = logging.getLogger("corroborate.agents")
 
 EVIDENCE_CACHE_SIZE = 50_000
+BLOCK_ENTRIES = 64
+_DECODE_ERRORS = (SchemaError, orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError)
+
+
+class _UnionTable(MutableMapping[str, tuple[str, float]]):
+    """The ``unions`` table seen as ``cluster id -> (parent, parent first_seen)``."""
+
+    def __init__(self, table: Any) -> None:
+        self._t = table
+
+    def __getitem__(self, key: str) -> tuple[str, float]:
+        raw = self._t[key.encode()]
+        parent, first = orjson.loads(raw)
+        return str(parent), float(first)
+
+    def __setitem__(self, key: str, value: tuple[str, float]) -> None:
+        self._t[key.encode()] = orjson.dumps(list(value))
+
+    def __delitem__(self, key: str) -> None:
+        del self._t[key.encode()]
+
+    def __iter__(self) -> Iterator[str]:
+        return (k.decode() for k in self._t)
+
+    def __len__(self) -> int:
+        return len(self._t)
 
 
 @dataclass(slots=True)
@@ -41,6 +87,8 @@ class PipelineStats:
 
     items_in: int = 0
     claims_out: int = 0
+    merges_found: int = 0
+    clusters_merged: int = 0
     dead_lettered: int = 0
     alerts_out: int = 0
     clusters_expired: int = 0
@@ -75,13 +123,13 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     claims = app.topic(names.claims, partitions=config.partitions, **raw, **raw_ser)
     clusters = app.topic(names.clusters, partitions=config.partitions, **raw, **raw_ser)
     alerts = app.topic(names.alerts, partitions=config.partitions, **raw, **raw_ser)
+    blocks = app.topic(names.blocks, partitions=config.partitions, **raw, **raw_ser)
+    merges = app.topic(names.merges, partitions=1, **raw, **raw_ser)
     deadletter = app.topic(names.deadletter, partitions=1, **raw, **raw_ser)
-    evidence_table = app.Table(
-        "evidence",
-        partitions=config.partitions,
-        key_type=bytes,
-        value_type=bytes,
-    )
+    evidence_table = app.Table("evidence", partitions=config.partitions, key_type=bytes, value_type=bytes)
+    alias_table = app.Table("aliases", partitions=config.partitions, key_type=bytes, value_type=bytes)
+    block_table = app.Table("blocks", partitions=config.partitions, key_type=bytes, value_type=bytes)
+    union_table = app.Table("unions", partitions=1, key_type=bytes, value_type=bytes)
 
     aliases = load_aliases(config.aliases_path)
     stats = PipelineStats()
@@ -101,6 +149,10 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             decoded.move_to_end(key)
             return cached[1]
         return ClaimEvidence.from_dict(orjson.loads(stored))
+
+    def drop_evidence(key: bytes) -> None:
+        evidence_table.pop(key, None)
+        decoded.pop(key, None)
 
     def save_evidence(key: bytes, evidence: ClaimEvidence) -> None:
         encoded = orjson.dumps(evidence.to_dict())
@@ -138,22 +190,119 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             key = out.claim.cluster_id.encode()
             await claims.send(key=key, value=out.claim.to_json())
             await clusters.send(key=key, value=out.update.to_json())
+            for announce in out.announces:
+                await blocks.send(key=announce.key.encode(), value=announce.to_json())
+            for found in out.merges:
+                await merges.send(key=b"merge", value=found.to_json())
+                stats.merges_found += 1
             stats.claims_out += 1
+
+    scorer = SimilarityScorer(config.cluster.match)
+
+    @app.agent(blocks, name="block")
+    async def block_agent(stream: Any) -> None:
+        async for event in stream.events():
+            try:
+                announce = BlockAnnounce.from_json(event.value)
+            except _DECODE_ERRORS as exc:
+                letter = DeadLetter(event.value or b"", "bad_block_record", str(exc))
+                await dead_letter(letter, "block", event)
+                continue
+            key = announce.key.encode()
+            stored = block_table.get(key)
+            entries = [BlockEntry.from_list(v) for v in orjson.loads(stored)] if stored else []
+            new = announce.entry
+            overlap = config.cluster.min_overlap
+            matches = block_matches(
+                announce.key,
+                new,
+                entries,
+                scorer,
+                threshold=config.cluster.merge_threshold,
+                quiet_seconds=config.cluster.quiet_seconds,
+                min_overlap=overlap,
+            )
+            for found in matches:
+                old = found.entry
+                merge = MergeFound(
+                    ClusterRef(new.first_seen, new.cluster_id),
+                    ClusterRef(old.first_seen, old.cluster_id),
+                    found.score,
+                    (new.item_id, old.item_id),
+                )
+                await merges.send(key=b"merge", value=merge.to_json())
+                stats.merges_found += 1
+            quiet = config.cluster.quiet_seconds
+            kept = add_to_block(entries, new, max_entries=BLOCK_ENTRIES, quiet_seconds=quiet)
+            block_table[key] = orjson.dumps([e.to_list() for e in kept])
+
+    @app.agent(merges, name="merge")
+    async def merge_agent(stream: Any) -> None:
+        unions = UnionFind(_UnionTable(union_table))
+        async for event in stream.events():
+            try:
+                found = MergeFound.from_json(event.value)
+            except _DECODE_ERRORS as exc:
+                letter = DeadLetter(event.value or b"", "bad_merge_record", str(exc))
+                await dead_letter(letter, "merge", event)
+                continue
+            merge = unions.union(found.a, found.b)
+            if merge is not None:
+                stats.clusters_merged += 1
+                retired = [(merge.alias.cluster_id, merge.canonical.cluster_id)]
+            else:
+                # Already one set: say so again for both, in case the alias record of an
+                # earlier run was lost in a crash between the table write and the send.
+                root = unions.find(found.a).cluster_id
+                retired = [(r.cluster_id, root) for r in (found.a, found.b) if r.cluster_id != root]
+            for alias, canonical in retired:
+                retire = ClusterAlias(alias, canonical, found.score)
+                await claims.send(key=alias.encode(), value=retire.to_json())
+                if merge is not None:
+                    await clusters.send(
+                        key=alias.encode(),
+                        value=ClusterUpdate(alias, "", 0, 0.0, 0.0, [], {}, merged_into=canonical).to_json(),
+                    )
 
     @app.agent(claims, name="corroborate")
     async def corroborate_agent(stream: Any) -> None:
         async for event in stream.events():
             try:
-                claim = ClaimAssigned.from_json(event.value)
-            except (SchemaError, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+                record = decode_claims_record(event.value)
+            except _DECODE_ERRORS as exc:
                 await dead_letter(
                     DeadLetter(event.value or b"", "bad_claim_record", str(exc)),
                     "corroborate",
                     event,
                 )
                 continue
-            key = claim.cluster_id.encode()
-            evidence, alert = corroboration.process(claim, load_evidence(key))
+            if isinstance(record, ClusterAlias):
+                key = record.alias.encode()
+                if alias_table.get(key) is not None:
+                    continue  # redelivered or re-announced: already retired
+                alias_table[key] = record.canonical.encode()
+                retiring = load_evidence(key)
+                if retiring is not None:
+                    moved, last = corroboration.retire(retiring, record.canonical)
+                    await claims.send(key=record.canonical.encode(), value=moved.to_json())
+                    await alerts.send(key=key, value=last.to_json())
+                    drop_evidence(key)
+                continue
+            key = record.cluster_id.encode()
+            forward = alias_table.get(key)
+            if forward is not None:
+                target = forward.decode()
+                if isinstance(record, EvidenceMoved):
+                    moved = EvidenceMoved(target, record.from_cluster, record.items, record.claim)
+                    await claims.send(key=forward, value=moved.to_json())
+                else:
+                    moved_claim = dataclasses.replace(record, cluster_id=target)
+                    await claims.send(key=forward, value=moved_claim.to_json())
+                continue
+            if isinstance(record, EvidenceMoved):
+                evidence, alert = corroboration.absorb(record, load_evidence(key), record.claim)
+            else:
+                evidence, alert = corroboration.process(record, load_evidence(key))
             save_evidence(key, evidence)
             if alert is not None:
                 await alerts.send(key=key, value=alert.to_json())
@@ -164,5 +313,5 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         # Wall-clock sweep: quiet clusters leave the matcher even when nothing arrives.
         stats.clusters_expired += cluster_stage.expire(time.time())
 
-    _ = (cluster_agent, corroborate_agent, expire_clusters)
+    _ = (cluster_agent, block_agent, merge_agent, corroborate_agent, expire_clusters)
     return Pipeline(app, stats, cluster_stage, corroboration)

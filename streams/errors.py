@@ -4,14 +4,15 @@
 
     StreamsError
      ├── InvalidItem        an input record broke the item contract; goes to the dead-letter topic
-     └── RegistryError      the source registry file cannot be used; fix the file and restart
+     ├── RegistryError      the source registry file cannot be used; fix the file and restart
+     └── ModelError         the match model file cannot be used; retrain or point at a good one
 
 Only errors an operator must act on carry a long docstring.
 """
 
 from __future__ import annotations
 
-__all__ = ["InvalidItem", "RegistryError", "StreamsError"]
+__all__ = ["InvalidItem", "ModelError", "RegistryError", "StreamsError"]
 
 
 class StreamsError(Exception):
@@ -38,4 +39,12 @@ class RegistryError(StreamsError):
     The service refuses to start rather than weigh every source as unknown.
     Fix the file named in the message (TOML syntax, unknown ``kind``, weight
     outside 0..1) and restart.
+    """
+
+
+class ModelError(StreamsError):
+    """The match model file could not be used.
+
+    The message names the file and what is wrong with it; a model trained on a
+    different feature list must be retrained with ``bench/train_matcher.py``.
     """

@@ -1,5 +1,11 @@
 """Records that flow between stages and out to consumers (schema version 1).
 
+Merging (see ``streams.domain.merging``): ``BlockAnnounce`` (topic ``blocks``,
+key block word) carries a new exemplar to the worker that owns that block;
+``MergeFound`` (topic ``merges``, one partition) says two clusters make one
+claim; ``ClusterAlias`` (topic ``claims``, key alias id) retires the alias;
+``EvidenceMoved`` (topic ``claims``, key canonical id) hands its evidence on.
+
 ``ClaimAssigned`` (topic ``claims``, key cluster id): an item and the cluster it
 joined, so the corroboration stage sees every member of a cluster on one
 partition. ``ClusterUpdate`` (topic ``clusters``, compacted, key cluster id):
@@ -14,9 +20,23 @@ from typing import Any
 
 import orjson
 
+from streams.domain.blocking import BlockEntry
+from streams.domain.merging import ClusterRef
+from streams.domain.provenance import EvidenceItem
 from streams.records import Item
 
-__all__ = ["SCHEMA_VERSION", "Alert", "ClaimAssigned", "ClusterUpdate", "SchemaError"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "Alert",
+    "BlockAnnounce",
+    "ClaimAssigned",
+    "ClusterAlias",
+    "ClusterUpdate",
+    "EvidenceMoved",
+    "MergeFound",
+    "SchemaError",
+    "decode_claims_record",
+]
 
 SCHEMA_VERSION = 1
 
@@ -78,11 +98,15 @@ class ClusterUpdate:
     newest: dict[str, Any]
     """``{"item": id, "score": s, "matched_item": id, "reason": r}``."""
 
+    merged_into: str | None = None
+    """Set on the last update of a cluster that became an alias of another."""
+
     def to_json(self) -> bytes:
         return orjson.dumps(
             {
                 "v": SCHEMA_VERSION,
                 "cluster_id": self.cluster_id,
+                "merged_into": self.merged_into,
                 "representative": self.representative,
                 "size": self.size,
                 "first_seen": self.first_seen,
@@ -115,6 +139,8 @@ class Alert:
     emitted_at: float = 0.0
     ingested_at: float | None = None
     """When the item that caused the alert entered the pipeline (for latency)."""
+    merged_into: str | None = None
+    """With state ``merged``: the cluster that now holds this claim's evidence."""
 
     @property
     def alert_id(self) -> str:
@@ -135,3 +161,111 @@ class Alert:
         _check_version(obj, "Alert")
         fields = {k: obj[k] for k in cls.__dataclass_fields__ if k in obj}
         return cls(**fields)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockAnnounce:
+    key: str
+    entry: BlockEntry
+
+    def to_json(self) -> bytes:
+        return orjson.dumps({"v": SCHEMA_VERSION, "key": self.key, "entry": self.entry.to_list()})
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> BlockAnnounce:
+        obj = orjson.loads(raw)
+        _check_version(obj, "BlockAnnounce")
+        return cls(str(obj["key"]), BlockEntry.from_list(obj["entry"]))
+
+
+def _ref(v: Any) -> ClusterRef:
+    return ClusterRef(float(v[1]), str(v[0]))
+
+
+@dataclass(frozen=True, slots=True)
+class MergeFound:
+    a: ClusterRef
+    b: ClusterRef
+    score: float
+    items: tuple[str, str]
+    """The two exemplar items whose texts matched."""
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {
+                "v": SCHEMA_VERSION,
+                "a": [self.a.cluster_id, self.a.first_seen],
+                "b": [self.b.cluster_id, self.b.first_seen],
+                "score": round(self.score, 4),
+                "items": list(self.items),
+            }
+        )
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> MergeFound:
+        obj = orjson.loads(raw)
+        _check_version(obj, "MergeFound")
+        items = obj.get("items") or ["", ""]
+        return cls(_ref(obj["a"]), _ref(obj["b"]), float(obj["score"]), (str(items[0]), str(items[1])))
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterAlias:
+    alias: str
+    canonical: str
+    score: float
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {
+                "v": SCHEMA_VERSION,
+                "kind": "alias",
+                "alias": self.alias,
+                "canonical": self.canonical,
+                "score": round(self.score, 4),
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceMoved:
+    cluster_id: str
+    from_cluster: str
+    items: list[EvidenceItem]
+    claim: str = ""
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {
+                "v": SCHEMA_VERSION,
+                "kind": "evidence",
+                "cluster_id": self.cluster_id,
+                "from_cluster": self.from_cluster,
+                "claim": self.claim,
+                "items": [i.to_dict() for i in self.items],
+            }
+        )
+
+
+def decode_claims_record(raw: bytes) -> ClaimAssigned | ClusterAlias | EvidenceMoved:
+    """The three record kinds of the claims topic (a claim has no ``kind``)."""
+    obj = orjson.loads(raw)
+    _check_version(obj, "claims record")
+    kind = obj.get("kind")
+    if kind == "alias":
+        return ClusterAlias(str(obj["alias"]), str(obj["canonical"]), float(obj.get("score", 0.0)))
+    if kind == "evidence":
+        return EvidenceMoved(
+            str(obj["cluster_id"]),
+            str(obj.get("from_cluster", "")),
+            [EvidenceItem.from_dict(i) for i in obj["items"]],
+            str(obj.get("claim", "")),
+        )
+    return ClaimAssigned(
+        item=Item.from_dict(obj["item"]),
+        cluster_id=obj["cluster_id"],
+        score=float(obj["score"]),
+        matched_item=obj.get("matched_item"),
+        reason=obj.get("reason", ""),
+        claim=obj.get("claim", ""),
+    )

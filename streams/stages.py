@@ -9,15 +9,20 @@ without a broker.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from streams.domain.clustering import ClaimClusterer, ClusterConfig
+from rapidfuzz import fuzz
+
+from streams.domain.blocking import BlockEntry, block_keys
+from streams.domain.clustering import Assignment, ClaimClusterer, ClusterConfig
 from streams.domain.matching import match_text
+from streams.domain.merging import ClusterRef
 from streams.domain.normalise import AliasTable, load_aliases, normalise, split_sentences
-from streams.domain.policy import ClaimEvidence, PolicyConfig, add_evidence
+from streams.domain.policy import ClaimEvidence, PolicyConfig, Verdict, add_evidence
 from streams.domain.provenance import (
     EvidenceItem,
+    Origin,
     attribution_targets,
     linked_domains,
     text_fingerprint,
@@ -25,10 +30,10 @@ from streams.domain.provenance import (
 from streams.domain.registry import SourceRegistry, domain_of
 from streams.domain.stance import classify_stance
 from streams.errors import InvalidItem
-from streams.messages import Alert, ClaimAssigned, ClusterUpdate
+from streams.messages import Alert, BlockAnnounce, ClaimAssigned, ClusterUpdate, EvidenceMoved, MergeFound
 from streams.records import decode_item
 
-__all__ = ["ClusterOutput", "ClusterStage", "CorroborationStage", "DeadLetter"]
+__all__ = ["ClusterOutput", "ClusterStage", "CorroborationStage", "DeadLetter", "match_detail"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,28 @@ class DeadLetter:
 class ClusterOutput:
     claim: ClaimAssigned
     update: ClusterUpdate
+    announces: tuple[BlockAnnounce, ...] = ()
+    """New exemplars under each of their block keys, for cross-worker merging."""
+    merges: tuple[MergeFound, ...] = ()
+    """Clusters of this worker that the item showed to be one claim."""
+
+
+def match_detail(assignment: Assignment) -> dict[str, object]:
+    """The matched spans of the newest member and its exemplar, for the cluster update."""
+    query, matched = assignment.query, assignment.matched
+    if query is None or matched is None or not query.match or not matched.match:
+        return {}
+    al = fuzz.partial_ratio_alignment(query.match, matched.match)
+    if al is None:
+        return {}
+    return {
+        "text": query.match,
+        "span": [al.src_start, al.src_end, query.match[al.src_start : al.src_end]],
+        "matched_text": matched.match,
+        "matched_span": [al.dest_start, al.dest_end, matched.match[al.dest_start : al.dest_end]],
+        "partial_ratio": round(al.score / 100.0, 4),
+        "token_set_ratio": round(fuzz.token_set_ratio(query.match, matched.match) / 100.0, 4),
+    }
 
 
 class ClusterStage:
@@ -75,6 +102,27 @@ class ClusterStage:
         )
         state = self.clusterer.get(assignment.cluster_id)
         assert state is not None  # assign() just touched it
+        now = self._clock()
+        announces = tuple(
+            BlockAnnounce(
+                key,
+                BlockEntry(
+                    cluster_id=state.cluster_id,
+                    first_seen=state.created,
+                    item_id=item.id,
+                    match=sig.match,
+                    full=sig.full,
+                    numbers=tuple(sorted(sig.numbers)),
+                    keys=keys,
+                    touched_at=now,
+                    event_ts=item.created_at,
+                    entities=tuple(sorted(sig.entities)),
+                ),
+            )
+            for sig in assignment.new_exemplars
+            for keys in (block_keys(sig),)
+            for key in keys
+        )
         claim = ClaimAssigned(
             item=item,
             cluster_id=assignment.cluster_id,
@@ -95,9 +143,15 @@ class ClusterStage:
                 "score": round(assignment.score, 4),
                 "matched_item": assignment.matched_item,
                 "reason": assignment.reason,
+                "match": match_detail(assignment),
             },
         )
-        return ClusterOutput(claim, update)
+        joined = ClusterRef(state.created, state.cluster_id)
+        merges = tuple(
+            MergeFound(joined, ClusterRef(created, other), score, (item.id, item.id))
+            for other, created, score in assignment.also_matched
+        )
+        return ClusterOutput(claim, update, announces, merges)
 
     def expire(self, now: float) -> int:
         return len(self.clusterer.expire(now))
@@ -162,8 +216,55 @@ class CorroborationStage:
         decided = add_evidence(evidence, ev_item, self.registry, self.config)
         if decided is None:
             return evidence, None
-        origins, verdict = decided
+        return evidence, self._alert(evidence, decided, ev_item.item_id, claim.item.ingested_at)
+
+    def absorb(
+        self, moved: EvidenceMoved, evidence: ClaimEvidence | None, claim_text: str = ""
+    ) -> tuple[ClaimEvidence, Alert | None]:
+        """Fold the evidence of a cluster merged into this one; one alert at most."""
+        if evidence is None:
+            evidence = ClaimEvidence(cluster_id=moved.cluster_id, claim=claim_text)
+        last: tuple[Sequence[Origin], Verdict] | None = None
+        caused_by = ""
+        for ev_item in sorted(moved.items, key=lambda i: (i.created_at, i.item_id)):
+            decided = add_evidence(evidence, ev_item, self.registry, self.config)
+            if decided is not None:
+                last, caused_by = decided, ev_item.item_id
+        if last is None:
+            return evidence, None
+        return evidence, self._alert(evidence, last, caused_by, None)
+
+    def retire(self, evidence: ClaimEvidence, canonical: str) -> tuple[EvidenceMoved, Alert]:
+        """The evidence of an alias cluster, for its canonical, and the alias's last alert."""
+        evidence.version += 1
         alert = Alert(
+            cluster_id=evidence.cluster_id,
+            version=evidence.version,
+            state="merged",
+            claim=evidence.claim,
+            independent_origins=0,
+            support_origins=0,
+            deny_origins=0,
+            support_weight=0.0,
+            deny_weight=0.0,
+            items_total=evidence.items_total,
+            first_seen=evidence.first_seen,
+            last_seen=evidence.last_seen,
+            caused_by="",
+            emitted_at=self._clock(),
+            merged_into=canonical,
+        )
+        return EvidenceMoved(canonical, evidence.cluster_id, list(evidence.items), evidence.claim), alert
+
+    def _alert(
+        self,
+        evidence: ClaimEvidence,
+        decided: tuple[Sequence[Origin], Verdict],
+        caused_by: str,
+        ingested_at: float | None,
+    ) -> Alert:
+        origins, verdict = decided
+        return Alert(
             cluster_id=evidence.cluster_id,
             version=evidence.version,
             state=verdict.state.value,
@@ -176,10 +277,9 @@ class CorroborationStage:
             items_total=evidence.items_total,
             first_seen=evidence.first_seen,
             last_seen=evidence.last_seen,
-            caused_by=ev_item.item_id,
+            caused_by=caused_by,
             origins=[o.to_dict() for o in origins],
             timeline=list(evidence.timeline),
             emitted_at=self._clock(),
-            ingested_at=claim.item.ingested_at,
+            ingested_at=ingested_at,
         )
-        return evidence, alert

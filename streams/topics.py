@@ -4,7 +4,10 @@
 topic                  key          cleanup     value
 =====================  ===========  ==========  ============================================
 ``<p>items``           item id      delete      Item JSON (connectors write here)
-``<p>claims``          cluster id   delete      ClaimAssigned: item + cluster, for corroboration
+``<p>claims``          cluster id   delete      ClaimAssigned: item + cluster, for corroboration;
+                                                also ClusterAlias and EvidenceMoved (merges)
+``<p>blocks``          block word   delete      BlockAnnounce: a new exemplar, to find merges
+``<p>merges``          (none)       delete      MergeFound; one partition: the union is global
 ``<p>clusters``        cluster id   compact     ClusterUpdate: latest view of each cluster
 ``<p>alerts``          cluster id   compact     Alert: latest evidence state of each claim
 ``<p>deadletter``      as received  delete      original bytes; reason and origin in headers
@@ -66,6 +69,14 @@ class TopicNames:
         return f"{self.prefix}alerts"
 
     @property
+    def blocks(self) -> str:
+        return f"{self.prefix}blocks"
+
+    @property
+    def merges(self) -> str:
+        return f"{self.prefix}merges"
+
+    @property
     def deadletter(self) -> str:
         return f"{self.prefix}deadletter"
 
@@ -73,6 +84,8 @@ class TopicNames:
         return [
             TopicSpec(self.items, partitions, False, _WEEK_MS),
             TopicSpec(self.claims, partitions, False, _WEEK_MS),
+            TopicSpec(self.blocks, partitions, False, _WEEK_MS),
+            TopicSpec(self.merges, 1, False, _WEEK_MS),
             TopicSpec(self.clusters, partitions, True, -1),
             TopicSpec(self.alerts, partitions, True, -1),
             TopicSpec(self.deadletter, 1, False, 4 * _WEEK_MS),

@@ -11,6 +11,12 @@ copy-paste accounts) are found by a hash lookup before any of that.
 Cluster ids are derived from the first item's id, so a replay of the same
 input in the same order gives the same ids: alerts keyed by them stay
 idempotent across restarts.
+
+One clusterer sees only the partitions of its worker. Every exemplar it adds
+is reported in ``Assignment.new_exemplars``; the stream announces them under
+their block keys (``streams.domain.blocking``) so that near-duplicates that
+landed on another worker, or before a restart, are found and the two
+clusters merged (``streams.domain.merging``).
 """
 
 from __future__ import annotations
@@ -21,8 +27,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
-from streams.domain.matching import MatchConfig, SimilarityScorer, match_text
+from streams.domain.matching import MatchConfig, SimilarityScorer
 from streams.domain.normalise import Normalised
+from streams.domain.pair_features import Signature
 
 __all__ = ["Assignment", "ClaimClusterer", "ClusterConfig", "ClusterState", "cluster_id_for"]
 
@@ -38,14 +45,27 @@ class ClusterConfig:
     ================  ========  ================================================
     field             default   meaning
     ================  ========  ================================================
-    quiet_seconds     172800    a cluster with no new member for this long expires
+    quiet_seconds     172800    a cluster with no new member for this long expires, in
+                                event time (newest created_at seen) or in wall-clock time
     max_exemplars     4         texts per cluster that queries are compared with
     max_candidates    16        clusters verified per query
     min_overlap       0.3       share of the query's words a candidate must have
     max_scan          200       newest clusters read from one word's posting list
     max_posting       20000     a word in more live clusters than this is skipped
     max_members       200       member ids kept per cluster (the count stays exact)
+    join_threshold    0.6       match probability at which a claim joins a cluster
+    merge_threshold   0.8       match probability at which two clusters become one
     ================  ========  ================================================
+
+    Why ``join_threshold`` is stricter than the matcher's own (pair) threshold:
+    a claim is compared with up to ``max_candidates`` clusters and joins the
+    best, so a pair-level operating point would let one of many topical
+    neighbours through ("Taliban conquered Panjshir" vs "jets bombing
+    Panjshir"); and a wrong join corrupts a cluster's evidence, while a missed
+    one only delays it. Why ``merge_threshold`` is stricter still: a merge
+    joins two whole clusters, and merges chain (A with B, B with C); at the
+    join threshold, chains of sympathy tweets joined the Boston bombing and
+    the West Texas explosion into one cluster of 900 (CrisisLexT26).
     """
 
     quiet_seconds: float = 48 * 3600.0
@@ -55,6 +75,8 @@ class ClusterConfig:
     max_scan: int = 200
     max_posting: int = 20000
     max_members: int = 200
+    join_threshold: float = 0.6
+    merge_threshold: float = 0.8
     match: MatchConfig = field(default_factory=MatchConfig)
 
 
@@ -66,12 +88,14 @@ class ClusterState:
     representative: str
     first_seen: float
     last_seen: float
+    created: float = 0.0
+    """Event time of the founding item; never changes, so merges can rank clusters by it."""
     touched_at: float = 0.0
     """Wall-clock time of the newest member: expiry runs on this, so replays of old
     data are not expired on arrival."""
     size: int = 0
     members: list[str] = field(default_factory=list)
-    exemplars: list[str] = field(default_factory=list)
+    exemplars: list[Signature] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +107,16 @@ class Assignment:
     matched_item: str | None
     is_new: bool
     reason: str
-    """``new``, ``exact``, ``retweet`` or ``similar``."""
+    """``new``, ``exact``, ``retweet``, ``similar`` or ``duplicate`` (a redelivered item)."""
+    query: Signature | None = None
+    """The item's text that matched (its best sentence), or its whole text."""
+    matched: Signature | None = None
+    """The exemplar it matched, for ``similar``, ``exact`` and ``retweet``."""
+    new_exemplars: tuple[Signature, ...] = ()
+    """Texts this item added to the cluster's exemplars: announce them for merging."""
+    also_matched: tuple[tuple[str, float, float], ...] = ()
+    """Other live clusters this item matched as well: ``(cluster id, created, score)``.
+    They make the same claim as the one it joined, so the stream merges them."""
 
 
 class ClaimClusterer:
@@ -99,6 +132,10 @@ class ClaimClusterer:
         self._item_order: deque[tuple[str, str]] = deque()  # (item, cluster) for expiry
         self._exemplar_item: dict[tuple[str, str], str] = {}
         self._now = 0.0
+        self._watermark = 0.0  # newest event time seen (future-dated items clamped)
+        self._swept_at = 0.0  # watermark at the last event-time sweep
+        self._dead_since_compact = 0
+        self.expired_total = 0
 
     def __len__(self) -> int:
         return len(self._clusters)
@@ -107,7 +144,9 @@ class ClaimClusterer:
         return self._clusters.get(cluster_id)
 
     def cluster_of(self, item_id: str) -> str | None:
-        return self._item_cluster.get(item_id)
+        """The live cluster of a seen item (None once that cluster expired)."""
+        cid = self._item_cluster.get(item_id)
+        return cid if cid in self._clusters else None
 
     def assign(
         self,
@@ -129,54 +168,74 @@ class ClaimClusterer:
         if seen is not None and seen in self._clusters:
             return Assignment(seen, 1.0, None, False, "duplicate")
         self._now = ts if now is None else now
-        whole = " ".join(t for n in sentences for t in match_text(n).split())
+        self._watermark = max(self._watermark, min(ts, self._now + 600.0))
+        if self._watermark - self._swept_at >= self.config.quiet_seconds / 48:
+            # A replay runs through days of event time in seconds: sweep by event time
+            # too, or a claim of last month would still be live for today's posts.
+            self._swept_at = self._watermark
+            self.expire(self._now)
+        whole = Signature.of_parts(sentences)
         if retweet_of is not None:
             parent = self._item_cluster.get(retweet_of)
             if parent is not None and parent in self._clusters:
                 self._add(parent, item_id, whole, ts, ())
-                return Assignment(parent, 1.0, retweet_of, False, "retweet")
-        exact = self._exact.get(whole) if whole else None
+                return Assignment(parent, 1.0, retweet_of, False, "retweet", whole, whole)
+        exact = self._exact.get(whole.match) if whole.match else None
         if exact is not None and exact[0] in self._clusters:
             self._add(exact[0], item_id, whole, ts, ())
-            return Assignment(exact[0], 1.0, exact[1], False, "exact")
+            return Assignment(exact[0], 1.0, exact[1], False, "exact", whole, whole)
         claims = self._claim_texts(sentences, whole)
-        best: tuple[str, float, str | None] | None = None
+        best: tuple[str, float, Signature] | None = None
         best_text = whole
+        matched_clusters: dict[str, float] = {}
         for text in claims:
-            found = self._best_candidate(text)
-            if found is not None and (best is None or found[1] > best[1]):
-                best, best_text = found, text
-        if best is not None and best[1] >= self.config.match.threshold:
+            for found in self._candidates(text):
+                if found[1] >= self.config.merge_threshold:
+                    matched_clusters[found[0]] = max(found[1], matched_clusters.get(found[0], 0.0))
+                if best is None or found[1] > best[1]:
+                    best, best_text = found, text
+        if best is not None and best[1] >= self.config.join_threshold:
             cid, score, matched = best
-            self._add(cid, item_id, whole, ts, (best_text,))
-            return Assignment(cid, score, matched, False, "similar")
+            # An exemplar must itself say what the cluster's founding text says, so
+            # exemplars cannot drift step by step to another claim.
+            root = self._clusters[cid].exemplars[:1]
+            near_root = bool(root) and self._scorer.score(best_text, root[0]) >= self.config.join_threshold
+            added = self._add(cid, item_id, whole, ts, (best_text,) if near_root else ())
+            matched_item = self._exemplar_item.get((cid, matched.match))
+            also = tuple(
+                (other, state.created, sc)
+                for other, sc in sorted(matched_clusters.items())
+                if other != cid and (state := self._clusters.get(other)) is not None
+            )
+            return Assignment(cid, score, matched_item, False, "similar", best_text, matched, added, also)
         cid = cluster_id_for(item_id)
         self._clusters[cid] = ClusterState(
             cluster_id=cid,
-            representative=display_text or whole,
+            representative=display_text or whole.match,
             first_seen=ts,
             last_seen=ts,
+            created=ts,
             touched_at=self._now,
         )
-        self._add(cid, item_id, whole, ts, claims)
-        return Assignment(cid, 1.0, None, True, "new")
+        added = self._add(cid, item_id, whole, ts, claims)
+        return Assignment(cid, 1.0, None, True, "new", whole, None, added)
 
-    def _claim_texts(self, sentences: Sequence[Normalised], whole: str) -> tuple[str, ...]:
+    def _claim_texts(self, sentences: Sequence[Normalised], whole: Signature) -> tuple[Signature, ...]:
         """Check-worthy sentences of a multi-sentence item, else the whole text."""
         if len(sentences) > 1:
-            texts = [match_text(n) for n in sentences]
-            worthy = tuple(t for t in texts if len(t.split()) >= self.config.match.min_tokens)
+            sigs = [Signature.of(n) for n in sentences]
+            worthy = tuple(s for s in sigs if s.length >= self.config.match.min_tokens)
             if worthy:
                 return worthy
-        return (whole,) if whole else ()
+        return (whole,) if whole.match else ()
 
-    def _best_candidate(self, text: str) -> tuple[str, float, str | None] | None:
-        if not text:
-            return None
+    def _candidates(self, text: Signature) -> list[tuple[str, float, Signature]]:
+        """Each candidate cluster with its best-scoring exemplar."""
+        if not text.match:
+            return []
         cfg = self.config
         overlap: Counter[str] = Counter()
-        tokens = set(text.split())
-        for token in tokens:
+        for token in text.words:
             posting = self._postings.get(token)
             if posting is None or len(posting) >= cfg.max_posting:
                 continue
@@ -185,10 +244,10 @@ class ClaimClusterer:
             for cid in islice(reversed(posting), cfg.max_scan):
                 overlap[cid] += weight  # type: ignore[assignment]
         if not overlap:
-            return None
+            return []
         # A cluster sharing too few words cannot reach the threshold: skip its scoring.
-        floor = max(1.0, cfg.min_overlap * len(tokens))
-        cands: list[str] = []
+        floor = max(1.0, cfg.min_overlap * len(text.words))
+        cands: list[Signature] = []
         owners: list[str] = []
         for cid, shared in overlap.most_common(cfg.max_candidates):
             if shared < floor:
@@ -200,13 +259,16 @@ class ClaimClusterer:
                 cands.append(ex)
                 owners.append(cid)
         if not cands:
-            return None
-        scores = self._scorer.score_many(text, cands)
-        idx = max(range(len(scores)), key=scores.__getitem__)
-        cid = owners[idx]
-        return cid, scores[idx], self._exemplar_item.get((cid, cands[idx]))
+            return []
+        best: dict[str, tuple[str, float, Signature]] = {}
+        for owner, cand, score in zip(owners, cands, self._scorer.score_many(text, cands), strict=True):
+            if owner not in best or score > best[owner][1]:
+                best[owner] = (owner, score, cand)
+        return list(best.values())
 
-    def _add(self, cid: str, item_id: str, whole: str, ts: float, exemplars: Sequence[str]) -> None:
+    def _add(
+        self, cid: str, item_id: str, whole: Signature, ts: float, exemplars: Sequence[Signature]
+    ) -> tuple[Signature, ...]:
         state = self._clusters[cid]
         state.size += 1
         state.last_seen = max(state.last_seen, ts)
@@ -217,31 +279,44 @@ class ClaimClusterer:
         self._clusters.move_to_end(cid)
         self._item_cluster[item_id] = cid
         self._item_order.append((item_id, cid))
-        if whole and whole not in self._exact:
-            self._exact[whole] = (cid, item_id)
-        for text in exemplars:
+        if whole.match and whole.match not in self._exact:
+            self._exact[whole.match] = (cid, item_id)
+        added: list[Signature] = []
+        for sig in exemplars:
             if len(state.exemplars) >= self.config.max_exemplars:
                 break
-            if text and text not in state.exemplars:
-                state.exemplars.append(text)
-                self._exemplar_item[(cid, text)] = item_id
-                for token in set(text.split()):
+            if sig.match and all(ex.match != sig.match for ex in state.exemplars):
+                state.exemplars.append(sig)
+                added.append(sig)
+                self._exemplar_item[(cid, sig.match)] = item_id
+                for token in sig.words:
                     self._postings.setdefault(token, deque()).append(cid)
+        return tuple(added)
 
     def expire(self, now: float) -> list[ClusterState]:
-        """Drop clusters untouched (wall clock) for longer than the quiet period; return them."""
-        horizon = now - self.config.quiet_seconds
+        """Drop clusters quiet for longer than the quiet period; return them.
+
+        Quiet in wall-clock time (``now``) or in event time (the newest
+        ``created_at`` seen). Clusters are kept in order of their last new
+        member, so the sweep stops at the first live one.
+        """
+        wall_horizon = now - self.config.quiet_seconds
+        event_horizon = self._watermark - self.config.quiet_seconds
         gone: list[ClusterState] = []
         while self._clusters:
             cid, state = next(iter(self._clusters.items()))
-            if state.touched_at > horizon:
+            if state.touched_at > wall_horizon and state.last_seen > event_horizon:
                 break
             del self._clusters[cid]
             gone.append(state)
             for ex in state.exemplars:
-                self._exemplar_item.pop((cid, ex), None)
-        if gone:
+                self._exemplar_item.pop((cid, ex.match), None)
+        self.expired_total += len(gone)
+        self._dead_since_compact += len(gone)
+        # Lookups skip dead clusters anyway; compact once they are a sizeable share.
+        if self._dead_since_compact > max(1000, len(self._clusters) // 10):
             self._compact()
+            self._dead_since_compact = 0
         return gone
 
     def _compact(self) -> None:

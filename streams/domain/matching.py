@@ -1,160 +1,137 @@
 """Decide whether two texts make the same claim.
 
-Why several scores: ``token_set_ratio`` forgives extra words (a headline and a
-tweet that adds commentary) but calls any short text a match of any long text
-that contains it; ``token_sort_ratio`` punishes the extra words; both are
-character-level and let shared names ("Panjshir valley") outweigh a different
-predicate, which the word-level Dice overlap does not. A blend of the three
-on content words, with a hard guard for short texts, holds up on both tweet
-paraphrases (PIT-2015) and headline-vs-tweet pairs (Twitter URL corpus).
-Denial and negation words are left out of the comparison on purpose: "X is
-false" is *about* claim X, and the stance step tells support from denial.
+Why a fitted model and not one fuzzy score: no single rapidfuzz score holds
+up on both tweet paraphrases (PIT-2015) and headline-vs-tweet pairs (Twitter
+URL corpus): ``token_set_ratio`` calls any short text a match of any long text
+containing it, ``token_sort_ratio`` punishes a tweet that adds commentary, and
+both let shared names ("Panjshir valley") outweigh a different predicate. A
+logistic regression over the seventeen features of ``pair_features`` weighs
+them against each other; it is trained by ``bench/train_matcher.py`` on the
+shared data and ships as ``match_model.json`` (versioned, a few numbers).
 
-``claim_similarity`` is the readable reference; ``SimilarityScorer`` scores
-one query against many candidates, splitting the query once. It must agree
-with the reference (tested). ``process.cdist`` was not used: it needs numpy
-and wins only for candidate lists far longer than the clusterer's cap.
+Texts with fewer than ``min_tokens`` content words ("wow", "this is huge")
+only match an identical text: a fitted model cannot be trusted on them. Two
+texts that both name people or places, and share none of the names, do not
+match (``different_names``): "praying for Texas" is not "praying for Boston".
 """
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-
-from rapidfuzz import fuzz
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 
 from streams.domain.normalise import Normalised
+from streams.domain.pair_features import (
+    FEATURE_NAMES,
+    Signature,
+    different_names,
+    match_text,
+    pair_features,
+)
+from streams.errors import ModelError
 
 __all__ = [
     "DEFAULT_THRESHOLD",
     "MIN_CONTENT_TOKENS",
     "MatchConfig",
+    "MatchModel",
     "SimilarityScorer",
     "claim_similarity",
+    "load_model",
     "match_text",
 ]
 
-#: Words that flip or hedge a claim but do not change what it is about.
-_STANCE_WORDS = frozenset(
-    [
-        "not",
-        "no",
-        "never",
-        "nor",
-        "none",
-        "deny",
-        "denies",
-        "denied",
-        "denial",
-        "denying",
-        "false",
-        "fake",
-        "untrue",
-        "baseless",
-        "hoax",
-        "rumour",
-        "rumours",
-        "rumor",
-        "rumors",
-        "debunked",
-        "reject",
-        "rejects",
-        "rejected",
-        "dismiss",
-        "dismisses",
-        "dismissed",
-        "refute",
-        "refutes",
-        "refuted",
-        "propaganda",
-        "lie",
-        "lies",
-        "lying",
-        "claim",
-        "claims",
-        "claimed",
-        "claiming",
-        "reportedly",
-        "unverified",
-        "unconfirmed",
-        "confirmed",
-        "confirms",
-        "confirm",
-        "report",
-        "reports",
-        "reported",
-        "breaking",
-        "alleged",
-        "allegedly",
-        "isn't",
-        "aren't",
-        "wasn't",
-        "weren't",
-        "hasn't",
-        "haven't",
-        "didn't",
-        "doesn't",
-        "don't",
-        "won't",
-    ]
-)
-
-#: Texts with fewer content words than this only match an identical text:
-#: "wow" and "this is huge" would otherwise match everything.
+#: Texts with fewer content words than this only match an identical text.
 MIN_CONTENT_TOKENS = 3
-DEFAULT_THRESHOLD = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class MatchModel:
+    """A logistic regression over ``FEATURE_NAMES``: P(same claim) = sigmoid(w . x + bias)."""
+
+    version: str
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+    """The operating point chosen by the training script (best mean F1 held out)."""
+
+    def probability(self, features: Sequence[float]) -> float:
+        z = self.bias + math.fsum(w * x for w, x in zip(self.weights, features, strict=True))
+        if z < -30.0:
+            return 0.0
+        return 1.0 / (1.0 + math.exp(-min(z, 30.0)))
+
+    @classmethod
+    def from_json(cls, raw: bytes | str, origin: str) -> MatchModel:
+        try:
+            data = json.loads(raw)
+            features = tuple(data["features"])
+            weights = tuple(float(w) for w in data["weights"])
+            model = cls(str(data["version"]), weights, float(data["bias"]), float(data["threshold"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"match model {origin} is not a valid model file: {exc}") from exc
+        if features != FEATURE_NAMES or len(weights) != len(FEATURE_NAMES):
+            raise ModelError(
+                f"match model {origin} was trained on features {list(features)}, "
+                f"this code computes {list(FEATURE_NAMES)}: retrain with bench/train_matcher.py"
+            )
+        return model
+
+
+@lru_cache(maxsize=8)
+def load_model(path: str | None = None) -> MatchModel:
+    """The bundled model, or one from ``path`` (an operator's retrained model)."""
+    if path is None:
+        raw = resources.files("streams.domain").joinpath("match_model.json").read_bytes()
+        return MatchModel.from_json(raw, "(bundled)")
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ModelError(f"cannot read match model {path}: {exc.strerror}") from exc
+    return MatchModel.from_json(raw, path)
+
+
+DEFAULT_THRESHOLD = load_model().threshold
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MatchConfig:
-    """How the blend is weighed; calibrated by ``bench/calibrate_matcher.py``.
+    """How the matcher decides.
 
-    =================  =======  ==========================================
-    field              default  meaning
-    =================  =======  ==========================================
-    set_weight         0.3      weight of ``token_set_ratio``
-    sort_weight        0.3      weight of ``token_sort_ratio``; Dice gets the rest
-    threshold          0.6      blended score at or above which texts match (precision-leaning)
-    min_tokens         3        content words below which only equality matches
-    =================  =======  ==========================================
+    ==============  ===============  ===============================================
+    field           default          meaning
+    ==============  ===============  ===============================================
+    threshold       model's          probability at or above which texts match
+    min_tokens      3                content words below which only equality matches
+    model           bundled          the fitted model
+    ==============  ===============  ===============================================
     """
 
-    set_weight: float = 0.3
-    sort_weight: float = 0.3
     threshold: float = DEFAULT_THRESHOLD
     min_tokens: int = MIN_CONTENT_TOKENS
+    model: MatchModel = field(default_factory=load_model)
 
 
-def match_text(norm: Normalised) -> str:
-    """The string the matcher compares: content words minus stance words."""
-    return " ".join(t for t in norm.content if t not in _STANCE_WORDS)
-
-
-def _dice(a: str, b: str) -> float:
-    sa, sb = set(a.split()), set(b.split())
-    return 2.0 * len(sa & sb) / (len(sa) + len(sb))
-
-
-def _blend(set_score: float, sort_score: float, dice: float, config: MatchConfig) -> float:
-    dice_weight = 1.0 - config.set_weight - config.sort_weight
-    return (
-        config.set_weight * set_score / 100.0 + config.sort_weight * sort_score / 100.0 + dice_weight * dice
-    )
+def _score(a: Signature, b: Signature, cfg: MatchConfig) -> float:
+    if not a.match or not b.match:
+        return 0.0
+    if min(a.length, b.length) < cfg.min_tokens or different_names(a, b):
+        return 1.0 if a.match == b.match else 0.0
+    return cfg.model.probability(pair_features(a, b, cfg.min_tokens))
 
 
 def claim_similarity(a: Normalised, b: Normalised, config: MatchConfig | None = None) -> float:
-    """Similarity in [0, 1] of the claims in ``a`` and ``b`` (reference implementation)."""
-    cfg = config or MatchConfig()
-    ta, tb = match_text(a), match_text(b)
-    if not ta or not tb:
-        return 0.0
-    if min(len(ta.split()), len(tb.split())) < cfg.min_tokens:
-        return 1.0 if ta == tb else 0.0
-    return _blend(fuzz.token_set_ratio(ta, tb), fuzz.token_sort_ratio(ta, tb), _dice(ta, tb), cfg)
+    """Probability in [0, 1] that ``a`` and ``b`` make the same claim."""
+    return _score(Signature.of(a), Signature.of(b), config or MatchConfig())
 
 
 class SimilarityScorer:
-    """Scores one query against many candidate match-texts with rapidfuzz's bulk API."""
+    """Scores one query signature against many candidate signatures."""
 
     __slots__ = ("_cfg",)
 
@@ -165,30 +142,10 @@ class SimilarityScorer:
     def config(self) -> MatchConfig:
         return self._cfg
 
-    def score_many(self, query: str, candidates: Sequence[str]) -> list[float]:
-        """Blended scores of ``query`` against each candidate, in candidate order."""
+    def score(self, a: Signature, b: Signature) -> float:
+        return _score(a, b, self._cfg)
+
+    def score_many(self, query: Signature, candidates: Sequence[Signature]) -> list[float]:
+        """Scores of ``query`` against each candidate, in candidate order."""
         cfg = self._cfg
-        if not query or not candidates:
-            return [0.0] * len(candidates)
-        q_tokens = query.split()
-        q_short = len(q_tokens) < cfg.min_tokens
-        q_set = set(q_tokens)
-        out: list[float] = []
-        for cand in candidates:
-            c_tokens = cand.split()
-            if not c_tokens:
-                out.append(0.0)
-            elif q_short or len(c_tokens) < cfg.min_tokens:
-                out.append(1.0 if cand == query else 0.0)
-            else:
-                c_set = set(c_tokens)
-                dice = 2.0 * len(q_set & c_set) / (len(q_set) + len(c_set))
-                out.append(
-                    _blend(
-                        fuzz.token_set_ratio(query, cand),
-                        fuzz.token_sort_ratio(query, cand),
-                        dice,
-                        cfg,
-                    )
-                )
-        return out
+        return [_score(query, cand, cfg) for cand in candidates]

@@ -228,6 +228,9 @@ class Normalised:
     mentions: tuple[str, ...]
     hashtags: tuple[str, ...]
     numbers: frozenset[str]
+    entities: frozenset[str] = frozenset()
+    """Words that look like names: capitalised mid-sentence, acronyms, hashtag words.
+    Empty when the text's case says nothing (all lower, Title Case, ALL CAPS)."""
 
     @property
     def text(self) -> str:
@@ -255,6 +258,10 @@ def normalise(text: str, aliases: AliasTable | None = None) -> Normalised:
         return " " + " ".join(words) + " "
 
     text = _HASHTAG.sub(_expand, text)
+    entities = _entities(text, table)
+    entities.update(
+        table.apply(w) for tag in hashtags for w in split_hashtag(tag) if w not in STOPWORDS and len(w) > 2
+    )
     tokens: list[str] = []
     numbers: set[str] = set()
     for raw in _TOKEN.findall(text.casefold()):
@@ -272,4 +279,36 @@ def normalise(text: str, aliases: AliasTable | None = None) -> Normalised:
         mentions=mentions,
         hashtags=tuple(hashtags),
         numbers=frozenset(numbers),
+        entities=frozenset(entities),
     )
+
+
+_SENTENCE_START = frozenset('.!?:;"“‘(\n')
+
+
+def _entities(text: str, table: AliasTable) -> set[str]:
+    """Name-like words, judged by case: "Pakistani jets bomb Panjshir" -> {pakistani?, panjshir}.
+
+    The first word of a sentence says nothing (it is capitalised anyway).
+    Texts whose words are mostly capitalised (headlines in Title Case,
+    shouting) or never capitalised give no entities: case carries no signal there.
+    """
+    found: list[tuple[str, bool, bool]] = []  # (word, capitalised, sentence start)
+    for m in _TOKEN.finditer(text):
+        word = m.group(0)
+        if word[0].isdigit() or len(word) < 2:
+            continue
+        before = text[: m.start()].rstrip()
+        found.append((word, word[0].isupper(), not before or before[-1] in _SENTENCE_START))
+    if not found:
+        return set()
+    capitalised = sum(1 for _, cap, _ in found if cap)
+    if capitalised == 0 or (len(found) >= 4 and capitalised > 0.6 * len(found)):
+        return set()
+    out = set()
+    for word, cap, start in found:
+        folded = word.casefold().replace("’", "'")
+        folded = folded.removesuffix("'s")
+        if cap and not start and folded not in STOPWORDS:
+            out.add(table.apply(folded))
+    return out

@@ -1,0 +1,99 @@
+"""Readers of the shared evaluation data (``../shared/data``), never copied into the repo.
+
+Each reader returns plain tuples, so training, evaluation and tests share one
+reading of each format. ``SharedDataMissing`` says which file is absent.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "SHARED",
+    "Pair",
+    "SharedDataMissing",
+    "crisislext26_tweets",
+    "mstream_titles",
+    "pit2015_pairs",
+    "require",
+    "snowflake_ts",
+    "url_corpus_pairs",
+]
+
+SHARED = Path(
+    os.environ.get("CORROBORATE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+
+
+class SharedDataMissing(FileNotFoundError):
+    """A shared data file is absent: evaluation of that part is skipped, not failed."""
+
+
+def require(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        raise SharedDataMissing(f"{path} is absent; set CORROBORATE_SHARED_DATA to the shared data folder")
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    group: str
+    """Pairs of one group (PIT topic, URL-corpus headline) go to one fold together."""
+    a: str
+    b: str
+    same: bool
+
+
+def pit2015_pairs(split: str = "dev") -> list[Pair]:
+    """PIT-2015: paraphrase when 3 or more of 5 voted yes, not when 1 or fewer; 2 is left out."""
+    out = []
+    for line in require("pit2015", f"{split}.data").read_text("utf-8").splitlines():
+        f = line.split("\t")
+        pos, _neg = map(int, re.findall(r"\d+", f[4]))
+        if pos != 2:
+            out.append(Pair(f[0], f[2], f[3], pos >= 3))
+    return out
+
+
+def url_corpus_pairs(split: str = "train") -> list[Pair]:
+    """Twitter URL corpus: headline (a) vs tweet (b); ``sim.txt`` 1 = paraphrase."""
+    folder = require("twitter-url-corpus", split)
+    a = (folder / "a.toks").read_text("utf-8").splitlines()
+    b = (folder / "b.toks").read_text("utf-8").splitlines()
+    sim = (folder / "sim.txt").read_text("utf-8").split()
+    return [Pair(x, x, y, s == "1") for x, y, s in zip(a, b, sim, strict=True)]
+
+
+def mstream_titles(name: str = "News-T") -> list[tuple[str, str, int]]:
+    """(id, text, story cluster) in file order (time order for ``News-T``)."""
+    rows = []
+    for line in require("mstream", name).read_text("utf-8").splitlines():
+        if line.strip():
+            d = json.loads(line)
+            rows.append((str(d["Id"]), str(d["textCleaned"]), int(d["clusterNo"])))
+    return rows
+
+
+def snowflake_ts(tweet_id: str) -> float:
+    """Creation time (epoch seconds) encoded in a Twitter snowflake id (ids after Nov 2010)."""
+    return ((int(tweet_id) >> 22) + 1288834974657) / 1000.0
+
+
+def crisislext26_tweets() -> Iterator[tuple[str, str, str]]:
+    """(tweet id, text, event) for every labelled tweet of every event, event by event."""
+    root = require("crisislext26")
+    for event_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        for path in sorted(event_dir.glob("*-tweets_labeled.csv")):
+            with path.open(encoding="utf-8", newline="") as fh:
+                reader = csv.reader(fh)
+                next(reader, None)
+                for row in reader:
+                    if len(row) >= 2 and row[0].strip().isdigit():
+                        yield row[0].strip(), row[1], event_dir.name
