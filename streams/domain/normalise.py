@@ -229,7 +229,8 @@ class Normalised:
     hashtags: tuple[str, ...]
     numbers: frozenset[str]
     entities: frozenset[str] = frozenset()
-    """Words that look like names: capitalised mid-sentence, acronyms, hashtag words.
+    """Words that look like names: capitalised mid-sentence. Hashtags are left out: the
+    generic ones (#breaking, #news) would make every text share a "name".
     Empty when the text's case says nothing (all lower, Title Case, ALL CAPS)."""
 
     @property
@@ -259,9 +260,6 @@ def normalise(text: str, aliases: AliasTable | None = None) -> Normalised:
 
     text = _HASHTAG.sub(_expand, text)
     entities = _entities(text, table)
-    entities.update(
-        table.apply(w) for tag in hashtags for w in split_hashtag(tag) if w not in STOPWORDS and len(w) > 2
-    )
     tokens: list[str] = []
     numbers: set[str] = set()
     for raw in _TOKEN.findall(text.casefold()):

@@ -1,0 +1,264 @@
+"""Clusters across partitions and workers: two workers on four partitions end with the clusters of one.
+
+Near-duplicates land on different partitions (items are keyed by item id), so
+with two workers each sees only some of a claim's posts. The block and merge
+agents must join what each worker started separately; the final clusters
+(after following every alias on the claims topic) must equal those of a
+single worker on the same input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from corroborate.broker import EmbeddedBroker
+from tests.conftest import CLI
+
+pytestmark = pytest.mark.broker
+
+_PLACES = [
+    "Kharkiv",
+    "Mosul",
+    "Aleppo",
+    "Goma",
+    "Sanaa",
+    "Mekelle",
+    "Marawi",
+    "Idlib",
+    "Bakhmut",
+    "Khartoum",
+    "Kherson",
+    "Raqqa",
+    "Homs",
+    "Taiz",
+    "Aden",
+    "Benghazi",
+    "Tripoli",
+    "Sirte",
+    "Misrata",
+    "Kandahar",
+    "Herat",
+    "Kunduz",
+    "Jalalabad",
+    "Mazar",
+    "Bamako",
+    "Gao",
+    "Timbuktu",
+    "Mopti",
+    "Maiduguri",
+    "Kano",
+    "Juba",
+    "Malakal",
+    "Bentiu",
+    "Bangui",
+    "Beni",
+    "Bunia",
+    "Uvira",
+    "Mogadishu",
+    "Kismayo",
+    "Baidoa",
+    "Hodeidah",
+    "Marib",
+    "Mariupol",
+    "Odesa",
+    "Sumy",
+    "Zaporizhzhia",
+    "Donetsk",
+    "Luhansk",
+    "Gaziantep",
+    "Antakya",
+]
+_EVENTS = [
+    "shelling hit the central railway station",
+    "floodwater breached the northern dam overnight",
+    "a convoy of aid trucks was turned back at the checkpoint",
+    "the main hospital lost power after an airstrike",
+    "rebels seized the airport road before dawn",
+    "a curfew was imposed after clashes near the market",
+    "the water treatment plant stopped working",
+    "hundreds of families fled across the river",
+    "the governor resigned after the bridge collapsed",
+    "internet and phone lines have been cut for three days",
+]
+
+
+def _items() -> Iterator[bytes]:
+    """Fifty claims told six ways each (wording, a retweet), shuffled as a busy stream would be.
+
+    Claims differ in place, and some share an event; a claim and its variants are far above the
+    join threshold and two claims far below it, so every correct clustering of
+    this input is the same whatever the order of arrival. (Pairs near the
+    threshold can fall either way depending on arrival order, on one worker as
+    on two; that is online clustering, not partitioning.)
+    """
+    rng = random.Random(11)
+    posts: list[dict[str, object]] = []
+    for c, place in enumerate(_PLACES):
+        event = _EVENTS[c % len(_EVENTS)]
+        base = f"Officials in {place} say {event}"
+        variants = [
+            base,
+            f"BREAKING: officials in {place} say {event}",
+            f"Officials in {place} say {event} #breaking",
+            f"{event.capitalize()} in {place}, officials say",
+            f"Reports from {place}: {event}, officials say. Awful.",
+        ]
+        for v, text in enumerate(variants):
+            posts.append({"id": f"p{c}-{v}", "text": text, "author": f"acct{c}-{v}"})
+        posts.append(
+            {
+                "id": f"p{c}-rt",
+                "text": f"RT @acct{c}-0: {base}",
+                "author": f"acct{c}-rt",
+                "retweet_of": f"p{c}-0",
+            }
+        )
+    rng.shuffle(posts)
+    for n, post in enumerate(posts):
+        post["created_at"] = 1_630_900_000 + n
+        yield orjson.dumps(post)
+
+
+async def _produce(bootstrap: str, topic: str, lines: list[bytes]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for line in lines:
+            await producer.send(topic, key=orjson.loads(line)["id"].encode(), value=line)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def _final_clusters(
+    bootstrap: str, topic: str, n_items: int, quiet_s: float = 6.0
+) -> tuple[set[frozenset[str]], int]:
+    """Clusters after every alias, and the number of aliases, from the claims topic.
+
+    Reads until every item is there and nothing new came for ``quiet_s``."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    assigned: dict[str, str] = {}
+    alias: dict[str, str] = {}
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        last_new = time.monotonic()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for recs in batch.values():
+                for rec in recs:
+                    last_new = time.monotonic()
+                    obj = orjson.loads(rec.value)
+                    if obj.get("kind") == "alias":
+                        alias[obj["alias"]] = obj["canonical"]
+                    elif "item" in obj:
+                        assigned.setdefault(obj["item"]["id"], obj["cluster_id"])
+            if len(assigned) >= n_items and time.monotonic() - last_new > quiet_s:
+                break
+    finally:
+        await consumer.stop()
+    assert len(assigned) == n_items, f"{len(assigned)} of {n_items} items reached the claims topic"
+
+    def resolve(cid: str) -> str:
+        seen = set()
+        while cid in alias and cid not in seen:
+            seen.add(cid)
+            cid = alias[cid]
+        return cid
+
+    groups: dict[str, set[str]] = {}
+    for item, cid in assigned.items():
+        groups.setdefault(resolve(cid), set()).add(item)
+    return {frozenset(g) for g in groups.values()}, len(alias)
+
+
+def _start_workers(n: int, env: dict[str, str], tmp: Path) -> list[tuple[subprocess.Popen[bytes], Path]]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    workers = []
+    for w in range(n):
+        state = tmp / f"worker{w}"
+        err = tmp / f"worker{w}.err"
+        proc = subprocess.Popen(
+            [*CLI, "run", "--json"],
+            env={**env, "CORROBORATE_STATE_DIR": str(state)},
+            stdout=subprocess.DEVNULL,
+            stderr=err.open("wb"),
+        )
+        workers.append((proc, err))
+    deadline = time.monotonic() + 90
+    while not all(b"worker ready" in err.read_bytes() for _, err in workers):
+        assert time.monotonic() < deadline, [err.read_bytes()[-2000:] for _, err in workers]
+        assert all(p.poll() is None for p, _ in workers), [err.read_bytes()[-2000:] for _, err in workers]
+        time.sleep(0.3)
+    return workers
+
+
+def _stop(workers: list[tuple[subprocess.Popen[bytes], Path]]) -> None:
+    for proc, _ in workers:
+        proc.terminate()
+    for proc, _ in workers:
+        proc.wait(timeout=60)
+
+
+def _items_partitions(log: str, prefix: str) -> int:
+    """Partitions of the items topic in a worker's last assignment."""
+    assignments = [line for line in log.splitlines() if "Setting newly assigned partitions" in line]
+    return assignments[-1].count(f"topic='{prefix}items'") if assignments else 0
+
+
+def _run(
+    broker: EmbeddedBroker, cli_env: dict[str, str], tmp: Path, workers: int
+) -> tuple[set[frozenset[str]], int]:
+    prefix = f"p{uuid.uuid4().hex[:8]}."
+    env = {
+        **cli_env,
+        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+        "CORROBORATE_TOPIC_PREFIX": prefix,
+        "CORROBORATE_APP_ID": f"app-{prefix}",
+        "CORROBORATE_PARTITIONS": "4",
+        "CORROBORATE_SESSION_TIMEOUT": "4",
+    }
+    procs = _start_workers(workers, env, tmp)
+    try:
+        time.sleep(6)  # let the group settle with every member before the burst
+        lines = list(_items())
+        asyncio.run(_produce(broker.bootstrap, f"{prefix}items", lines))
+        clusters, aliases = asyncio.run(_final_clusters(broker.bootstrap, f"{prefix}claims", len(lines)))
+    finally:
+        _stop(procs)
+    # Each worker must have held some of the items partitions, or this proves nothing.
+    held = [
+        _items_partitions((tmp / f"worker{w}" / "worker.log").read_text("utf-8", errors="replace"), prefix)
+        for w in range(workers)
+    ]
+    assert all(held) and sum(held) == 4, held
+    return clusters, aliases
+
+
+def test_two_workers_on_four_partitions_end_with_the_clusters_of_one(
+    broker: EmbeddedBroker, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    single, _ = _run(broker, cli_env, tmp_path / "one", workers=1)
+    double, aliases = _run(broker, cli_env, tmp_path / "two", workers=2)
+    # Posts of one claim were spread over both workers, so clusters had to be merged.
+    assert aliases > 0
+    only_double = sorted(sorted(g) for g in double - single)
+    only_single = sorted(sorted(g) for g in single - double)
+    assert double == single, f"two workers only: {only_double}\none worker only: {only_single}"
+    # And the clusters are the claims: each generated claim is one cluster of six.
+    for c in range(len(_PLACES)):
+        posts = {f"p{c}-{v}" for v in range(5)} | {f"p{c}-rt"}
+        assert posts in double, f"claim {c} split or mixed"

@@ -1,0 +1,43 @@
+"""The corroboration stage's side of a merge: an alias hands on its evidence, once."""
+
+from __future__ import annotations
+
+import orjson
+
+from streams.domain.registry import load_registry
+from streams.messages import ClaimAssigned, decode_claims_record
+from streams.records import decode_item
+from streams.stages import CorroborationStage
+
+
+def _claim(cluster: str, item_id: str, author: str, text: str) -> ClaimAssigned:
+    raw = orjson.dumps({"id": item_id, "text": text, "author": author, "created_at": "2021-09-06T05:00:00Z"})
+    return ClaimAssigned(decode_item(raw), cluster, 0.9, None, "similar", text)
+
+
+def test_an_alias_hands_its_evidence_to_the_canonical_cluster_once() -> None:
+    stage = CorroborationStage(load_registry(None), clock=lambda: 1.0)
+    alias_ev, _ = stage.process(
+        _claim("c-alias", "1", "a1", "Pakistani jets bombing Panjshir valley now"), None
+    )
+    alias_ev, _ = stage.process(
+        _claim("c-alias", "2", "a2", "Jets from Pakistan bomb the Panjshir"), alias_ev
+    )
+    canon_ev, _ = stage.process(
+        _claim("c-canon", "3", "a3", "Pakistani aircraft over Panjshir, bombing"), None
+    )
+    before = canon_ev.signature
+
+    moved, last = stage.retire(alias_ev, "c-canon")
+    assert (
+        last.state == "merged"
+        and last.merged_into == "c-canon"
+        and last.alert_id == "c-alias:" + str(last.version)
+    )
+    wire = decode_claims_record(moved.to_json())
+    assert wire == moved
+    canon_ev, _ = stage.absorb(moved, canon_ev)
+    assert canon_ev.items_total == 3
+    assert canon_ev.signature == ("UNVERIFIED", 3, 0) != before  # three unknown accounts: below the weight
+    again, repeat = stage.absorb(moved, canon_ev)  # redelivered: nothing changes
+    assert again.items_total == 3 and repeat is None
