@@ -26,9 +26,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check streams connectors corroborate tests bench
 	$(VENV)/bin/mypy
 
-## bench: throughput and latency report in bench/report.json
+## bench: throughput and latency (bench/report.json), clustering cost vs window size (bench/window.json)
 bench: $(STAMP)
 	$(PY) -m bench.pipeline --out bench/report.json
+	$(PY) -m bench.window --out bench/window.json
+
+## eval: matching and clustering quality on ../shared/data, as a table (bench/eval.json)
+eval: $(STAMP)
+	$(PY) -m bench.eval
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .corroborate

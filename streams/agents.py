@@ -212,7 +212,6 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             stored = block_table.get(key)
             entries = [BlockEntry.from_list(v) for v in orjson.loads(stored)] if stored else []
             new = announce.entry
-            overlap = config.cluster.min_overlap
             matches = block_matches(
                 announce.key,
                 new,
@@ -220,7 +219,6 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
                 scorer,
                 threshold=config.cluster.merge_threshold,
                 quiet_seconds=config.cluster.quiet_seconds,
-                min_overlap=overlap,
             )
             for found in matches:
                 old = found.entry

@@ -49,8 +49,9 @@ class BatchClusterer:
         self._created: dict[str, float] = {}
         self.merges = 0
 
-    def add(self, raw: bytes) -> BatchResult | DeadLetter:
-        out = self.stage.process(raw)
+    def add(self, raw: bytes, *, match: bool = True) -> BatchResult | DeadLetter:
+        """Cluster one raw item; ``match=False`` founds a cluster without looking (bench fill)."""
+        out = self.stage.process(raw, match=match)
         if isinstance(out, DeadLetter):
             return out
         assert isinstance(out, ClusterOutput)
@@ -64,16 +65,20 @@ class BatchClusterer:
         for announce in out.announces:
             entries = self._blocks.get(announce.key, [])
             new = announce.entry
-            for match in block_matches(
-                announce.key,
-                new,
-                entries,
-                self._scorer,
-                threshold=self.config.merge_threshold,
-                quiet_seconds=self.config.quiet_seconds,
-                min_overlap=self.config.min_overlap,
-            ):
-                old = match.entry
+            found = (
+                block_matches(
+                    announce.key,
+                    new,
+                    entries,
+                    self._scorer,
+                    threshold=self.config.merge_threshold,
+                    quiet_seconds=self.config.quiet_seconds,
+                )
+                if match
+                else []
+            )
+            for hit in found:
+                old = hit.entry
                 if self._unions.union(
                     ClusterRef(new.first_seen, new.cluster_id), ClusterRef(old.first_seen, old.cluster_id)
                 ):

@@ -85,7 +85,7 @@ class ClusterStage:
         self._aliases = aliases or load_aliases()
         self._clock = clock
 
-    def process(self, raw: bytes) -> ClusterOutput | DeadLetter:
+    def process(self, raw: bytes, *, match: bool = True) -> ClusterOutput | DeadLetter:
         try:
             item = decode_item(raw)
         except InvalidItem as exc:
@@ -99,6 +99,7 @@ class ClusterStage:
             display_text=item.text,
             retweet_of=item.retweet_of,
             now=item.ingested_at,
+            match=match,
         )
         state = self.clusterer.get(assignment.cluster_id)
         assert state is not None  # assign() just touched it

@@ -20,11 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from streams.domain.matching import SimilarityScorer
-from streams.domain.pair_features import Signature
+from streams.domain.pair_features import Exemplar, Signature
 
 __all__ = ["BlockEntry", "BlockMatch", "add_to_block", "block_keys", "block_matches", "key_rank"]
 
 DEFAULT_KEYS = 6
+#: Share of the longer text's words two exemplars must have in common to be scored.
+MERGE_MIN_OVERLAP = 0.35
 
 
 def key_rank(word: str) -> bytes:
@@ -55,7 +57,7 @@ class BlockEntry:
     entities: tuple[str, ...] = ()
 
     def signature(self) -> Signature:
-        return Signature.from_strings(self.match, self.full, self.numbers, self.entities)
+        return Exemplar(self.match, self.full, self.numbers, self.entities).signature()
 
     def to_list(self) -> list[object]:
         return [
@@ -102,20 +104,29 @@ def block_matches(
     *,
     threshold: float,
     quiet_seconds: float,
-    min_overlap: float = 0.3,
+    min_overlap: float = MERGE_MIN_OVERLAP,
 ) -> list[BlockMatch]:
-    """Entries of other clusters in this block that make the same claim as ``new``."""
+    """Entries of other clusters in this block that make the same claim as ``new``.
+
+    Only entries sharing at least ``min_overlap`` of the longer text's words
+    (and two words) are scored: on PIT-2015 and the URL corpus, 99 % of the
+    pairs that score 0.8 or more share at least 36 % of the longer text's words.
+    """
     sig = new.signature()
-    new_keys = set(new.keys)
-    floor = max(1, int(min_overlap * len(sig.words) + 0.999))
+    words = sig.words
+    n_words = len(words)
+    # Keys are sorted by rank: the pair belongs to this block unless the entry also
+    # has one of our keys ranked before this one.
+    earlier = new.keys[: new.keys.index(key)] if key in new.keys else new.keys
     out: list[BlockMatch] = []
     for entry in entries:
         if entry.cluster_id == new.cluster_id or abs(entry.event_ts - new.event_ts) > quiet_seconds:
             continue
-        shared = new_keys.intersection(entry.keys)
-        if not shared or min(shared, key=key_rank) != key:
+        if earlier and any(k in entry.keys for k in earlier):
             continue  # scored in the block of the smallest shared key
-        if len(sig.words.intersection(entry.match.split())) < floor:
+        theirs_words = entry.match.split()
+        shared = len(words.intersection(theirs_words))
+        if shared < 2 or shared < min_overlap * max(n_words, len(set(theirs_words))):
             continue
         score = scorer.score(sig, entry.signature())
         if score >= threshold:

@@ -29,7 +29,7 @@ from itertools import islice
 
 from streams.domain.matching import MatchConfig, SimilarityScorer
 from streams.domain.normalise import Normalised
-from streams.domain.pair_features import Signature
+from streams.domain.pair_features import Exemplar, Signature
 
 __all__ = ["Assignment", "ClaimClusterer", "ClusterConfig", "ClusterState", "cluster_id_for"]
 
@@ -95,7 +95,7 @@ class ClusterState:
     data are not expired on arrival."""
     size: int = 0
     members: list[str] = field(default_factory=list)
-    exemplars: list[Signature] = field(default_factory=list)
+    exemplars: list[Exemplar] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,12 +157,15 @@ class ClaimClusterer:
         display_text: str = "",
         retweet_of: str | None = None,
         now: float | None = None,
+        match: bool = True,
     ) -> Assignment:
         """Put one item in a cluster. Idempotent: a seen item id returns its cluster again.
 
         ``sentences`` are the item's normalised sentences (one for a tweet); the
         item matches a cluster through its best sentence, so a lead that adds
-        context does not dilute the claim in the headline.
+        context does not dilute the claim in the headline. ``match=False``
+        founds a new cluster without looking (benchmarks fill a window of
+        known-distinct claims that way).
         """
         seen = self._item_cluster.get(item_id)
         if seen is not None and seen in self._clusters:
@@ -175,6 +178,8 @@ class ClaimClusterer:
             self._swept_at = self._watermark
             self.expire(self._now)
         whole = Signature.of_parts(sentences)
+        if not match:
+            return self._found(item_id, whole, ts, display_text, self._claim_texts(sentences, whole))
         if retweet_of is not None:
             parent = self._item_cluster.get(retweet_of)
             if parent is not None and parent in self._clusters:
@@ -199,7 +204,10 @@ class ClaimClusterer:
             # An exemplar must itself say what the cluster's founding text says, so
             # exemplars cannot drift step by step to another claim.
             root = self._clusters[cid].exemplars[:1]
-            near_root = bool(root) and self._scorer.score(best_text, root[0]) >= self.config.join_threshold
+            near_root = (
+                bool(root)
+                and self._scorer.score(best_text, root[0].signature()) >= self.config.join_threshold
+            )
             added = self._add(cid, item_id, whole, ts, (best_text,) if near_root else ())
             matched_item = self._exemplar_item.get((cid, matched.match))
             also = tuple(
@@ -208,6 +216,11 @@ class ClaimClusterer:
                 if other != cid and (state := self._clusters.get(other)) is not None
             )
             return Assignment(cid, score, matched_item, False, "similar", best_text, matched, added, also)
+        return self._found(item_id, whole, ts, display_text, claims)
+
+    def _found(
+        self, item_id: str, whole: Signature, ts: float, display_text: str, claims: Sequence[Signature]
+    ) -> Assignment:
         cid = cluster_id_for(item_id)
         self._clusters[cid] = ClusterState(
             cluster_id=cid,
@@ -256,7 +269,7 @@ class ClaimClusterer:
             if state is None:
                 continue
             for ex in state.exemplars:
-                cands.append(ex)
+                cands.append(ex.signature())
                 owners.append(cid)
         if not cands:
             return []
@@ -286,7 +299,7 @@ class ClaimClusterer:
             if len(state.exemplars) >= self.config.max_exemplars:
                 break
             if sig.match and all(ex.match != sig.match for ex in state.exemplars):
-                state.exemplars.append(sig)
+                state.exemplars.append(Exemplar.of(sig))
                 added.append(sig)
                 self._exemplar_item[(cid, sig.match)] = item_id
                 for token in sig.words:

@@ -17,12 +17,22 @@ import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
 from streams.domain.normalise import Normalised
 
-__all__ = ["FEATURE_NAMES", "STANCE_WORDS", "Signature", "different_names", "match_text", "pair_features"]
+__all__ = [
+    "FEATURE_NAMES",
+    "STANCE_WORDS",
+    "Exemplar",
+    "Signature",
+    "different_names",
+    "match_text",
+    "pair_features",
+]
 
 #: Words that flip or hedge a claim but do not change what it is about: left out
 #: of the content comparison, so "X is false" stays *about* claim X and the
@@ -116,6 +126,32 @@ class Signature:
             (n for p in parts for n in p.numbers),
             (e for p in parts for e in p.entities),
         )
+
+
+class Exemplar(NamedTuple):
+    """A signature's four strings: what a cluster keeps per exemplar (a few hundred bytes).
+
+    The full ``Signature`` (sets of words and character n-grams) is ten times
+    larger; it is rebuilt on demand and the most recent ones are cached, so a
+    million live claims fit in memory while the hot ones are scored at full speed.
+    """
+
+    match: str
+    full: str
+    numbers: tuple[str, ...]
+    entities: tuple[str, ...]
+
+    @classmethod
+    def of(cls, sig: Signature) -> Exemplar:
+        return cls(sig.match, sig.full, tuple(sorted(sig.numbers)), tuple(sorted(sig.entities)))
+
+    def signature(self) -> Signature:
+        return _cached_signature(self)
+
+
+@lru_cache(maxsize=10_000)
+def _cached_signature(ex: Exemplar) -> Signature:
+    return Signature.from_strings(ex.match, ex.full, ex.numbers, ex.entities)
 
 
 def _dice(a: frozenset[str], b: frozenset[str]) -> float:
