@@ -262,3 +262,38 @@ def test_two_workers_on_four_partitions_end_with_the_clusters_of_one(
     for c in range(len(_PLACES)):
         posts = {f"p{c}-{v}" for v in range(5)} | {f"p{c}-rt"}
         assert posts in double, f"claim {c} split or mixed"
+
+
+def test_a_restarted_worker_joins_new_posts_to_the_claims_it_saw_before(
+    broker: EmbeddedBroker, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The in-memory clusterer starts empty after a restart; the changelogged block
+    table still knows the old exemplars, so a post of an old claim that starts a
+    new cluster is merged back into the old one."""
+    prefix = f"r{uuid.uuid4().hex[:8]}."
+    env = {
+        **cli_env,
+        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+        "CORROBORATE_TOPIC_PREFIX": prefix,
+        "CORROBORATE_APP_ID": f"app-{prefix}",
+        "CORROBORATE_PARTITIONS": "4",
+        "CORROBORATE_SESSION_TIMEOUT": "4",
+    }
+    lines = list(_items())
+    half = len(lines) // 2
+    first = _start_workers(1, env, tmp_path / "before")
+    try:
+        asyncio.run(_produce(broker.bootstrap, f"{prefix}items", lines[:half]))
+        asyncio.run(_final_clusters(broker.bootstrap, f"{prefix}claims", half))
+    finally:
+        _stop(first)
+    second = _start_workers(1, env, tmp_path / "after")
+    try:
+        asyncio.run(_produce(broker.bootstrap, f"{prefix}items", lines[half:]))
+        clusters, aliases = asyncio.run(_final_clusters(broker.bootstrap, f"{prefix}claims", len(lines)))
+    finally:
+        _stop(second)
+    assert aliases > 0  # old claims were met again by new clusters and merged
+    for c in range(len(_PLACES)):
+        posts = {f"p{c}-{v}" for v in range(5)} | {f"p{c}-rt"}
+        assert posts in clusters, f"claim {c} split across the restart"
