@@ -53,7 +53,6 @@ __all__ = ["Pipeline", "PipelineStats", "register_pipeline"]
 log = logging.getLogger("corroborate.agents")
 
 EVIDENCE_CACHE_SIZE = 50_000
-BLOCK_ENTRIES = 64
 _DECODE_ERRORS = (SchemaError, orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError)
 
 
@@ -231,7 +230,7 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
                 await merges.send(key=b"merge", value=merge.to_json())
                 stats.merges_found += 1
             quiet = config.cluster.quiet_seconds
-            kept = add_to_block(entries, new, max_entries=BLOCK_ENTRIES, quiet_seconds=quiet)
+            kept = add_to_block(entries, new, max_entries=config.cluster.block_entries, quiet_seconds=quiet)
             block_table[key] = orjson.dumps([e.to_list() for e in kept])
 
     @app.agent(merges, name="merge")

@@ -20,8 +20,6 @@ from streams.stages import ClusterOutput, ClusterStage, DeadLetter
 
 __all__ = ["BatchClusterer", "BatchResult"]
 
-BLOCK_ENTRIES = 64
-
 
 @dataclass(frozen=True, slots=True)
 class BatchResult:
@@ -84,7 +82,7 @@ class BatchClusterer:
                 ):
                     self.merges += 1
             self._blocks[announce.key] = add_to_block(
-                entries, new, max_entries=BLOCK_ENTRIES, quiet_seconds=self.config.quiet_seconds
+                entries, new, max_entries=self.config.block_entries, quiet_seconds=self.config.quiet_seconds
             )
         return BatchResult(out.claim.item.id, cid)
 
