@@ -117,12 +117,12 @@ def block_matches(
     n_words = len(words)
     # Keys are sorted by rank: the pair belongs to this block unless the entry also
     # has one of our keys ranked before this one.
-    earlier = new.keys[: new.keys.index(key)] if key in new.keys else new.keys
+    earlier = frozenset(new.keys[: new.keys.index(key)] if key in new.keys else new.keys)
     out: list[BlockMatch] = []
     for entry in entries:
         if entry.cluster_id == new.cluster_id or abs(entry.event_ts - new.event_ts) > quiet_seconds:
             continue
-        if earlier and any(k in entry.keys for k in earlier):
+        if earlier and not earlier.isdisjoint(entry.keys):
             continue  # scored in the block of the smallest shared key
         theirs_words = entry.match.split()
         shared = len(words.intersection(theirs_words))

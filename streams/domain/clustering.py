@@ -3,9 +3,9 @@
 Why an inverted index and not a scan: a window of live claims grows to hundreds
 of thousands, and verification with rapidfuzz costs microseconds a pair. Each
 cluster is indexed under the content words of a few exemplar texts; a query
-collects clusters that share words with it, favouring rare words (a word whose
-posting list is longer than ``max_posting`` tells nothing and is skipped), and
-verifies only the ``max_candidates`` best. Exact repeats (retweet storms,
+counts, for each cluster among the ``max_scan`` newest of each of its words,
+how many words it shares (a word in more than ``max_posting`` live clusters
+tells nothing and is skipped), and verifies only the ``max_candidates`` best. Exact repeats (retweet storms,
 copy-paste accounts) are found by a hash lookup before any of that.
 
 Cluster ids are derived from the first item's id, so a replay of the same
@@ -254,10 +254,9 @@ class ClaimClusterer:
             posting = self._postings.get(token)
             if posting is None or len(posting) >= cfg.max_posting:
                 continue
-            weight = 1.0 + 1.0 / (1.0 + len(posting))  # rare words count for more
             # Only the most recent clusters of a common word: recency over completeness.
-            for cid in islice(reversed(posting), cfg.max_scan):
-                overlap[cid] += weight  # type: ignore[assignment]
+            # (Counter.update on an iterable counts in C: this loop is the hot path.)
+            overlap.update(islice(reversed(posting), cfg.max_scan))
         if not overlap:
             return []
         # A cluster sharing too few words cannot reach the threshold: skip its scoring.
