@@ -86,14 +86,28 @@ def snowflake_ts(tweet_id: str) -> float:
     return ((int(tweet_id) >> 22) + 1288834974657) / 1000.0
 
 
-def crisislext26_tweets() -> Iterator[tuple[str, str, str]]:
-    """(tweet id, text, event) for every labelled tweet of every event, event by event."""
+def crisislext26_tweets() -> Iterator[tuple[str, str, str, float]]:
+    """(tweet id, text, event, created_at) for every labelled tweet of every event.
+
+    One event's file has its ids in spreadsheet notation ("2.1104070912444E+017"):
+    the time in the id survives the rounding (to well under a second), the id
+    does not, so those tweets get ``event:row`` ids.
+    """
     root = require("crisislext26")
     for event_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         for path in sorted(event_dir.glob("*-tweets_labeled.csv")):
             with path.open(encoding="utf-8", newline="") as fh:
                 reader = csv.reader(fh)
                 next(reader, None)
-                for row in reader:
-                    if len(row) >= 2 and row[0].strip().isdigit():
-                        yield row[0].strip(), row[1], event_dir.name
+                for n, row in enumerate(reader):
+                    if len(row) < 2:
+                        continue
+                    raw = row[0].strip()
+                    if raw.isdigit():
+                        yield raw, row[1], event_dir.name, snowflake_ts(raw)
+                        continue
+                    try:
+                        approx = int(float(raw))
+                    except ValueError:
+                        continue
+                    yield f"{event_dir.name}:{n}", row[1], event_dir.name, snowflake_ts(str(approx))

@@ -29,7 +29,6 @@ from bench.datasets import (
     crisislext26_tweets,
     mstream_titles,
     pit2015_pairs,
-    snowflake_ts,
     url_corpus_pairs,
 )
 from bench.train_matcher import cross_validate, examples, prf
@@ -114,17 +113,23 @@ def _mstream_part(report: dict[str, Any], config: ClusterConfig) -> None:
 
 def _crisis_part(report: dict[str, Any], config: ClusterConfig) -> None:
     try:
-        tweets = sorted(crisislext26_tweets(), key=lambda t: (snowflake_ts(t[0]), t[0]))
+        tweets = sorted(crisislext26_tweets(), key=lambda t: (t[3], t[0]))
     except SharedDataMissing as exc:
         report["crisislext26"] = {"skipped": str(exc)}
         return
-    pred, seconds, merges = cluster_stream(((i, text, snowflake_ts(i)) for i, text, _ in tweets), config)
-    events = [e for _, _, e in tweets]
+    pred, seconds, merges = cluster_stream(((i, text, ts) for i, text, _, ts in tweets), config)
+    events = [e for _, _, e, _ in tweets]
     members: dict[str, set[str]] = defaultdict(set)
     sizes: Counter[str] = Counter(pred)
     for c, e in zip(pred, events, strict=True):
         members[c].add(e)
     mixed = [c for c, evs in members.items() if len(evs) > 1]
+    majority: dict[str, Counter[str]] = defaultdict(Counter)
+    mixed_set = set(mixed)
+    for c, e in zip(pred, events, strict=True):
+        if c in mixed_set:
+            majority[c][e] += 1
+    minority = sum(sum(cnt.values()) - max(cnt.values()) for cnt in majority.values())
     p, _ = bcubed(pred, events)
     report["crisislext26"] = {
         "items": len(tweets),
@@ -134,6 +139,7 @@ def _crisis_part(report: dict[str, Any], config: ClusterConfig) -> None:
         "items_in_clusters_of_2_or_more": sum(s for s in sizes.values() if s > 1),
         "clusters_mixing_events": len(mixed),
         "items_in_mixed_clusters": sum(sizes[c] for c in mixed),
+        "items_not_of_their_clusters_event": minority,
         "mixed_examples": [sorted(members[c]) for c in mixed[:5]],
         "bcubed_precision_vs_event": p,
         "merges": merges,

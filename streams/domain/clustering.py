@@ -55,7 +55,7 @@ class ClusterConfig:
     max_members       200       member ids kept per cluster (the count stays exact)
     join_threshold    0.6       match probability at which a claim joins a cluster
     merge_threshold   0.8       match probability at which two clusters become one
-    block_entries     64        newest exemplars a block key keeps for merge detection
+    block_entries     32        newest exemplars a block key keeps for merge detection
     ================  ========  ================================================
 
     Why ``join_threshold`` is stricter than the matcher's own (pair) threshold:
@@ -78,7 +78,7 @@ class ClusterConfig:
     max_members: int = 200
     join_threshold: float = 0.6
     merge_threshold: float = 0.8
-    block_entries: int = 64
+    block_entries: int = 32
     match: MatchConfig = field(default_factory=MatchConfig)
 
 
