@@ -15,7 +15,7 @@ variable                           default                 meaning
 ``CORROBORATE_MIN_ORIGINS``        ``2``                   independent origins to corroborate
 ``CORROBORATE_MIN_WEIGHT``         ``1.0``                 their summed weight
 ``CORROBORATE_QUIET_HOURS``        ``48``                  a cluster with no new member expires after this
-``CORROBORATE_MATCH_THRESHOLD``    the model's             same-claim probability threshold (model: 0.37)
+``CORROBORATE_MATCH_THRESHOLD``    the model's             pair threshold of match-pairs (model: 0.35)
 ``CORROBORATE_MATCH_MODEL``        bundled                 a retrained match model (bench/train_matcher.py)
 ``CORROBORATE_JOIN_THRESHOLD``     ``0.6``                 match probability at which a claim joins a cluster
 ``CORROBORATE_MERGE_THRESHOLD``    ``0.8``                 match probability at which two clusters merge
