@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import itertools
 import json
 import random
 import statistics
@@ -28,9 +27,10 @@ from typing import Any
 
 import orjson
 
+from bench.synthetic import ZipfText
+
 __all__ = ["main", "measure"]
 
-VOCABULARY = 50_000
 ROUNDS = 5
 ROUND_ITEMS = 600
 
@@ -40,28 +40,10 @@ def _rss() -> int:
         return int(fh.read().split()[1]) * 4096
 
 
-class _Claims:
-    def __init__(self, seed: int) -> None:
-        self.rng = random.Random(seed)
-        self.vocab = [f"w{i}" for i in range(VOCABULARY)]
-        self.cum = list(itertools.accumulate(1.0 / (i + 1) for i in range(VOCABULARY)))
-
-    def text(self) -> str:
-        return " ".join(self.rng.choices(self.vocab, cum_weights=self.cum, k=self.rng.randint(8, 14)))
-
-    @staticmethod
-    def reword(text: str, rng: random.Random) -> str:
-        words = text.split()
-        words.pop(rng.randrange(len(words)))
-        i = rng.randrange(len(words) - 1)
-        words[i], words[i + 1] = words[i + 1], words[i]
-        return " ".join(words)
-
-
 def measure(size: int) -> dict[str, Any]:
     from streams.batch import BatchClusterer  # imported in the child only
 
-    claims = _Claims(seed=size)
+    claims = ZipfText(random.Random(size))
     batch = BatchClusterer()
     live: list[str] = []
     gc.collect()
@@ -80,7 +62,7 @@ def measure(size: int) -> dict[str, Any]:
     for _ in range(ROUNDS):
         probes = []
         for _ in range(ROUND_ITEMS):
-            text = claims.reword(rng.choice(live), rng) if rng.random() < 0.5 else claims.text()
+            text = claims.reword(rng.choice(live)) if rng.random() < 0.5 else claims.text()
             probes.append(orjson.dumps({"id": f"p{n}", "text": text, "created_at": 1.7e9 + size * 1e-3 + n}))
             n += 1
         start = time.perf_counter()

@@ -19,7 +19,7 @@ from streams.domain.clustering import Assignment, ClaimClusterer, ClusterConfig
 from streams.domain.matching import match_text
 from streams.domain.merging import ClusterRef
 from streams.domain.normalise import AliasTable, load_aliases, normalise, split_sentences
-from streams.domain.policy import ClaimEvidence, PolicyConfig, Verdict, add_evidence
+from streams.domain.policy import ClaimEvidence, PolicyConfig, Verdict, add_evidence, add_evidence_batch
 from streams.domain.provenance import (
     EvidenceItem,
     Origin,
@@ -225,15 +225,11 @@ class CorroborationStage:
         """Fold the evidence of a cluster merged into this one; one alert at most."""
         if evidence is None:
             evidence = ClaimEvidence(cluster_id=moved.cluster_id, claim=claim_text)
-        last: tuple[Sequence[Origin], Verdict] | None = None
-        caused_by = ""
-        for ev_item in sorted(moved.items, key=lambda i: (i.created_at, i.item_id)):
-            decided = add_evidence(evidence, ev_item, self.registry, self.config)
-            if decided is not None:
-                last, caused_by = decided, ev_item.item_id
-        if last is None:
+        items = sorted(moved.items, key=lambda i: (i.created_at, i.item_id))
+        decided = add_evidence_batch(evidence, items, self.registry, self.config)
+        if decided is None or not items:
             return evidence, None
-        return evidence, self._alert(evidence, last, caused_by, None)
+        return evidence, self._alert(evidence, decided, items[-1].item_id, None)
 
     def retire(self, evidence: ClaimEvidence, canonical: str) -> tuple[EvidenceMoved, Alert]:
         """The evidence of an alias cluster, for its canonical, and the alias's last alert."""

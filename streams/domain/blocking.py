@@ -4,8 +4,8 @@ Why bottom-k words: a block key must be computable from one text alone, and
 two texts that make the same claim must share at least one key with high
 probability. The k content words with the smallest stable hash are a
 min-hash sketch: two texts whose word sets have Jaccard similarity J share a
-key with probability about ``1 - (1 - J) ** k``; texts of at most k words are
-keyed by every word, so they never miss. Each exemplar is sent to the
+key with probability about ``1 - (1 - J) ** k`` (k = 4: 0.94 at J = 0.5);
+texts of at most k words are keyed by every word, so they never miss. Each exemplar is sent to the
 partition of each of its keys, so the cost per claim is k messages and at
 most ``max_entries`` comparisons per key, whatever the size of the window.
 
@@ -24,7 +24,7 @@ from streams.domain.pair_features import Exemplar, Signature
 
 __all__ = ["BlockEntry", "BlockMatch", "add_to_block", "block_keys", "block_matches", "key_rank"]
 
-DEFAULT_KEYS = 6
+DEFAULT_KEYS = 4
 #: Share of the longer text's words two exemplars must have in common to be scored.
 MERGE_MIN_OVERLAP = 0.35
 

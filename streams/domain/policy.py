@@ -29,6 +29,7 @@ __all__ = [
     "PolicyConfig",
     "Verdict",
     "add_evidence",
+    "add_evidence_batch",
     "evaluate",
 ]
 
@@ -157,8 +158,13 @@ def add_evidence(
 
     Mutates ``evidence``. A redelivered item id returns ``None`` and changes nothing.
     """
+    return add_evidence_batch(evidence, (item,), registry, config)
+
+
+def _fold(evidence: ClaimEvidence, item: EvidenceItem, config: PolicyConfig) -> bool:
+    """Record one item; False when it cannot change the verdict (seen, or an echo past the cap)."""
     if item.item_id in evidence.seen:
-        return None
+        return False
     evidence.seen.append(item.item_id)
     if len(evidence.seen) > _SEEN_CAP:
         del evidence.seen[: len(evidence.seen) - _SEEN_CAP]
@@ -167,9 +173,28 @@ def add_evidence(
     evidence.last_seen = max(evidence.last_seen, item.created_at)
     full = len(evidence.items) >= config.max_items
     if full and item.retweet_of is not None and any(i.item_id == item.retweet_of for i in evidence.items):
-        return None  # a retweet of a kept item cannot add an origin
+        return False  # a retweet of a kept item cannot add an origin
     if len(evidence.items) < config.max_items:
         evidence.items.append(item)
+    return True
+
+
+def add_evidence_batch(
+    evidence: ClaimEvidence,
+    items: Sequence[EvidenceItem],
+    registry: SourceRegistry,
+    config: PolicyConfig,
+) -> tuple[list[Origin], Verdict] | None:
+    """Fold several items (the evidence of a merged cluster) and decide once.
+
+    Grouping origins costs a pass over the kept items, so a merge of a large
+    cluster folded item by item would cost its size squared.
+    """
+    changed = False
+    for item in items:
+        changed = _fold(evidence, item, config) or changed
+    if not changed:
+        return None
     origins = group_origins(evidence.items, registry)
     verdict = evaluate(origins, config)
     if verdict.signature == evidence.signature:
@@ -179,10 +204,11 @@ def add_evidence(
         return None
     evidence.state = verdict.state
     evidence.version += 1
+    last = max(items, key=lambda i: (i.created_at, i.item_id))
     evidence.timeline.append(
         {
-            "at": item.created_at,
-            "item": item.item_id,
+            "at": last.created_at,
+            "item": last.item_id,
             "state": verdict.state.value,
             "independent_support": verdict.independent_support,
             "deny_origins": verdict.deny_origins,
