@@ -23,9 +23,9 @@ import dataclasses
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 import orjson
@@ -51,6 +51,7 @@ from streams.stages import ClusterOutput, ClusterStage, CorroborationStage, Dead
 __all__ = ["Pipeline", "PipelineStats", "register_pipeline"]
 
 log = logging.getLogger("corroborate.agents")
+T = TypeVar("T")
 
 EVIDENCE_CACHE_SIZE = 50_000
 _DECODE_ERRORS = (SchemaError, orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError)
@@ -177,6 +178,16 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             key=message.key, value=letter.raw, headers=_dead_headers(letter, stage, message)
         )
 
+    async def decode_or_dead_letter(
+        decode: Callable[[bytes], T], event: Any, reason: str, stage: str
+    ) -> T | None:
+        """A stage record decoded, or None once its bytes are in the dead-letter topic."""
+        try:
+            return decode(event.value)
+        except _DECODE_ERRORS as exc:
+            await dead_letter(DeadLetter(event.value or b"", reason, str(exc)), stage, event)
+            return None
+
     @app.agent(items, name="cluster")
     async def cluster_agent(stream: Any) -> None:
         async for event in stream.events():
@@ -201,11 +212,10 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     @app.agent(blocks, name="block")
     async def block_agent(stream: Any) -> None:
         async for event in stream.events():
-            try:
-                announce = BlockAnnounce.from_json(event.value)
-            except _DECODE_ERRORS as exc:
-                letter = DeadLetter(event.value or b"", "bad_block_record", str(exc))
-                await dead_letter(letter, "block", event)
+            announce = await decode_or_dead_letter(
+                BlockAnnounce.from_json, event, "bad_block_record", "block"
+            )
+            if announce is None:
                 continue
             key = announce.key.encode()
             stored = block_table.get(key)
@@ -237,11 +247,8 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     async def merge_agent(stream: Any) -> None:
         unions = UnionFind(_UnionTable(union_table))
         async for event in stream.events():
-            try:
-                found = MergeFound.from_json(event.value)
-            except _DECODE_ERRORS as exc:
-                letter = DeadLetter(event.value or b"", "bad_merge_record", str(exc))
-                await dead_letter(letter, "merge", event)
+            found = await decode_or_dead_letter(MergeFound.from_json, event, "bad_merge_record", "merge")
+            if found is None:
                 continue
             merge = unions.union(found.a, found.b)
             if merge is not None:
@@ -264,14 +271,10 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     @app.agent(claims, name="corroborate")
     async def corroborate_agent(stream: Any) -> None:
         async for event in stream.events():
-            try:
-                record = decode_claims_record(event.value)
-            except _DECODE_ERRORS as exc:
-                await dead_letter(
-                    DeadLetter(event.value or b"", "bad_claim_record", str(exc)),
-                    "corroborate",
-                    event,
-                )
+            record = await decode_or_dead_letter(
+                decode_claims_record, event, "bad_claim_record", "corroborate"
+            )
+            if record is None:
                 continue
             if isinstance(record, ClusterAlias):
                 key = record.alias.encode()

@@ -33,6 +33,18 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def pipeline_env(cli_env: dict[str, str], bootstrap: str, prefix: str, **extra: str) -> dict[str, str]:
+    """Environment for a CLI run on the session broker, isolated by its own topic prefix and group."""
+    return {
+        **cli_env,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "CORROBORATE_TOPIC_PREFIX": prefix,
+        "CORROBORATE_APP_ID": f"app-{prefix}",
+        "CORROBORATE_SESSION_TIMEOUT": "4",
+        **extra,
+    }
+
+
 def shared_data(*parts: str) -> Path:
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():

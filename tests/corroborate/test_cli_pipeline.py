@@ -15,7 +15,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from corroborate.broker import EmbeddedBroker
-from tests.conftest import CLI, SCENARIO
+from tests.conftest import CLI, SCENARIO, pipeline_env
 
 pytestmark = pytest.mark.broker
 
@@ -89,13 +89,7 @@ def test_bad_input_is_dead_lettered_and_the_stream_goes_on(
     broker: EmbeddedBroker, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     prefix = f"t{uuid.uuid4().hex[:8]}."
-    env = {
-        **cli_env,
-        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
-        "CORROBORATE_TOPIC_PREFIX": prefix,
-        "CORROBORATE_APP_ID": f"app-{prefix}",
-        "CORROBORATE_SESSION_TIMEOUT": "4",
-    }
+    env = pipeline_env(cli_env, broker.bootstrap, prefix)
     bad = [
         b'{"id": "bad-1", "text": "unterminated',
         b'{"id": "bad-2", "text": "caf\xe9 latin-1", "created_at": "2021-09-06T05:00:00Z"}',

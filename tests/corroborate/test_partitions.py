@@ -22,7 +22,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from corroborate.broker import EmbeddedBroker
-from tests.conftest import CLI
+from tests.conftest import CLI, pipeline_env
 
 pytestmark = pytest.mark.broker
 
@@ -223,14 +223,7 @@ def _run(
     broker: EmbeddedBroker, cli_env: dict[str, str], tmp: Path, workers: int
 ) -> tuple[set[frozenset[str]], int]:
     prefix = f"p{uuid.uuid4().hex[:8]}."
-    env = {
-        **cli_env,
-        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
-        "CORROBORATE_TOPIC_PREFIX": prefix,
-        "CORROBORATE_APP_ID": f"app-{prefix}",
-        "CORROBORATE_PARTITIONS": "4",
-        "CORROBORATE_SESSION_TIMEOUT": "4",
-    }
+    env = pipeline_env(cli_env, broker.bootstrap, prefix, CORROBORATE_PARTITIONS="4")
     procs = _start_workers(workers, env, tmp)
     try:
         time.sleep(6)  # let the group settle with every member before the burst
@@ -271,14 +264,7 @@ def test_a_restarted_worker_joins_new_posts_to_the_claims_it_saw_before(
     table still knows the old exemplars, so a post of an old claim that starts a
     new cluster is merged back into the old one."""
     prefix = f"r{uuid.uuid4().hex[:8]}."
-    env = {
-        **cli_env,
-        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
-        "CORROBORATE_TOPIC_PREFIX": prefix,
-        "CORROBORATE_APP_ID": f"app-{prefix}",
-        "CORROBORATE_PARTITIONS": "4",
-        "CORROBORATE_SESSION_TIMEOUT": "4",
-    }
+    env = pipeline_env(cli_env, broker.bootstrap, prefix, CORROBORATE_PARTITIONS="4")
     lines = list(_items())
     half = len(lines) // 2
     first = _start_workers(1, env, tmp_path / "before")
