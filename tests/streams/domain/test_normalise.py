@@ -46,3 +46,12 @@ def test_normalise_is_total_and_content_has_no_stopwords(text: str) -> None:
 def test_normalise_is_idempotent_on_its_own_output(text: str) -> None:
     once = normalise(text)
     assert normalise(once.text).tokens == once.tokens
+
+
+def test_names_come_from_case_mid_sentence_only() -> None:
+    assert normalise("Jets bomb Panjshir, says the NRF").entities == {"panjshir", "nrf"}
+    assert normalise("Officials in Kharkiv say. Shelling hit the station").entities == {"kharkiv"}
+    # Title Case headlines and lower-case texts say nothing about names.
+    assert normalise("Strong Quake Hits North Italy At Least Three Dead").entities == frozenset()
+    assert normalise("strong quake hits north italy").entities == frozenset()
+    assert normalise("#PrayForTexas what is happening #breaking").entities == frozenset()
