@@ -250,7 +250,9 @@ class ClaimClusterer:
             return []
         cfg = self.config
         overlap: Counter[str] = Counter()
-        for token in text.words:
+        # Sorted: ties in the count are broken by first appearance, and a set's order
+        # changes with the process's hash seed; the same input must give the same clusters.
+        for token in sorted(text.words):
             posting = self._postings.get(token)
             if posting is None or len(posting) >= cfg.max_posting:
                 continue

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from streams.domain.clustering import ClaimClusterer, ClusterConfig, cluster_id_for
 from streams.domain.normalise import normalise, split_sentences
 
@@ -58,3 +62,33 @@ def test_quiet_clusters_expire_on_wall_clock_and_members_are_capped() -> None:
     assert len(c) == 0 and c.cluster_of("1") is None
     fresh = _assign(c, "9", "Pakistani jets are bombing the resistance in Panjshir valley", now=200.0)
     assert fresh.is_new
+
+
+_TIE = """
+from streams.domain.clustering import ClaimClusterer, ClusterConfig
+from streams.domain.normalise import normalise
+c = ClaimClusterer(ClusterConfig(max_candidates=1))
+for i, t in enumerate(["alpha bravo charlie delta", "echo foxtrot golf hotel"]):
+    c.assign(f"s{i}", [normalise(t)], float(i))
+print(c.assign("q", [normalise("alpha bravo charlie delta echo foxtrot golf hotel")], 9.0).cluster_id)
+"""
+
+
+def test_candidate_ties_do_not_depend_on_the_hash_seed() -> None:
+    """Cluster ids key alerts, so a replay in another process must give the same clusters.
+
+    Two clusters tie for the one candidate slot; a set's iteration order (which
+    changes with PYTHONHASHSEED) must not decide which one the post joins.
+    """
+    chosen = {
+        subprocess.run(
+            [sys.executable, "-c", _TIE],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        for seed in range(1, 7)
+    }
+    assert len(chosen) == 1, chosen
