@@ -31,9 +31,8 @@ import faust
 import orjson
 
 from streams.app import AppConfig
-from streams.domain.blocking import BlockEntry, add_to_block, block_matches
-from streams.domain.matching import SimilarityScorer
-from streams.domain.merging import ClusterRef, UnionFind
+from streams.domain.blocking import BlockEntry
+from streams.domain.merging import UnionFind
 from streams.domain.normalise import load_aliases
 from streams.domain.policy import ClaimEvidence
 from streams.domain.registry import load_registry
@@ -46,7 +45,7 @@ from streams.messages import (
     SchemaError,
     decode_claims_record,
 )
-from streams.stages import ClusterOutput, ClusterStage, CorroborationStage, DeadLetter
+from streams.stages import BlockStage, ClusterOutput, ClusterStage, CorroborationStage, DeadLetter
 
 __all__ = ["Pipeline", "PipelineStats", "register_pipeline"]
 
@@ -207,7 +206,7 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
                 stats.merges_found += 1
             stats.claims_out += 1
 
-    scorer = SimilarityScorer(config.cluster.match)
+    block_stage = BlockStage(config.cluster)
 
     @app.agent(blocks, name="block")
     async def block_agent(stream: Any) -> None:
@@ -220,27 +219,10 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             key = announce.key.encode()
             stored = block_table.get(key)
             entries = [BlockEntry.from_list(v) for v in orjson.loads(stored)] if stored else []
-            new = announce.entry
-            matches = block_matches(
-                announce.key,
-                new,
-                entries,
-                scorer,
-                threshold=config.cluster.merge_threshold,
-                quiet_seconds=config.cluster.quiet_seconds,
-            )
-            for found in matches:
-                old = found.entry
-                merge = MergeFound(
-                    ClusterRef(new.first_seen, new.cluster_id),
-                    ClusterRef(old.first_seen, old.cluster_id),
-                    found.score,
-                    (new.item_id, old.item_id),
-                )
+            found, kept = block_stage.process(announce, entries)
+            for merge in found:
                 await merges.send(key=b"merge", value=merge.to_json())
                 stats.merges_found += 1
-            quiet = config.cluster.quiet_seconds
-            kept = add_to_block(entries, new, max_entries=config.cluster.block_entries, quiet_seconds=quiet)
             block_table[key] = orjson.dumps([e.to_list() for e in kept])
 
     @app.agent(merges, name="merge")
@@ -311,7 +293,9 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     @app.timer(config.sweep_interval)  # type: ignore[untyped-decorator]
     async def expire_clusters() -> None:
         # Wall-clock sweep: quiet clusters leave the matcher even when nothing arrives.
-        stats.clusters_expired += cluster_stage.expire(time.time())
+        cluster_stage.expire(time.time())
+        # Replays also expire clusters by event time as items arrive: count both.
+        stats.clusters_expired = cluster_stage.clusterer.expired_total
 
     _ = (cluster_agent, block_agent, merge_agent, corroborate_agent, expire_clusters)
     return Pipeline(app, stats, cluster_stage, corroboration)

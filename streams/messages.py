@@ -74,9 +74,8 @@ class ClaimAssigned:
         )
 
     @classmethod
-    def from_json(cls, raw: bytes) -> ClaimAssigned:
-        obj = orjson.loads(raw)
-        _check_version(obj, "ClaimAssigned")
+    def from_dict(cls, obj: dict[str, Any]) -> ClaimAssigned:
+        """From a claims-topic record already read and version-checked (``decode_claims_record``)."""
         return cls(
             item=Item.from_dict(obj["item"]),
             cluster_id=obj["cluster_id"],
@@ -261,11 +260,4 @@ def decode_claims_record(raw: bytes) -> ClaimAssigned | ClusterAlias | EvidenceM
             [EvidenceItem.from_dict(i) for i in obj["items"]],
             str(obj.get("claim", "")),
         )
-    return ClaimAssigned(
-        item=Item.from_dict(obj["item"]),
-        cluster_id=obj["cluster_id"],
-        score=float(obj["score"]),
-        matched_item=obj.get("matched_item"),
-        reason=obj.get("reason", ""),
-        claim=obj.get("claim", ""),
-    )
+    return ClaimAssigned.from_dict(obj)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from streams.domain.blocking import BlockEntry, block_keys
+from streams.domain.blocking import BlockEntry, add_to_block, block_keys, block_matches
 from streams.domain.clustering import Assignment, ClaimClusterer, ClusterConfig
-from streams.domain.matching import match_text
+from streams.domain.matching import SimilarityScorer, match_text
 from streams.domain.merging import ClusterRef
 from streams.domain.normalise import AliasTable, load_aliases, normalise, split_sentences
 from streams.domain.policy import ClaimEvidence, PolicyConfig, Verdict, add_evidence, add_evidence_batch
@@ -33,7 +33,14 @@ from streams.errors import InvalidItem
 from streams.messages import Alert, BlockAnnounce, ClaimAssigned, ClusterUpdate, EvidenceMoved, MergeFound
 from streams.records import decode_item
 
-__all__ = ["ClusterOutput", "ClusterStage", "CorroborationStage", "DeadLetter", "match_detail"]
+__all__ = [
+    "BlockStage",
+    "ClusterOutput",
+    "ClusterStage",
+    "CorroborationStage",
+    "DeadLetter",
+    "match_detail",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +163,46 @@ class ClusterStage:
 
     def expire(self, now: float) -> int:
         return len(self.clusterer.expire(now))
+
+
+class BlockStage:
+    """One block key's recent exemplars: which clusters the new one makes one claim with."""
+
+    def __init__(self, config: ClusterConfig | None = None) -> None:
+        self.config = config or ClusterConfig()
+        self._scorer = SimilarityScorer(self.config.match)
+
+    def process(
+        self, announce: BlockAnnounce, entries: Sequence[BlockEntry], *, match: bool = True
+    ) -> tuple[list[MergeFound], list[BlockEntry]]:
+        """The merges the new exemplar shows, and the block with it added.
+
+        ``match=False`` only adds it (benchmarks filling a window of distinct claims).
+        """
+        cfg, new = self.config, announce.entry
+        found = (
+            block_matches(
+                announce.key,
+                new,
+                entries,
+                self._scorer,
+                threshold=cfg.merge_threshold,
+                quiet_seconds=cfg.quiet_seconds,
+            )
+            if match
+            else []
+        )
+        merges = [
+            MergeFound(
+                ClusterRef(new.first_seen, new.cluster_id),
+                ClusterRef(hit.entry.first_seen, hit.entry.cluster_id),
+                hit.score,
+                (new.item_id, hit.entry.item_id),
+            )
+            for hit in found
+        ]
+        kept = add_to_block(entries, new, max_entries=cfg.block_entries, quiet_seconds=cfg.quiet_seconds)
+        return merges, kept
 
 
 class CorroborationStage:
