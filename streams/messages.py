@@ -59,6 +59,10 @@ class ClaimAssigned:
     reason: str
     claim: str
     """The cluster's representative text at assignment time."""
+    match_text: str | None = None
+    """The item's text as the matcher compares it, so corroboration need not normalise it again."""
+    text_urls: tuple[str, ...] = ()
+    """URLs found in the text (beside ``item.urls``), from the same normalisation."""
 
     def to_json(self) -> bytes:
         return orjson.dumps(
@@ -69,6 +73,8 @@ class ClaimAssigned:
                 "matched_item": self.matched_item,
                 "reason": self.reason,
                 "claim": self.claim,
+                "match_text": self.match_text,
+                "text_urls": list(self.text_urls),
                 "item": self.item.to_dict(),
             }
         )
@@ -83,6 +89,8 @@ class ClaimAssigned:
             matched_item=obj.get("matched_item"),
             reason=obj.get("reason", ""),
             claim=obj.get("claim", ""),
+            match_text=obj.get("match_text"),
+            text_urls=tuple(obj.get("text_urls") or ()),
         )
 
 

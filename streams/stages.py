@@ -138,6 +138,8 @@ class ClusterStage:
             matched_item=assignment.matched_item,
             reason=assignment.reason,
             claim=state.representative,
+            match_text=" ".join(m for n in sentences if (m := match_text(n))),
+            text_urls=tuple(u for n in sentences for u in n.urls),
         )
         update = ClusterUpdate(
             cluster_id=state.cluster_id,
@@ -226,8 +228,11 @@ class CorroborationStage:
         source = self.registry.resolve(
             author=item.author, outlet=item.outlet, url=item.url, verified=item.verified
         )
-        norm = normalise(item.text, self._aliases)
-        text = match_text(norm)
+        if claim.match_text is None:  # a record from before the cluster stage sent its view
+            norm = normalise(item.text, self._aliases)
+            text, text_urls = match_text(norm), norm.urls
+        else:
+            text, text_urls = claim.match_text, claim.text_urls
         stance = classify_stance(item.text, relevance=claim.score)
         cited = attribution_targets(item.text, source, self.registry)
         return EvidenceItem(
@@ -251,7 +256,7 @@ class CorroborationStage:
             claim_sources=cited.claimants,
             retweeted_author=cited.retweeted,
             cited_handles=tuple(h for h in cited.handles if h != item.author.lower()),
-            linked_domains=linked_domains((*item.urls, *norm.urls)),
+            linked_domains=linked_domains((*item.urls, *text_urls)),
             text=item.text[:280],
         )
 

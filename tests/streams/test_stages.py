@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import orjson
 
 from streams.domain.registry import load_registry
 from streams.messages import ClaimAssigned, decode_claims_record
 from streams.records import decode_item
-from streams.stages import CorroborationStage
+from streams.stages import ClusterOutput, ClusterStage, CorroborationStage
 
 
 def _claim(cluster: str, item_id: str, author: str, text: str) -> ClaimAssigned:
@@ -41,3 +43,22 @@ def test_an_alias_hands_its_evidence_to_the_canonical_cluster_once() -> None:
     assert canon_ev.signature == ("UNVERIFIED", 3, 0) != before  # three unknown accounts: below the weight
     again, repeat = stage.absorb(moved, canon_ev)  # redelivered: nothing changes
     assert again.items_total == 3 and repeat is None
+
+
+def test_corroboration_uses_the_cluster_stages_text_view_as_if_it_normalised_itself() -> None:
+    stage = ClusterStage(clock=lambda: 1.0)
+    raw = orjson.dumps(
+        {
+            "id": "w1",
+            "text": "Pakistani jets bombing Panjshir. See https://news18.com/a1 for more",
+            "author": "a1",
+            "created_at": "2021-09-06T05:00:00Z",
+        }
+    )
+    out = stage.process(raw)
+    assert isinstance(out, ClusterOutput) and out.claim.match_text is not None
+    corroboration = CorroborationStage(load_registry(None), clock=lambda: 1.0)
+    viewed = corroboration.evidence_item(out.claim)
+    recomputed = corroboration.evidence_item(dataclasses.replace(out.claim, match_text=None, text_urls=()))
+    assert viewed == recomputed
+    assert viewed.linked_domains == ("news18.com",)
