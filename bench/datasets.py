@@ -16,12 +16,18 @@ from pathlib import Path
 
 __all__ = [
     "SHARED",
+    "LabelledPair",
     "Pair",
+    "RumourPost",
     "SharedDataMissing",
     "crisislext26_tweets",
+    "emergent_pairs",
     "mstream_titles",
     "pit2015_pairs",
     "require",
+    "rumoureval_posts",
+    "sick_pairs",
+    "snli_pairs",
     "snowflake_ts",
     "url_corpus_pairs",
 ]
@@ -111,3 +117,95 @@ def crisislext26_tweets() -> Iterator[tuple[str, str, str, float]]:
                     except ValueError:
                         continue
                     yield f"{event_dir.name}:{n}", row[1], event_dir.name, snowflake_ts(str(approx))
+
+
+@dataclass(frozen=True, slots=True)
+class RumourPost:
+    """One RumourEval 2019 post with its thread's source text as the stance target."""
+
+    split: str
+    platform: str
+    event: str
+    thread_id: str
+    post_id: str
+    parent_id: str | None
+    is_source: bool
+    created_at: str
+    author: str
+    text: str
+    target: str
+    stance: str
+    veracity: str
+
+
+def rumoureval_posts() -> list[RumourPost]:
+    """Posts of the train and dev threads, in file order; a source post's target is itself."""
+    rows = [
+        json.loads(line) for line in require("rumoureval2019", "posts.train-dev.jsonl").open(encoding="utf-8")
+    ]
+    sources = {r["thread_id"]: r["text"] for r in rows if r["is_source"]}
+    return [
+        RumourPost(
+            split=r["split"],
+            platform=r["platform"],
+            event=r["event"] or f"reddit:{r['thread_id']}",
+            thread_id=r["thread_id"],
+            post_id=str(r["post_id"]),
+            parent_id=None if r["parent_id"] is None else str(r["parent_id"]),
+            is_source=bool(r["is_source"]),
+            created_at=r["created_at"],
+            author=r["author"] or "",
+            text=r["text"] or "",
+            target=sources.get(r["thread_id"], r["text"] or ""),
+            stance=r["stance"],
+            veracity=r["thread_veracity"],
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledPair:
+    group: str
+    """Pairs of one group (Emergent claim, SICK/SNLI premise) go to one fold together."""
+    target: str
+    text: str
+    label: str
+
+
+_EMERGENT_STANCE = {"for": "support", "against": "deny", "observing": "comment"}
+
+
+def emergent_pairs() -> list[LabelledPair]:
+    """Claim vs headline; for/against/observing read as support/deny/comment."""
+    with require("emergent", "emergent.dev.csv").open(encoding="utf-8", newline="") as fh:
+        return [
+            LabelledPair(
+                r["claimId"],
+                r["claimHeadline"],
+                r["articleHeadline"],
+                _EMERGENT_STANCE[r["articleHeadlineStance"]],
+            )
+            for r in csv.DictReader(fh)
+        ]
+
+
+def sick_pairs(split: str = "train") -> list[LabelledPair]:
+    """SICK sentence pairs labelled ENTAILMENT / NEUTRAL / CONTRADICTION."""
+    name = {"train": "SICK_train.txt", "trial": "SICK_trial.txt"}[split]
+    with require("sick", name).open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter="\t")
+        return [
+            LabelledPair(r["sentence_A"], r["sentence_A"], r["sentence_B"], r["entailment_judgment"])
+            for r in reader
+        ]
+
+
+def snli_pairs() -> list[LabelledPair]:
+    """SNLI pairs with a gold label (no-majority pairs left out), labels upper-cased."""
+    out = []
+    for line in require("snli-subset", "snli_1.0_dev.jsonl").open(encoding="utf-8"):
+        r = json.loads(line)
+        if r["gold_label"] != "-":
+            out.append(LabelledPair(r["captionID"], r["sentence1"], r["sentence2"], r["gold_label"].upper()))
+    return out

@@ -22,7 +22,7 @@ from streams.messages import Alert, SchemaError
 
 __all__ = ["AlertPrinter", "format_alert"]
 
-_MARK = {"CORROBORATED": "✔", "CONTRADICTED": "✖", "QUIET": "…", "UNVERIFIED": "?"}
+_MARK = {"CORROBORATED": "✔", "CONTESTED": "✖", "QUIET": "…", "UNVERIFIED": "?"}
 
 
 def _hhmm(ts: float) -> str:

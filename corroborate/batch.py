@@ -1,4 +1,4 @@
-"""Batch commands over JSON lines: ``match-pairs`` and ``cluster``.
+"""Batch commands over JSON lines: ``match-pairs``, ``cluster``, ``stance`` and ``alerts``.
 
 Why they exist: analysts back-test on archives, and evaluation checks the
 matcher and the clusterer on held-out data; both need the stream's exact
@@ -15,12 +15,13 @@ from typing import IO
 import orjson
 
 from corroborate.config import Settings
-from streams.batch import BatchClusterer, BatchResult
+from streams.batch import BatchClusterer, BatchCorroborator, BatchResult
 from streams.domain.matching import SimilarityScorer
 from streams.domain.normalise import load_aliases, normalise
 from streams.domain.pair_features import Signature
+from streams.domain.registry import load_registry
 
-__all__ = ["cluster_items", "match_pairs"]
+__all__ = ["alert_items", "cluster_items", "match_pairs", "stance_lines"]
 
 
 def _error_line(out: IO[bytes], lineno: int, message: str, **extra: object) -> None:
@@ -73,5 +74,56 @@ def cluster_items(settings: Settings, src: IO[bytes], out: IO[bytes]) -> int:
         else:
             errors += 1
             _error_line(out, r[0], r[1], id=r[2], cluster=None)
+    out.flush()
+    return 1 if errors else 0
+
+
+def stance_lines(settings: Settings, src: IO[bytes], out: IO[bytes]) -> int:
+    """``{"target": CLAIM, "text": POST}`` in, ``{"stance": ..., "score": FLOAT, "cue": ...}`` out."""
+    model = settings.stance_model()
+    errors = 0
+    for lineno, line in enumerate(src, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = orjson.loads(line)
+            target, text = obj["target"], obj["text"]
+            if not isinstance(target, str) or not isinstance(text, str):
+                raise TypeError("target and text must be strings")
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            errors += 1
+            _error_line(
+                out, lineno, f"expected {{'target': text, 'text': text}}: {exc}", stance=None, score=None
+            )
+            continue
+        result = model.classify(target, text)
+        out.write(
+            orjson.dumps({"stance": result.stance.value, "score": result.score, "cue": result.cue}) + b"\n"
+        )
+    out.flush()
+    return 1 if errors else 0
+
+
+def alert_items(settings: Settings, src: IO[bytes], out: IO[bytes]) -> int:
+    """Items in, in that order; every alert the stream would raise out, as the alerts topic has them."""
+    app = settings.app_config("")
+    batch = BatchCorroborator(
+        load_registry(settings.sources_path),
+        app.policy,
+        app.cluster,
+        aliases=load_aliases(settings.aliases_path),
+        stance_model=settings.stance_model(),
+    )
+    errors = 0
+    for lineno, line in enumerate(src, 1):
+        if not line.strip():
+            continue
+        got = batch.add(line.rstrip(b"\r\n"))
+        if isinstance(got, list):
+            for alert in got:
+                out.write(alert.to_json() + b"\n")
+        else:
+            errors += 1
+            _error_line(out, lineno, f"{got.reason}: {got.detail}")
     out.flush()
     return 1 if errors else 0

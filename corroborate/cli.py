@@ -2,8 +2,9 @@
 
 ``run`` is the long-running service; ``replay`` feeds a JSONL file through it
 and prints alerts. Both start the embedded broker unless
-``KAFKA_BOOTSTRAP_SERVERS`` is set. ``match-pairs`` and ``cluster`` run the
-stream's matcher and clusterer over JSON lines on stdin, without a broker.
+``KAFKA_BOOTSTRAP_SERVERS`` is set. ``match-pairs``, ``cluster``, ``stance``
+and ``alerts`` run the stream's matcher, clusterer, stance model and whole
+corroboration over JSON lines on stdin, without a broker.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from corroborate.batch import cluster_items, match_pairs
+from corroborate.batch import alert_items, cluster_items, match_pairs, stance_lines
 from corroborate.config import Settings
 from corroborate.errors import CorroborateError
 from corroborate.service import RunOptions, serve
@@ -74,6 +75,14 @@ def _parser() -> argparse.ArgumentParser:
         "cluster",
         help='stdin item lines (id, text, created_at) -> stdout {"id": ID, "cluster": CLUSTER_ID} lines',
     )
+    sub.add_parser(
+        "stance",
+        help='stdin {"target": CLAIM, "text": POST} lines -> stdout {"stance": S, "score": FLOAT} lines',
+    )
+    sub.add_parser(
+        "alerts",
+        help="stdin item lines, in order -> stdout every alert the stream would raise (alerts-topic JSON)",
+    )
     return parser
 
 
@@ -87,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
             return match_pairs(settings, sys.stdin.buffer, sys.stdout.buffer)
         if args.command == "cluster":
             return cluster_items(settings, sys.stdin.buffer, sys.stdout.buffer)
+        if args.command == "stance":
+            return stance_lines(settings, sys.stdin.buffer, sys.stdout.buffer)
+        if args.command == "alerts":
+            return alert_items(settings, sys.stdin.buffer, sys.stdout.buffer)
         path = args.file if args.file is not None else scenario_path(args.scenario)
         if not path.is_file():
             raise CorroborateError(f"replay file {path} does not exist")

@@ -14,9 +14,11 @@ variable                           default                 meaning
 ``CORROBORATE_ALIASES``            (none)                  extra alias TOML merged over the bundled one
 ``CORROBORATE_MIN_ORIGINS``        ``2``                   independent origins to corroborate
 ``CORROBORATE_MIN_WEIGHT``         ``1.0``                 their summed weight
-``CORROBORATE_QUIET_HOURS``        ``48``                  a cluster with no new member expires after this
+``CORROBORATE_QUIET_HOURS``        ``48``                  a cluster with no new member expires, and an
+                                                           alerted claim goes QUIET, after this
 ``CORROBORATE_MATCH_THRESHOLD``    the model's             pair threshold of match-pairs (model: 0.35)
 ``CORROBORATE_MATCH_MODEL``        bundled                 a retrained match model (bench/train_matcher.py)
+``CORROBORATE_STANCE_MODEL``       bundled                 a retrained stance model (bench/train_stance.py)
 ``CORROBORATE_JOIN_THRESHOLD``     ``0.6``                 match probability at which a claim joins a cluster
 ``CORROBORATE_MERGE_THRESHOLD``    ``0.8``                 match probability at which two clusters merge
 =================================  ======================  ==========================================
@@ -34,6 +36,7 @@ from streams.app import AppConfig
 from streams.domain.clustering import ClusterConfig
 from streams.domain.matching import MatchConfig, load_model
 from streams.domain.policy import PolicyConfig
+from streams.domain.stance import StanceModel, load_stance_model
 from streams.errors import ModelError
 from streams.topics import TopicNames
 
@@ -54,6 +57,7 @@ ENV_VARS = (
     "CORROBORATE_QUIET_HOURS",
     "CORROBORATE_MATCH_THRESHOLD",
     "CORROBORATE_MATCH_MODEL",
+    "CORROBORATE_STANCE_MODEL",
     "CORROBORATE_JOIN_THRESHOLD",
     "CORROBORATE_MERGE_THRESHOLD",
 )
@@ -88,6 +92,7 @@ class Settings:
     quiet_hours: float = 48.0
     match_threshold: float | None = None
     match_model_path: str | None = None
+    stance_model_path: str | None = None
     join_threshold: float = 0.6
     merge_threshold: float = 0.8
 
@@ -98,7 +103,12 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         e = os.environ if env is None else env
-        for path_var in ("CORROBORATE_SOURCES", "CORROBORATE_ALIASES", "CORROBORATE_MATCH_MODEL"):
+        for path_var in (
+            "CORROBORATE_SOURCES",
+            "CORROBORATE_ALIASES",
+            "CORROBORATE_MATCH_MODEL",
+            "CORROBORATE_STANCE_MODEL",
+        ):
             if e.get(path_var) and not Path(e[path_var]).is_file():
                 raise ConfigError(f"{path_var}={e[path_var]!r}: no such file")
         session = e.get("CORROBORATE_SESSION_TIMEOUT")
@@ -119,6 +129,7 @@ class Settings:
                 _num(e, "CORROBORATE_MATCH_THRESHOLD", 0.0) if e.get("CORROBORATE_MATCH_THRESHOLD") else None
             ),
             match_model_path=e.get("CORROBORATE_MATCH_MODEL") or None,
+            stance_model_path=e.get("CORROBORATE_STANCE_MODEL") or None,
             join_threshold=_num(e, "CORROBORATE_JOIN_THRESHOLD", 0.6),
             merge_threshold=_num(e, "CORROBORATE_MERGE_THRESHOLD", 0.8),
         )
@@ -131,6 +142,13 @@ class Settings:
             raise ConfigError(str(exc)) from exc
         threshold = model.threshold if self.match_threshold is None else self.match_threshold
         return MatchConfig(threshold=threshold, model=model)
+
+    def stance_model(self) -> StanceModel:
+        """The bundled stance model, or the one ``CORROBORATE_STANCE_MODEL`` names."""
+        try:
+            return load_stance_model(Path(self.stance_model_path) if self.stance_model_path else None)
+        except ModelError as exc:
+            raise ConfigError(str(exc)) from exc
 
     def cluster_config(self) -> ClusterConfig:
         return ClusterConfig(
@@ -159,6 +177,11 @@ class Settings:
             fetch_max_wait_ms=self.fetch_wait_ms,
             registry_path=self.sources_path,
             aliases_path=self.aliases_path,
+            stance_model=self.stance_model(),
             cluster=self.cluster_config(),
-            policy=PolicyConfig(min_origins=self.min_origins, min_weight=self.min_weight),
+            policy=PolicyConfig(
+                min_origins=self.min_origins,
+                min_weight=self.min_weight,
+                quiet_seconds=self.quiet_hours * 3600.0,
+            ),
         )

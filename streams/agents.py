@@ -15,6 +15,12 @@ Clusters across workers::
     blocks -[block]-> merges (two clusters of one claim; table ``blocks`` keeps recent exemplars)
     merges -[merge]-> claims: ClusterAlias (one partition, table ``unions``)
     claims -[corroborate]-> alerts; an alias hands its evidence to its canonical cluster
+
+Contradictions across clusters: the cluster and block agents send a
+ClusterLink to each of two clusters that clash; each side answers with an
+OpposingSummary of its supporting origins (again whenever they change), which
+the other counts as denying. The expiry timer sends a QuietCheck for alerted
+claims that went quiet; the record's owner decides and raises QUIET.
 """
 
 from __future__ import annotations
@@ -38,10 +44,14 @@ from streams.domain.policy import ClaimEvidence
 from streams.domain.registry import load_registry
 from streams.messages import (
     BlockAnnounce,
+    ClaimAssigned,
     ClusterAlias,
+    ClusterLink,
     ClusterUpdate,
     EvidenceMoved,
     MergeFound,
+    OpposingSummary,
+    QuietCheck,
     SchemaError,
     decode_claims_record,
 )
@@ -88,6 +98,8 @@ class PipelineStats:
     claims_out: int = 0
     merges_found: int = 0
     clusters_merged: int = 0
+    contradictions_found: int = 0
+    """Contradiction links sent (two per pair of clusters, one to each)."""
     dead_lettered: int = 0
     alerts_out: int = 0
     clusters_expired: int = 0
@@ -129,11 +141,16 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     alias_table = app.Table("aliases", partitions=config.partitions, key_type=bytes, value_type=bytes)
     block_table = app.Table("blocks", partitions=config.partitions, key_type=bytes, value_type=bytes)
     union_table = app.Table("unions", partitions=1, key_type=bytes, value_type=bytes)
+    # Alerted (corroborated or contested) claims -> [last item time, last change]: the
+    # expiry timer reads it to find claims that went quiet without decoding all evidence.
+    watch_table = app.Table("watch", partitions=config.partitions, key_type=bytes, value_type=bytes)
 
     aliases = load_aliases(config.aliases_path)
     stats = PipelineStats()
     cluster_stage = ClusterStage(config.cluster, aliases=aliases)
-    corroboration = CorroborationStage(load_registry(config.registry_path), config.policy, aliases=aliases)
+    corroboration = CorroborationStage(
+        load_registry(config.registry_path), config.policy, aliases=aliases, stance_model=config.stance_model
+    )
 
     # Decoded evidence, reused while the table still holds the very bytes we wrote
     # (after recovery it holds new objects, which are decoded again).
@@ -204,6 +221,9 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             for found in out.merges:
                 await merges.send(key=b"merge", value=found.to_json())
                 stats.merges_found += 1
+            for link in out.links:
+                await claims.send(key=link.cluster_id.encode(), value=link.to_json())
+                stats.contradictions_found += 1
             stats.claims_out += 1
 
     block_stage = BlockStage(config.cluster)
@@ -219,10 +239,13 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             key = announce.key.encode()
             stored = block_table.get(key)
             entries = [BlockEntry.from_list(v) for v in orjson.loads(stored)] if stored else []
-            found, kept = block_stage.process(announce, entries)
+            found, links, kept = block_stage.process(announce, entries)
             for merge in found:
                 await merges.send(key=b"merge", value=merge.to_json())
                 stats.merges_found += 1
+            for link in links:
+                await claims.send(key=link.cluster_id.encode(), value=link.to_json())
+                stats.contradictions_found += 1
             block_table[key] = orjson.dumps([e.to_list() for e in kept])
 
     @app.agent(merges, name="merge")
@@ -250,6 +273,52 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
                         value=ClusterUpdate(alias, "", 0, 0.0, 0.0, [], {}, merged_into=canonical).to_json(),
                     )
 
+    # Event time for quiet checks: the newest item time seen, never ahead of the clock.
+    watermark = [0.0]
+
+    async def handle_claims_record(
+        record: ClaimAssigned | EvidenceMoved | ClusterLink | OpposingSummary | QuietCheck,
+    ) -> None:
+        """Fold one claims-topic record into the evidence of its (canonical) cluster."""
+        key = record.cluster_id.encode()
+        forward = alias_table.get(key)
+        if forward is not None:
+            # Retired by a merge: whatever was meant for it goes to the canonical cluster.
+            if not isinstance(record, QuietCheck):
+                moved = dataclasses.replace(record, cluster_id=forward.decode())
+                await claims.send(key=forward, value=moved.to_json())
+            return
+        current = load_evidence(key)
+        alert = None
+        if isinstance(record, EvidenceMoved):
+            evidence, alert = corroboration.absorb(record, current, record.claim)
+        elif isinstance(record, ClusterLink):
+            if record.other == record.cluster_id:
+                return
+            evidence, summary = corroboration.link(record, current)
+            await claims.send(key=summary.cluster_id.encode(), value=summary.to_json())
+        elif isinstance(record, OpposingSummary):
+            evidence, alert = corroboration.oppose(record, current)
+        elif isinstance(record, QuietCheck):
+            if current is None:
+                watch_table.pop(key, None)
+                return
+            evidence, alert = current, corroboration.check_quiet(record, current)
+        else:
+            assert isinstance(record, ClaimAssigned)
+            watermark[0] = max(watermark[0], min(record.item.created_at, time.time() + 600.0))
+            evidence, alert = corroboration.process(record, current)
+        for summary in corroboration.summaries_due(evidence):
+            await claims.send(key=summary.cluster_id.encode(), value=summary.to_json())
+        save_evidence(key, evidence)
+        if evidence.state.value in ("CORROBORATED", "CONTESTED"):
+            watch_table[key] = orjson.dumps([evidence.last_seen, evidence.touched_at])
+        elif watch_table.get(key) is not None:
+            watch_table.pop(key, None)
+        if alert is not None:
+            await alerts.send(key=key, value=alert.to_json())
+            stats.alerts_out += 1
+
     @app.agent(claims, name="corroborate")
     async def corroborate_agent(stream: Any) -> None:
         async for event in stream.events():
@@ -263,6 +332,7 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
                 if alias_table.get(key) is not None:
                     continue  # redelivered or re-announced: already retired
                 alias_table[key] = record.canonical.encode()
+                watch_table.pop(key, None)
                 retiring = load_evidence(key)
                 if retiring is not None:
                     moved, last = corroboration.retire(retiring, record.canonical)
@@ -270,25 +340,7 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
                     await alerts.send(key=key, value=last.to_json())
                     drop_evidence(key)
                 continue
-            key = record.cluster_id.encode()
-            forward = alias_table.get(key)
-            if forward is not None:
-                target = forward.decode()
-                if isinstance(record, EvidenceMoved):
-                    moved = EvidenceMoved(target, record.from_cluster, record.items, record.claim)
-                    await claims.send(key=forward, value=moved.to_json())
-                else:
-                    moved_claim = dataclasses.replace(record, cluster_id=target)
-                    await claims.send(key=forward, value=moved_claim.to_json())
-                continue
-            if isinstance(record, EvidenceMoved):
-                evidence, alert = corroboration.absorb(record, load_evidence(key), record.claim)
-            else:
-                evidence, alert = corroboration.process(record, load_evidence(key))
-            save_evidence(key, evidence)
-            if alert is not None:
-                await alerts.send(key=key, value=alert.to_json())
-                stats.alerts_out += 1
+            await handle_claims_record(record)
 
     @app.timer(config.sweep_interval)  # type: ignore[untyped-decorator]
     async def expire_clusters() -> None:
@@ -296,6 +348,13 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         cluster_stage.expire(time.time())
         # Replays also expire clusters by event time as items arrive: count both.
         stats.clusters_expired = cluster_stage.clusterer.expired_total
+        # Alerted claims that went quiet: ask their owner (tables are written only there).
+        now, quiet = time.time(), corroboration.config.quiet_seconds
+        for key, raw_watch in list(watch_table.items()):
+            last_seen, touched_at = orjson.loads(raw_watch)
+            if watermark[0] - last_seen >= quiet or now - touched_at >= quiet:
+                check = QuietCheck(key.decode(), watermark[0], now)
+                await claims.send(key=key, value=check.to_json())
 
     _ = (cluster_agent, block_agent, merge_agent, corroborate_agent, expire_clusters)
     return Pipeline(app, stats, cluster_stage, corroboration)

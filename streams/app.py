@@ -19,6 +19,7 @@ import faust
 from streams._transport import make_transport_class
 from streams.domain.clustering import ClusterConfig
 from streams.domain.policy import PolicyConfig
+from streams.domain.stance import StanceModel
 from streams.topics import TopicNames
 
 __all__ = ["AppConfig", "create_app"]
@@ -43,6 +44,8 @@ class AppConfig:
     fetch_max_wait_ms: int = 10
     registry_path: str | None = None
     aliases_path: str | None = None
+    stance_model: StanceModel | None = None
+    """None: the bundled model."""
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     sweep_interval: float = 60.0

@@ -8,6 +8,8 @@ the agents have tables, in input order.
 
 from __future__ import annotations
 
+import dataclasses
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,9 +17,21 @@ from streams.domain.blocking import BlockEntry
 from streams.domain.clustering import ClusterConfig
 from streams.domain.merging import ClusterRef, UnionFind
 from streams.domain.normalise import AliasTable
-from streams.stages import BlockStage, ClusterOutput, ClusterStage, DeadLetter
+from streams.domain.policy import ClaimEvidence, PolicyConfig
+from streams.domain.registry import SourceRegistry
+from streams.domain.stance import StanceModel
+from streams.messages import (
+    Alert,
+    ClaimsRecord,
+    ClusterAlias,
+    ClusterLink,
+    EvidenceMoved,
+    OpposingSummary,
+    QuietCheck,
+)
+from streams.stages import BlockStage, ClusterOutput, ClusterStage, CorroborationStage, DeadLetter
 
-__all__ = ["BatchClusterer", "BatchResult"]
+__all__ = ["BatchClusterer", "BatchCorroborator", "BatchResult"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,18 +64,124 @@ class BatchClusterer:
         if isinstance(out, DeadLetter):
             return out
         assert isinstance(out, ClusterOutput)
+        self.fold(out, match=match)
+        return BatchResult(out.claim.item.id, out.claim.cluster_id)
+
+    def fold(self, out: ClusterOutput, *, match: bool = True) -> tuple[list[str], list[ClusterLink]]:
+        """Send the output's exemplars to their blocks and apply merges.
+
+        Returns the cluster ids retired as aliases, and the contradiction links found.
+        """
         found = list(out.merges)
+        links = list(out.links)
         for announce in out.announces:
-            merges, self._blocks[announce.key] = self.blocks.process(
+            merges, linked, self._blocks[announce.key] = self.blocks.process(
                 announce, self._blocks.get(announce.key, []), match=match
             )
             found += merges
+            links += linked
+        retired = []
         for merge in found:
-            if self._unions.union(merge.a, merge.b):
+            done = self._unions.union(merge.a, merge.b)
+            if done is not None:
                 self.merges += 1
-        return BatchResult(out.claim.item.id, out.claim.cluster_id)
+                retired.append(done.alias.cluster_id)
+        return retired, links
 
     def final(self, cluster_id: str) -> str:
         """The cluster id that ``cluster_id`` ended up as, after every merge so far."""
         # The rank of a cluster only matters when two roots meet; a lookup needs none.
         return self._unions.find(ClusterRef(0.0, cluster_id)).cluster_id
+
+
+class BatchCorroborator:
+    """Clustering and corroboration in one process: every alert the stream would raise, in order.
+
+    Why: the demo's expected alerts, the RumourEval thread replays and tests
+    need the corroboration decisions without a broker. Records go through a
+    queue in the order the agents would send them, and each is handled as the
+    corroborate agent handles it: aliases retire their evidence into the
+    canonical cluster, contradiction links exchange supporting origins.
+    """
+
+    def __init__(
+        self,
+        registry: SourceRegistry,
+        policy: PolicyConfig | None = None,
+        config: ClusterConfig | None = None,
+        *,
+        aliases: AliasTable | None = None,
+        stance_model: StanceModel | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.clusters = BatchClusterer(config, aliases=aliases, clock=clock)
+        self.stage = (
+            CorroborationStage(registry, policy, aliases=aliases, stance_model=stance_model, clock=clock)
+            if clock
+            else CorroborationStage(registry, policy, aliases=aliases, stance_model=stance_model)
+        )
+        self.evidence: dict[str, ClaimEvidence] = {}
+        self.alerts: list[Alert] = []
+        self._aliases: dict[str, str] = {}
+
+    def add(self, raw: bytes) -> list[Alert] | DeadLetter:
+        """Alerts raised by one raw item, including those of the merges and links it caused."""
+        out = self.clusters.stage.process(raw)
+        if isinstance(out, DeadLetter):
+            return out
+        assert isinstance(out, ClusterOutput)
+        retired, links = self.clusters.fold(out)
+        queue: deque[ClaimsRecord] = deque([out.claim])
+        queue.extend(ClusterAlias(alias, self.clusters.final(alias), 0.0) for alias in retired)
+        queue.extend(links)
+        raised: list[Alert] = []
+        while queue:
+            raised += self._handle(queue.popleft(), queue)
+        self.alerts.extend(raised)
+        return raised
+
+    def quiet(self, at: float) -> list[Alert]:
+        """QUIET alerts for every alerted claim, as if the quiet period had passed for all."""
+        raised = [a for ev in self.evidence.values() if (a := self.stage.quiet(ev, at=at)) is not None]
+        self.alerts.extend(raised)
+        return raised
+
+    def _resolve(self, cluster_id: str) -> str:
+        while cluster_id in self._aliases:
+            cluster_id = self._aliases[cluster_id]
+        return cluster_id
+
+    def _handle(self, record: ClaimsRecord, queue: deque[ClaimsRecord]) -> list[Alert]:
+        if isinstance(record, ClusterAlias):
+            if record.alias in self._aliases:
+                return []
+            self._aliases[record.alias] = record.canonical
+            gone = self.evidence.pop(record.alias, None)
+            if gone is None:
+                return []
+            moved, last = self.stage.retire(gone, record.canonical)
+            queue.append(moved)
+            return [last]
+        target = self._resolve(record.cluster_id)
+        if target != record.cluster_id:
+            record = dataclasses.replace(record, cluster_id=target)
+        alert: Alert | None = None
+        current = self.evidence.get(target)
+        if isinstance(record, EvidenceMoved):
+            evidence, alert = self.stage.absorb(record, current, record.claim)
+        elif isinstance(record, ClusterLink):
+            if self._resolve(record.other) == target:
+                return []
+            evidence, summary = self.stage.link(record, current)
+            queue.append(summary)
+        elif isinstance(record, OpposingSummary):
+            evidence, alert = self.stage.oppose(record, current)
+        elif isinstance(record, QuietCheck):
+            if current is None:
+                return []
+            evidence, alert = current, self.stage.check_quiet(record, current)
+        else:
+            evidence, alert = self.stage.process(record, current)
+        self.evidence[target] = evidence
+        queue.extend(self.stage.summaries_due(evidence))
+        return [] if alert is None else [alert]

@@ -30,10 +30,14 @@ __all__ = [
     "Alert",
     "BlockAnnounce",
     "ClaimAssigned",
+    "ClaimsRecord",
     "ClusterAlias",
+    "ClusterLink",
     "ClusterUpdate",
     "EvidenceMoved",
     "MergeFound",
+    "OpposingSummary",
+    "QuietCheck",
     "SchemaError",
     "decode_claims_record",
 ]
@@ -148,6 +152,9 @@ class Alert:
     """When the item that caused the alert entered the pipeline (for latency)."""
     merged_into: str | None = None
     """With state ``merged``: the cluster that now holds this claim's evidence."""
+    contradicting: list[dict[str, Any]] = field(default_factory=list)
+    """Other claims found to contradict this one: cluster, claim, cue, score; their
+    supporting origins are among ``origins`` with ``via_cluster`` set and stance deny."""
 
     @property
     def alert_id(self) -> str:
@@ -240,6 +247,8 @@ class EvidenceMoved:
     from_cluster: str
     items: list[EvidenceItem]
     claim: str = ""
+    opposed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The retired cluster's contradicting clusters, which the canonical one inherits."""
 
     def to_json(self) -> bytes:
         return orjson.dumps(
@@ -250,12 +259,92 @@ class EvidenceMoved:
                 "from_cluster": self.from_cluster,
                 "claim": self.claim,
                 "items": [i.to_dict() for i in self.items],
+                "opposed": self.opposed,
             }
         )
 
 
-def decode_claims_record(raw: bytes) -> ClaimAssigned | ClusterAlias | EvidenceMoved:
-    """The three record kinds of the claims topic (a claim has no ``kind``)."""
+@dataclass(frozen=True, slots=True)
+class ClusterLink:
+    """Cluster ``other`` says something incompatible with ``cluster_id`` (sent to both, each way)."""
+
+    cluster_id: str
+    other: str
+    cue: str
+    score: float
+    items: tuple[str, str]
+    """The item of ``cluster_id``'s side and of ``other``'s side whose texts clash."""
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {
+                "v": SCHEMA_VERSION,
+                "kind": "link",
+                "cluster_id": self.cluster_id,
+                "other": self.other,
+                "cue": self.cue,
+                "score": round(self.score, 4),
+                "items": list(self.items),
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OpposingSummary:
+    """The supporting origins of ``from_cluster``, which contradicts ``cluster_id``."""
+
+    cluster_id: str
+    from_cluster: str
+    claim: str
+    origins: list[dict[str, Any]]
+    digest: str
+    """Identifies this set of origins: a redelivered or unchanged summary changes nothing."""
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {
+                "v": SCHEMA_VERSION,
+                "kind": "opposing",
+                "cluster_id": self.cluster_id,
+                "from_cluster": self.from_cluster,
+                "claim": self.claim,
+                "origins": self.origins,
+                "digest": self.digest,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QuietCheck:
+    """The expiry timer asks the owner of ``cluster_id``'s evidence whether it went quiet.
+
+    Why a record and not a direct table write: a faust table is only written
+    while handling a record of its partition, so the timer that notices a
+    quiet claim sends this to the claims topic under the cluster's key.
+    """
+
+    cluster_id: str
+    event_time: float
+    """The newest item time this worker has seen: quiet in event time (replays)."""
+    wall_time: float
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {
+                "v": SCHEMA_VERSION,
+                "kind": "quiet",
+                "cluster_id": self.cluster_id,
+                "event_time": self.event_time,
+                "wall_time": self.wall_time,
+            }
+        )
+
+
+ClaimsRecord = ClaimAssigned | ClusterAlias | EvidenceMoved | ClusterLink | OpposingSummary | QuietCheck
+
+
+def decode_claims_record(raw: bytes) -> ClaimsRecord:
+    """The record kinds of the claims topic (a claim has no ``kind``)."""
     obj = orjson.loads(raw)
     _check_version(obj, "claims record")
     kind = obj.get("kind")
@@ -267,5 +356,28 @@ def decode_claims_record(raw: bytes) -> ClaimAssigned | ClusterAlias | EvidenceM
             str(obj.get("from_cluster", "")),
             [EvidenceItem.from_dict(i) for i in obj["items"]],
             str(obj.get("claim", "")),
+            dict(obj.get("opposed") or {}),
+        )
+    if kind == "link":
+        items = obj.get("items") or ["", ""]
+        return ClusterLink(
+            str(obj["cluster_id"]),
+            str(obj["other"]),
+            str(obj.get("cue", "")),
+            float(obj.get("score", 0.0)),
+            (str(items[0]), str(items[1])),
+        )
+    if kind == "quiet":
+        return QuietCheck(str(obj["cluster_id"]), float(obj["event_time"]), float(obj["wall_time"]))
+    if kind == "opposing":
+        origins = obj["origins"]
+        if not isinstance(origins, list) or not all(isinstance(o, dict) for o in origins):
+            raise SchemaError("opposing summary origins must be a list of objects")
+        return OpposingSummary(
+            str(obj["cluster_id"]),
+            str(obj["from_cluster"]),
+            str(obj.get("claim", "")),
+            origins,
+            str(obj["digest"]),
         )
     return ClaimAssigned.from_dict(obj)

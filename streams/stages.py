@@ -8,29 +8,58 @@ without a broker.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import orjson
 from rapidfuzz import fuzz
 
 from streams.domain.blocking import BlockEntry, add_to_block, block_keys, block_matches
 from streams.domain.clustering import Assignment, ClaimClusterer, ClusterConfig
+from streams.domain.contradiction import contradiction
+from streams.domain.cues import denies
 from streams.domain.matching import SimilarityScorer, match_text
 from streams.domain.merging import ClusterRef
 from streams.domain.normalise import AliasTable, load_aliases, normalise, split_sentences
-from streams.domain.policy import ClaimEvidence, PolicyConfig, Verdict, add_evidence, add_evidence_batch
+from streams.domain.policy import (
+    ClaimEvidence,
+    EvidenceState,
+    PolicyConfig,
+    Verdict,
+    add_evidence,
+    add_evidence_batch,
+    decide,
+    evaluate,
+    go_quiet,
+    is_quiet,
+    support_summary,
+)
 from streams.domain.provenance import (
     EvidenceItem,
     Origin,
     attribution_targets,
+    group_origins,
     linked_domains,
     text_fingerprint,
 )
 from streams.domain.registry import SourceRegistry, domain_of
-from streams.domain.stance import classify_stance
+from streams.domain.stance import StanceModel, default_stance_model
 from streams.errors import InvalidItem
-from streams.messages import Alert, BlockAnnounce, ClaimAssigned, ClusterUpdate, EvidenceMoved, MergeFound
+from streams.messages import (
+    Alert,
+    BlockAnnounce,
+    ClaimAssigned,
+    ClusterLink,
+    ClusterUpdate,
+    EvidenceMoved,
+    MergeFound,
+    OpposingSummary,
+    QuietCheck,
+)
 from streams.records import decode_item
 
 __all__ = [
@@ -39,6 +68,7 @@ __all__ = [
     "ClusterStage",
     "CorroborationStage",
     "DeadLetter",
+    "contradiction_links",
     "match_detail",
 ]
 
@@ -58,6 +88,32 @@ class ClusterOutput:
     """New exemplars under each of their block keys, for cross-worker merging."""
     merges: tuple[MergeFound, ...] = ()
     """Clusters of this worker that the item showed to be one claim."""
+    links: tuple[ClusterLink, ...] = ()
+    """Clusters of this worker whose claim the item contradicts (one record per side)."""
+
+
+def contradiction_links(
+    cluster_id: str, item_id: str, text: str, others: Sequence[tuple[str, str, str, float]]
+) -> tuple[ClusterLink, ...]:
+    """Links both ways for each ``(cluster, item, text, match score)`` that ``text`` contradicts.
+
+    The texts were matched above the link threshold (about the same thing) but
+    below the merge threshold, so a clash of polarity, opposite words or counts
+    makes two claims of one event that cannot both hold.
+    """
+    out: list[ClusterLink] = []
+    for other, other_item, other_text, score in others:
+        if other == cluster_id:
+            continue
+        found = contradiction(text, other_text, about_same=True)
+        if found.contradicts:
+            out.append(ClusterLink(cluster_id, other, found.cue, score, (item_id, other_item)))
+            out.append(ClusterLink(other, cluster_id, found.cue, score, (other_item, item_id)))
+    return tuple(out)
+
+
+def _digest(summary: list[dict[str, Any]]) -> str:
+    return hashlib.blake2b(orjson.dumps(summary, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
 
 
 def match_detail(assignment: Assignment) -> dict[str, object]:
@@ -161,7 +217,15 @@ class ClusterStage:
             MergeFound(joined, ClusterRef(created, other), score, (item.id, item.id))
             for other, created, score in assignment.also_matched
         )
-        return ClusterOutput(claim, update, announces, merges)
+        links: tuple[ClusterLink, ...] = ()
+        if assignment.near and assignment.query is not None:
+            links = contradiction_links(
+                state.cluster_id,
+                item.id,
+                assignment.query.full,
+                [(cid, ex_item, ex.full, score) for cid, score, ex, ex_item in assignment.near],
+            )
+        return ClusterOutput(claim, update, announces, merges, links)
 
     def expire(self, now: float) -> int:
         return len(self.clusterer.expire(now))
@@ -176,10 +240,13 @@ class BlockStage:
 
     def process(
         self, announce: BlockAnnounce, entries: Sequence[BlockEntry], *, match: bool = True
-    ) -> tuple[list[MergeFound], list[BlockEntry]]:
-        """The merges the new exemplar shows, and the block with it added.
+    ) -> tuple[list[MergeFound], list[ClusterLink], list[BlockEntry]]:
+        """The merges and contradictions the new exemplar shows, and the block with it added.
 
-        ``match=False`` only adds it (benchmarks filling a window of distinct claims).
+        Entries scoring at least the merge threshold make one claim with it;
+        those between the link threshold and that are about the same thing and
+        are checked for a contradiction. ``match=False`` only adds it
+        (benchmarks filling a window of distinct claims).
         """
         cfg, new = self.config, announce.entry
         found = (
@@ -188,7 +255,7 @@ class BlockStage:
                 new,
                 entries,
                 self._scorer,
-                threshold=cfg.merge_threshold,
+                threshold=min(cfg.link_threshold, cfg.merge_threshold),
                 quiet_seconds=cfg.quiet_seconds,
             )
             if match
@@ -202,9 +269,20 @@ class BlockStage:
                 (new.item_id, hit.entry.item_id),
             )
             for hit in found
+            if hit.score >= cfg.merge_threshold
         ]
+        links = contradiction_links(
+            new.cluster_id,
+            new.item_id,
+            new.full,
+            [
+                (hit.entry.cluster_id, hit.entry.item_id, hit.entry.full, hit.score)
+                for hit in found
+                if hit.score < cfg.merge_threshold
+            ],
+        )
         kept = add_to_block(entries, new, max_entries=cfg.block_entries, quiet_seconds=cfg.quiet_seconds)
-        return merges, kept
+        return merges, list(links), kept
 
 
 class CorroborationStage:
@@ -216,10 +294,12 @@ class CorroborationStage:
         config: PolicyConfig | None = None,
         *,
         aliases: AliasTable | None = None,
+        stance_model: StanceModel | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.registry = registry
         self.config = config or PolicyConfig()
+        self._stance = stance_model or default_stance_model()
         self._aliases = aliases or load_aliases()
         self._clock = clock
 
@@ -233,7 +313,7 @@ class CorroborationStage:
             text, text_urls = match_text(norm), norm.urls
         else:
             text, text_urls = claim.match_text, claim.text_urls
-        stance = classify_stance(item.text, relevance=claim.score)
+        stance = self._stance.classify(claim.claim or item.text, item.text, relevance=claim.score)
         cited = attribution_targets(item.text, source, self.registry)
         return EvidenceItem(
             item_id=item.id,
@@ -258,6 +338,7 @@ class CorroborationStage:
             cited_handles=tuple(h for h in cited.handles if h != item.author.lower()),
             linked_domains=linked_domains((*item.urls, *text_urls)),
             text=item.text[:280],
+            denies=denies(item.text),
         )
 
     def process(
@@ -265,7 +346,10 @@ class CorroborationStage:
     ) -> tuple[ClaimEvidence, Alert | None]:
         if evidence is None:
             evidence = ClaimEvidence(cluster_id=claim.cluster_id, claim=claim.claim)
+        elif not evidence.claim:  # opened by a contradiction link before its first claim
+            evidence.claim = claim.claim
         ev_item = self.evidence_item(claim)
+        evidence.touched_at = self._clock()
         decided = add_evidence(evidence, ev_item, self.registry, self.config)
         if decided is None:
             return evidence, None
@@ -278,10 +362,90 @@ class CorroborationStage:
         if evidence is None:
             evidence = ClaimEvidence(cluster_id=moved.cluster_id, claim=claim_text)
         items = sorted(moved.items, key=lambda i: (i.created_at, i.item_id))
+        inherited = {k: v for k, v in moved.opposed.items() if k != evidence.cluster_id}
+        new_links = {k: v for k, v in inherited.items() if k not in evidence.opposed}
+        evidence.opposed.update(new_links)
         decided = add_evidence_batch(evidence, items, self.registry, self.config)
-        if decided is None or not items:
+        if decided is None and new_links:
+            decided = decide(evidence, self.registry, self.config, at=evidence.last_seen, cause="")
+        if decided is None:
             return evidence, None
-        return evidence, self._alert(evidence, decided, items[-1].item_id, None)
+        return evidence, self._alert(evidence, decided, items[-1].item_id if items else "", None)
+
+    def link(
+        self, link: ClusterLink, evidence: ClaimEvidence | None
+    ) -> tuple[ClaimEvidence, OpposingSummary]:
+        """Record that ``link.other`` contradicts this claim; our supporting origins, for it.
+
+        The summary is answered on every delivery of the link, so a crash between
+        recording the link and sending it cannot leave the other side without it.
+        """
+        if evidence is None:
+            evidence = ClaimEvidence(cluster_id=link.cluster_id, claim="")
+        if link.other not in evidence.opposed:
+            evidence.opposed[link.other] = {
+                "claim": "",
+                "cue": link.cue,
+                "score": link.score,
+                "items": list(link.items),
+                "origins": [],
+                "digest": "",
+            }
+        summary = self._summary(evidence)
+        digest = _digest(summary)
+        evidence.summary_sent = digest
+        return evidence, OpposingSummary(link.other, evidence.cluster_id, evidence.claim, summary, digest)
+
+    def oppose(
+        self, summary: OpposingSummary, evidence: ClaimEvidence | None
+    ) -> tuple[ClaimEvidence, Alert | None]:
+        """Take in the supporting origins of a contradicting cluster; an alert if the state moves."""
+        if evidence is None:
+            evidence = ClaimEvidence(cluster_id=summary.cluster_id, claim="")
+        known = evidence.opposed.get(summary.from_cluster)
+        if known is not None and known.get("digest") == summary.digest:
+            return evidence, None  # redelivered or unchanged
+        entry = dict(known or {"cue": "", "score": 0.0, "items": []})
+        entry.update(claim=summary.claim, origins=summary.origins, digest=summary.digest)
+        evidence.opposed[summary.from_cluster] = entry
+        decided = decide(evidence, self.registry, self.config, at=evidence.last_seen, cause="")
+        if decided is None:
+            return evidence, None
+        return evidence, self._alert(evidence, decided, f"contradiction from {summary.from_cluster}", None)
+
+    def summaries_due(self, evidence: ClaimEvidence) -> list[OpposingSummary]:
+        """Our supporting origins for each contradicting cluster, when they changed since last sent."""
+        if not evidence.opposed:
+            return []
+        summary = self._summary(evidence)
+        digest = _digest(summary)
+        if digest == evidence.summary_sent:
+            return []
+        evidence.summary_sent = digest
+        return [
+            OpposingSummary(other, evidence.cluster_id, evidence.claim, summary, digest)
+            for other in sorted(evidence.opposed)
+        ]
+
+    def check_quiet(self, check: QuietCheck, evidence: ClaimEvidence | None) -> Alert | None:
+        """The QUIET alert if the claim has been quiet for the period by the check's clocks."""
+        if evidence is None or not is_quiet(
+            evidence, self.config, event_time=check.event_time, wall_time=check.wall_time
+        ):
+            return None
+        return self.quiet(evidence, at=max(evidence.last_seen, min(check.event_time, check.wall_time)))
+
+    def quiet(self, evidence: ClaimEvidence, *, at: float) -> Alert | None:
+        """The QUIET alert of a claim nothing was heard of for the quiet period, if it had alerted."""
+        if not go_quiet(evidence, at=at):
+            return None
+        origins = group_origins(evidence.items, self.registry)
+        verdict = evaluate(origins, self.config, evidence.opposing_origins())
+        quiet = dataclasses.replace(verdict, state=EvidenceState.QUIET)
+        return self._alert(evidence, (origins, quiet), "", None)
+
+    def _summary(self, evidence: ClaimEvidence) -> list[dict[str, Any]]:
+        return support_summary(group_origins(evidence.items, self.registry))
 
     def retire(self, evidence: ClaimEvidence, canonical: str) -> tuple[EvidenceMoved, Alert]:
         """The evidence of an alias cluster, for its canonical, and the alias's last alert."""
@@ -303,7 +467,10 @@ class CorroborationStage:
             emitted_at=self._clock(),
             merged_into=canonical,
         )
-        return EvidenceMoved(canonical, evidence.cluster_id, list(evidence.items), evidence.claim), alert
+        moved = EvidenceMoved(
+            canonical, evidence.cluster_id, list(evidence.items), evidence.claim, dict(evidence.opposed)
+        )
+        return moved, alert
 
     def _alert(
         self,
@@ -331,4 +498,13 @@ class CorroborationStage:
             timeline=list(evidence.timeline),
             emitted_at=self._clock(),
             ingested_at=ingested_at,
+            contradicting=[
+                {
+                    "cluster_id": cid,
+                    "claim": o.get("claim", ""),
+                    "cue": o.get("cue", ""),
+                    "score": o.get("score"),
+                }
+                for cid, o in sorted(evidence.opposed.items())
+            ],
         )

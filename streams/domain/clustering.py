@@ -21,12 +21,14 @@ clusters merged (``streams.domain.merging``).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import Counter, OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
+from streams.domain.cues import denies
 from streams.domain.matching import MatchConfig, SimilarityScorer
 from streams.domain.normalise import Normalised
 from streams.domain.pair_features import Exemplar, Signature
@@ -55,6 +57,8 @@ class ClusterConfig:
     max_members       200       member ids kept per cluster (the count stays exact)
     join_threshold    0.6       match probability at which a claim joins a cluster
     merge_threshold   0.8       match probability at which two clusters become one
+    link_threshold    0.5       match probability from which two clusters that clash
+                                (negation, opposite word, denial, count) contradict
     block_entries     32        newest exemplars a block key keeps for merge detection
     ================  ========  ================================================
 
@@ -66,7 +70,10 @@ class ClusterConfig:
     one only delays it. Why ``merge_threshold`` is stricter still: a merge
     joins two whole clusters, and merges chain (A with B, B with C); at the
     join threshold, chains of sympathy tweets joined the Boston bombing and
-    the West Texas explosion into one cluster of 900 (CrisisLexT26).
+    the West Texas explosion into one cluster of 900 (CrisisLexT26). Why
+    ``link_threshold`` is above the pair threshold: two claims about one event
+    ("jets bomb Panjshir", "NRF denies Panjshir fell") share names and score
+    about 0.4; a contradiction needs them to be more likely than not one claim.
     """
 
     quiet_seconds: float = 48 * 3600.0
@@ -78,6 +85,7 @@ class ClusterConfig:
     max_members: int = 200
     join_threshold: float = 0.6
     merge_threshold: float = 0.8
+    link_threshold: float = 0.5
     block_entries: int = 32
     match: MatchConfig = field(default_factory=MatchConfig)
 
@@ -119,6 +127,11 @@ class Assignment:
     also_matched: tuple[tuple[str, float, float], ...] = ()
     """Other live clusters this item matched as well: ``(cluster id, created, score)``.
     They make the same claim as the one it joined, so the stream merges them."""
+    near: tuple[tuple[str, float, Signature, str], ...] = ()
+    """Other live clusters whose exemplar this item scored at least the link threshold
+    against but below the merge threshold: ``(cluster id, score, exemplar, its item)``.
+    About the same thing; the stream checks them for a contradiction. Left empty when
+    the item joined a cluster the other way round (a denial of its claim)."""
 
 
 class ClaimClusterer:
@@ -195,19 +208,26 @@ class ClaimClusterer:
         best: tuple[str, float, Signature] | None = None
         best_text = whole
         matched_clusters: dict[str, float] = {}
+        near: dict[str, tuple[str, float, Signature]] = {}
         for text in claims:
             for found in self._candidates(text):
                 if found[1] >= self.config.merge_threshold:
                     matched_clusters[found[0]] = max(found[1], matched_clusters.get(found[0], 0.0))
+                elif found[1] >= self.config.link_threshold and (
+                    found[0] not in near or found[1] > near[found[0]][1]
+                ):
+                    near[found[0]] = found
                 if best is None or found[1] > best[1]:
                     best, best_text = found, text
         if best is not None and best[1] >= self.config.join_threshold:
             cid, score, matched = best
             # An exemplar must itself say what the cluster's founding text says, so
-            # exemplars cannot drift step by step to another claim.
+            # exemplars cannot drift step by step to another claim; and say it the same
+            # way round: a denial joins the claim it denies, but is no exemplar of it.
             root = self._clusters[cid].exemplars[:1]
             near_root = (
                 bool(root)
+                and denies(best_text.full) == denies(root[0].full)
                 and self._scorer.score(best_text, root[0].signature()) >= self.config.join_threshold
             )
             added = self._add(cid, item_id, whole, ts, (best_text,) if near_root else ())
@@ -217,8 +237,23 @@ class ClaimClusterer:
                 for other, sc in sorted(matched_clusters.items())
                 if other != cid and (state := self._clusters.get(other)) is not None
             )
-            return Assignment(cid, score, matched_item, False, "similar", best_text, matched, added, also)
-        return self._found(item_id, whole, ts, display_text, claims)
+            others = (
+                self._near(near, cid) if not root or denies(best_text.full) == denies(root[0].full) else ()
+            )
+            return Assignment(
+                cid, score, matched_item, False, "similar", best_text, matched, added, also, others
+            )
+        founded = self._found(item_id, whole, ts, display_text, claims)
+        return dataclasses.replace(founded, near=self._near(near, founded.cluster_id))
+
+    def _near(
+        self, near: dict[str, tuple[str, float, Signature]], joined: str
+    ) -> tuple[tuple[str, float, Signature, str], ...]:
+        return tuple(
+            (cid, score, ex, self._exemplar_item.get((cid, ex.match), ""))
+            for cid, (_, score, ex) in sorted(near.items())
+            if cid != joined
+        )
 
     def _found(
         self, item_id: str, whole: Signature, ts: float, display_text: str, claims: Sequence[Signature]

@@ -6,10 +6,10 @@ remembers which items it has seen (a redelivery changes nothing) and every
 alert carries ``cluster_id:version``; downstream consumers keep the highest
 version per cluster and drop the rest.
 
-An alert is raised when the state changes, and again while a claim is
-corroborated or contradicted whenever the count of independent origins on
-either side changes: an analyst wants "now 4 independent sources", not a
-silent update. Echoes alone never raise an alert.
+An alert is raised when the state changes (unverified, corroborated,
+contested, quiet), and again while a claim is corroborated or contested
+whenever the count of independent origins on either side changes: an
+analyst wants "now 4 independent sources", not a silent update. Echoes alone never raise an alert.
 """
 
 from __future__ import annotations
@@ -30,15 +30,20 @@ __all__ = [
     "Verdict",
     "add_evidence",
     "add_evidence_batch",
+    "decide",
     "evaluate",
+    "go_quiet",
+    "is_quiet",
+    "support_summary",
 ]
 
 
 class EvidenceState(StrEnum):
     UNVERIFIED = "UNVERIFIED"
     CORROBORATED = "CORROBORATED"
-    CONTRADICTED = "CONTRADICTED"
+    CONTESTED = "CONTESTED"
     QUIET = "QUIET"
+    """Nothing new for the quiet period: the analyst can stop watching. A new item wakes it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,6 +58,7 @@ class PolicyConfig:
     min_side_weight    0.3      weight each side needs for a contradiction
     window_seconds     86400    origins older than this before the newest don't count
     max_items          300      items kept per cluster for explanation (count exact)
+    quiet_seconds      172800   an alerted claim with nothing new for this long goes QUIET
     =================  =======  ===============================================
     """
 
@@ -61,6 +67,7 @@ class PolicyConfig:
     min_side_weight: float = 0.3
     window_seconds: float = 24 * 3600.0
     max_items: int = 300
+    quiet_seconds: float = 48 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +84,15 @@ class Verdict:
         return (self.state.value, self.independent_support, self.deny_origins)
 
 
-def evaluate(origins: Sequence[Origin], config: PolicyConfig) -> Verdict:
+def evaluate(origins: Sequence[Origin], config: PolicyConfig, opposing: Sequence[Origin] = ()) -> Verdict:
+    """The evidence state of a claim from its origins and those of contradicting claims.
+
+    ``opposing`` are the supporting origins of other clusters found to
+    contradict this one, already turned to deny; a source on both sides
+    counts only where it speaks in this cluster.
+    """
+    own_sources = {o.source_id for o in origins}
+    origins = [*origins, *(o for o in opposing if o.source_id not in own_sources)]
     newest = max((o.first_seen for o in origins), default=0.0)
     live = [o for o in origins if o.first_seen >= newest - config.window_seconds]
     support = [o for o in live if o.stance is Stance.SUPPORT]
@@ -87,7 +102,7 @@ def evaluate(origins: Sequence[Origin], config: PolicyConfig) -> Verdict:
     independent_weight = sum(o.weight for o in independent)
     deny_weight = sum(o.weight for o in deny)
     if support and deny and min(support_weight, deny_weight) >= config.min_side_weight:
-        state = EvidenceState.CONTRADICTED
+        state = EvidenceState.CONTESTED
     elif len(independent) >= config.min_origins and independent_weight >= config.min_weight:
         state = EvidenceState.CORROBORATED
     else:
@@ -110,6 +125,12 @@ class ClaimEvidence:
     first_seen: float = 0.0
     last_seen: float = 0.0
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    opposed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Contradicting clusters: id -> {"claim", "cue", "score", "origins": their supporting origins}."""
+    summary_sent: str = ""
+    """Digest of the supporting origins last sent to the contradicting clusters."""
+    touched_at: float = 0.0
+    """Wall-clock time of the last change: a live claim goes quiet by this or by event time."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,6 +145,9 @@ class ClaimEvidence:
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
             "timeline": self.timeline,
+            "opposed": self.opposed,
+            "summary_sent": self.summary_sent,
+            "touched_at": self.touched_at,
         }
 
     @classmethod
@@ -141,11 +165,26 @@ class ClaimEvidence:
             first_seen=float(d.get("first_seen", 0.0)),
             last_seen=float(d.get("last_seen", 0.0)),
             timeline=list(d.get("timeline", [])),
+            opposed=dict(d.get("opposed", {})),
+            summary_sent=str(d.get("summary_sent", "")),
+            touched_at=float(d.get("touched_at", 0.0)),
         )
+
+    def opposing_origins(self) -> list[Origin]:
+        """Supporting origins of the contradicting clusters, as deniers; one per source."""
+        out: dict[str, Origin] = {}
+        for cluster, link in sorted(self.opposed.items()):
+            for o in link.get("origins", []):
+                origin = Origin.opposing(o, cluster)
+                if origin.source_id not in out or origin.weight > out[origin.source_id].weight:
+                    out[origin.source_id] = origin
+        return list(out.values())
 
 
 _SEEN_CAP = 5000
 _TIMELINE_CAP = 12
+_SUMMARY_CAP = 20
+_SUMMARY_FIELDS = ("origin_id", "source", "kind", "weight", "party", "first_seen", "root_item", "coordinated")
 
 
 def add_evidence(
@@ -195,24 +234,68 @@ def add_evidence_batch(
         changed = _fold(evidence, item, config) or changed
     if not changed:
         return None
+    last = max(items, key=lambda i: (i.created_at, i.item_id))
+    return decide(evidence, registry, config, at=last.created_at, cause=last.item_id)
+
+
+def decide(
+    evidence: ClaimEvidence,
+    registry: SourceRegistry,
+    config: PolicyConfig,
+    *,
+    at: float,
+    cause: str,
+) -> tuple[list[Origin], Verdict] | None:
+    """Re-evaluate the evidence; origins and verdict when that is worth an alert (a new version)."""
     origins = group_origins(evidence.items, registry)
-    verdict = evaluate(origins, config)
-    if verdict.signature == evidence.signature:
+    opposing = evidence.opposing_origins()
+    verdict = evaluate(origins, config, opposing)
+    if verdict.signature == evidence.signature and evidence.state is not EvidenceState.QUIET:
         return None
     evidence.signature = verdict.signature
     if verdict.state is EvidenceState.UNVERIFIED and evidence.state is EvidenceState.UNVERIFIED:
         return None
     evidence.state = verdict.state
     evidence.version += 1
-    last = max(items, key=lambda i: (i.created_at, i.item_id))
     evidence.timeline.append(
         {
-            "at": last.created_at,
-            "item": last.item_id,
+            "at": at,
+            "item": cause,
             "state": verdict.state.value,
             "independent_support": verdict.independent_support,
             "deny_origins": verdict.deny_origins,
         }
     )
     del evidence.timeline[:-_TIMELINE_CAP]
-    return origins, verdict
+    own = {o.source_id for o in origins}
+    return [*origins, *(o for o in opposing if o.source_id not in own)], verdict
+
+
+def support_summary(origins: Sequence[Origin]) -> list[dict[str, Any]]:
+    """The supporting origins a contradicting cluster counts against its own claim (capped)."""
+    backing = [o for o in origins if o.stance is Stance.SUPPORT and o.via_cluster is None]
+    backing.sort(key=lambda o: (-o.weight, o.first_seen, o.origin_id))
+    out = []
+    for o in backing[:_SUMMARY_CAP]:
+        d = o.to_dict()
+        out.append({k: d[k] for k in _SUMMARY_FIELDS} | {"items": o.items[:5]})
+    return out
+
+
+def is_quiet(evidence: ClaimEvidence, config: PolicyConfig, *, event_time: float, wall_time: float) -> bool:
+    """Nothing new for the quiet period, in event time (replays) or in wall-clock time."""
+    return (
+        event_time - evidence.last_seen >= config.quiet_seconds
+        or wall_time - evidence.touched_at >= config.quiet_seconds
+    )
+
+
+def go_quiet(evidence: ClaimEvidence, *, at: float) -> bool:
+    """Mark an alerted claim quiet (one new version); False when there is nothing to say."""
+    if evidence.state in (EvidenceState.UNVERIFIED, EvidenceState.QUIET):
+        return False
+    evidence.state = EvidenceState.QUIET
+    evidence.version += 1
+    evidence.timeline.append({"at": at, "item": "", "state": EvidenceState.QUIET.value})
+    del evidence.timeline[:-_TIMELINE_CAP]
+    return True

@@ -77,6 +77,8 @@ class EvidenceItem:
     cited_handles: tuple[str, ...] = ()
     linked_domains: tuple[str, ...] = ()
     text: str = ""
+    denies: bool = False
+    """The text denies what it talks about (its polarity, whatever its stance to the claim)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -108,6 +110,8 @@ class Origin:
     coordinated: bool = False
     cited_only: bool = False
     """The source was never seen posting; it stands here because others cite it."""
+    via_cluster: str | None = None
+    """Set when the origin backs a contradicting claim of another cluster (cross-cluster)."""
 
     @property
     def independent_support(self) -> bool:
@@ -128,7 +132,26 @@ class Origin:
             "echoes": [{"item": i, "reason": r} for i, r in self.echoes],
             "coordinated": self.coordinated,
             "cited_only": self.cited_only,
+            "via_cluster": self.via_cluster,
         }
+
+    @classmethod
+    def opposing(cls, d: dict[str, Any], via_cluster: str) -> Origin:
+        """A supporting origin of a contradicting cluster, counted here as denying."""
+        return cls(
+            origin_id=f"{via_cluster}/{d['origin_id']}",
+            source_id=str(d["source"]),
+            kind=str(d["kind"]),
+            weight=float(d["weight"]),
+            party=d.get("party"),
+            stance=Stance.DENY,
+            first_seen=float(d["first_seen"]),
+            root_item=d.get("root_item"),
+            items=[str(i) for i in d.get("items", [])],
+            coordinated=bool(d.get("coordinated", False)),
+            cited_only=bool(d.get("cited_only", False)),
+            via_cluster=via_cluster,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,8 +243,10 @@ def group_origins(items: Sequence[EvidenceItem], registry: SourceRegistry) -> li
                 forest.union(node, f"item:{earlier[0].item_id}", f"{kind} of {earlier[0].item_id}")
             earlier.append(it)
         repeats = it.stance is Stance.SUPPORT
-        # A denial repeats its speaker ("NRF denies ...") but not the claimant it denies.
-        echoed = (*it.cited_sources, *it.claim_sources) if repeats else it.cited_sources
+        # A text that denies repeats its speaker ("NRF denies ...") but not the claimant
+        # it denies; one that asserts ("Taliban claim ...") repeats both, whichever side of
+        # the cluster's claim it is on (the claim may itself be a denial).
+        echoed = it.cited_sources if it.denies else (*it.cited_sources, *it.claim_sources)
         for sid in echoed:
             if repeats or it.stance is Stance.DENY:
                 forest.union(node, f"src:{sid}", f"cites {sid}", explicit=True)

@@ -1,19 +1,58 @@
 """Stance of a post toward a claim: support, deny, query or comment.
 
-Why cues and not a model here: stance must run per item inside the stream at
-thousands of items a second, and the cues that matter for verification desks
-are explicit ("denies", "fake", "not true", "has not fallen", a question mark).
-A denial word counts only when the post is about the claim (the caller passes
-the match score) and is not itself negated ("not fake").
+Why a fitted model with a rule beside it: how people reply to a rumour
+("source?", "RIP", "lol", "you have no right") is learnt best from labelled
+threads (RumourEval 2019, Emergent; ``bench/train_stance.py``), and the model
+is a linear one over sparse named features so it scores a post in
+microseconds inside the stream and can say which words decided. The rule
+keeps what a verification desk relies on whatever the training data say: an
+explicit denial of the claim ("denies", "fake", "not true", "has not
+fallen"), not itself negated ("not fake"), is a denial, and so is a post that
+says the claim with a negation or the opposite word (``contradiction``).
+
+A post that barely matches the claim (``relevance`` below 0.3, the claim
+match score) is a comment whatever its words: a denial of something else says
+nothing about this claim. A post that makes the claim itself (relevance at
+the clusterer's join threshold) supports it unless it denies, questions or
+hedges it ("reportedly", "may"): the model learnt "comment" from replies
+chatting under a rumour, which a cluster member restating the claim is not.
 """
 
 from __future__ import annotations
 
-import re
+import json
+import math
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 
-__all__ = ["Stance", "StanceResult", "classify_stance"]
+from streams.domain.contradiction import contradiction
+from streams.domain.cues import asks, explicit_denial, hedges
+from streams.domain.matching import claim_similarity
+from streams.domain.normalise import normalise
+from streams.domain.stance_features import stance_features
+from streams.errors import ModelError
+
+__all__ = [
+    "STANCE_CLASSES",
+    "STANCE_MODEL_VERSION",
+    "Stance",
+    "StanceModel",
+    "StanceResult",
+    "classify_stance",
+    "default_stance_model",
+    "explicit_denial",
+    "load_stance_model",
+]
+
+STANCE_CLASSES = ("support", "deny", "query", "comment")
+STANCE_MODEL_VERSION = "stance-1"
+#: Below this claim-match score a post is a comment on something else.
+MIN_RELEVANCE = 0.3
+#: From this claim-match score (the clusterer's join threshold) a post makes the claim itself.
+RESTATES = 0.6
 
 
 class Stance(StrEnum):
@@ -27,44 +66,124 @@ class Stance(StrEnum):
 class StanceResult:
     stance: Stance
     score: float
+    """The model's probability of ``stance`` (1.0 when the denial rule decided)."""
     cue: str
-    """The words that decided, for the alert's explanation."""
+    """What decided, for the alert's explanation: a rule's words or the model's strongest feature."""
 
 
-_DENY = re.compile(
-    r"\b(?:den(?:y|ies|ied|ying)|denial|false(?:ly)?|fake|untrue|not true|baseless|"
-    r"hoax|debunk(?:ed|s)?|no truth|refut(?:e|es|ed)|reject(?:s|ed)?|dismiss(?:es|ed)?|"
-    r"misinformation|disinformation|propaganda|lies|lying|fabricat(?:ed|ion)|"
-    r"(?:has|have|had)\s*(?:not|n't)\s+(?:fallen|been\s+\w+)|not\s+fallen|"
-    r"(?:is|are|was|were)\s*(?:not|n't)\s+(?:true|happening|correct)|"
-    r"no\s+(?:such|evidence)|never\s+happened)\b",
-    re.IGNORECASE,
-)
-_NEGATED_DENY = re.compile(r"\b(?:not|no|isn't|wasn't)\s+(?:fake|false|a hoax|propaganda)\b", re.I)
-_QUERY = re.compile(
-    r"\?|\b(?:is (?:it|this|that) true|can (?:anyone|someone|you) confirm|any confirmation|"
-    r"is this real|source\s*\?|really\b|unconfirmed|unverified)",
-    re.IGNORECASE,
-)
-_HEDGE = re.compile(r"\b(?:reportedly|allegedly|rumou?rs?|claims?|unverified|sources say)\b", re.I)
+@dataclass(frozen=True, slots=True)
+class StanceModel:
+    """Multinomial logistic regression over ``stance_features``, with per-class offsets."""
+
+    version: str
+    weights: dict[str, tuple[float, float, float, float]]
+    offsets: tuple[float, float, float, float]
+
+    def probabilities(self, target: str, text: str) -> tuple[list[float], str]:
+        """Class probabilities (``STANCE_CLASSES`` order) and the feature that pushed the winner most."""
+        scores = [0.0, 0.0, 0.0, 0.0]
+        contributions: dict[str, tuple[float, float, float, float]] = {}
+        for name, value in stance_features(target, text).items():
+            w = self.weights.get(name)
+            if w is None:
+                continue
+            contributions[name] = w
+            for c in range(4):
+                scores[c] += w[c] * value
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        total = sum(exps)
+        probs = [e / total for e in exps]
+        best = max(range(4), key=lambda c: probs[c] * self.offsets[c])
+        lexical = {n: w for n, w in contributions.items() if n != "bias"}
+
+        def margin(name: str) -> float:
+            w = lexical[name]
+            return w[best] - max(w[c] for c in range(4) if c != best)
+
+        cue = max(lexical, key=margin, default="bias")
+        return probs, cue
+
+    def classify(self, target: str, text: str, *, relevance: float | None = None) -> StanceResult:
+        """Stance of ``text`` toward ``target``.
+
+        ``relevance`` is how surely ``text`` makes the claim ``target`` (the
+        cluster's match score). When not given it is computed with the claim
+        matcher, and the off-topic rule is skipped: the caller paired them.
+        """
+        if text == target:
+            if asks(text):
+                return StanceResult(Stance.QUERY, 1.0, "asks whether the claim is true")
+            return StanceResult(Stance.SUPPORT, 1.0, "states the claim")
+        if relevance is None:
+            # Paired by the caller (a reply and its thread's claim): on topic by definition.
+            relevance = max(MIN_RELEVANCE, claim_similarity(normalise(target), normalise(text)))
+        if relevance < MIN_RELEVANCE:
+            return StanceResult(Stance.COMMENT, 1.0, "off-topic")
+        denial, claim_denies = explicit_denial(text), explicit_denial(target)
+        if denial is not None:
+            if claim_denies is not None:
+                # The claim is itself a denial ("reports of its fall are fake"): denying too agrees.
+                return StanceResult(Stance.SUPPORT, 1.0, f"denies as the claim does ({denial})")
+            return StanceResult(Stance.DENY, 1.0, denial)
+        if claim_denies is not None and relevance >= RESTATES:
+            # Says the same thing without the claim's denial: asserts what the claim denies.
+            return StanceResult(Stance.DENY, 1.0, f"asserts what the claim denies ({claim_denies})")
+        opposed = contradiction(target, text)
+        if opposed.contradicts and opposed.cue.startswith(("antonym", "negation")):
+            return StanceResult(Stance.DENY, 1.0, opposed.cue)
+        if relevance >= RESTATES and asks(text) and not asks(target):
+            return StanceResult(Stance.QUERY, 1.0, "asks whether the claim is true")
+        probs, cue = self.probabilities(target, text)
+        best = max(range(4), key=lambda c: probs[c] * self.offsets[c])
+        stance = Stance(STANCE_CLASSES[best])
+        if relevance >= RESTATES and stance in (Stance.COMMENT, Stance.DENY) and not hedges(text):
+            # It makes the claim itself; without a denial cue (checked above) the model's
+            # "comment" or word-level "deny" is the reply-thread prior, not this post.
+            return StanceResult(Stance.SUPPORT, round(probs[0], 4), f"restates the claim ({relevance:.2f})")
+        return StanceResult(stance, round(probs[best], 4), cue)
+
+    @classmethod
+    def from_json(cls, raw: bytes | str, origin: str) -> StanceModel:
+        try:
+            data = json.loads(raw)
+            classes = tuple(data["classes"])
+            weights = {str(n): _four(w) for n, w in data["weights"].items()}
+            model = cls(str(data["version"]), weights, _four(data["offsets"]))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ModelError(f"stance model {origin} is not a valid model file: {exc}") from exc
+        if classes != STANCE_CLASSES:
+            raise ModelError(
+                f"stance model {origin} has classes {list(classes)}, expected {list(STANCE_CLASSES)}: "
+                "retrain it with bench/train_stance.py"
+            )
+        return model
 
 
-def classify_stance(text: str, *, relevance: float = 1.0) -> StanceResult:
-    """Stance of ``text`` toward the claim it was matched to.
+def _four(values: object) -> tuple[float, float, float, float]:
+    if not isinstance(values, list) or len(values) != 4:
+        raise ValueError(f"expected four numbers, got {values!r}")
+    a, b, c, d = (float(v) for v in values)
+    return a, b, c, d
 
-    ``relevance`` is the claim-match score; below 0.3 a post is taken as a
-    comment whatever its words, since a denial of something else says nothing
-    about this claim.
-    """
-    if relevance < 0.3:
-        return StanceResult(Stance.COMMENT, 0.5, "off-topic")
-    deny = _DENY.search(text)
-    if deny and not _NEGATED_DENY.search(text):
-        return StanceResult(Stance.DENY, 0.8, deny.group(0).lower())
-    query = _QUERY.search(text)
-    if query:
-        return StanceResult(Stance.QUERY, 0.6, query.group(0).lower())
-    hedge = _HEDGE.search(text)
-    if hedge:
-        return StanceResult(Stance.SUPPORT, 0.55, hedge.group(0).lower())
-    return StanceResult(Stance.SUPPORT, 0.7, "assertion")
+
+def load_stance_model(path: Path | None = None) -> StanceModel:
+    """The model at ``path``, or the one shipped with the package."""
+    if path is None:
+        return default_stance_model()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"cannot read stance model {path}: {exc.strerror}") from exc
+    return StanceModel.from_json(raw, str(path))
+
+
+@lru_cache(maxsize=1)
+def default_stance_model() -> StanceModel:
+    raw = resources.files("streams.domain").joinpath("stance_model.json").read_bytes()
+    return StanceModel.from_json(raw, "streams/domain/stance_model.json")
+
+
+def classify_stance(text: str, *, target: str = "", relevance: float | None = None) -> StanceResult:
+    """Stance of ``text`` toward ``target`` with the shipped model (no target: the text is the claim)."""
+    return default_stance_model().classify(target or text, text, relevance=relevance)

@@ -7,7 +7,7 @@ import subprocess
 
 import orjson
 
-from corroborate.batch import cluster_items, match_pairs
+from corroborate.batch import alert_items, cluster_items, match_pairs, stance_lines
 from corroborate.config import Settings
 from tests.conftest import CLI, SCENARIO
 
@@ -68,3 +68,37 @@ def test_the_commands_read_stdin_and_write_stdout(cli_env: dict[str, str]) -> No
     )
     assert done.returncode == 0, done.stderr
     assert _lines(done.stdout)[0]["same"] is True
+    done = subprocess.run(
+        [*CLI, "stance"],
+        input=b'{"target": "Taliban took Panjshir", "text": "Taliban took Panjshir? source?"}\n',
+        env=cli_env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert _lines(done.stdout)[0]["stance"] == "query"
+
+
+def test_stance_answers_each_line_in_order_and_marks_bad_ones() -> None:
+    claim = "The Taliban have captured Panjshir valley"
+    rows_in = [
+        {"target": claim, "text": "Reports that Panjshir has fallen are fake"},
+        {"target": claim, "text": "Is it true the Taliban have captured Panjshir valley?"},
+        {"target": claim, "text": claim},
+    ]
+    src = io.BytesIO(b"\n".join(orjson.dumps(r) for r in rows_in) + b'\n{"target": 3}\n')
+    out = io.BytesIO()
+    assert stance_lines(SETTINGS, src, out) == 1
+    rows = _lines(out.getvalue())
+    assert [r["stance"] for r in rows] == ["deny", "query", "support", None]
+    assert all(0.0 <= float(r["score"]) <= 1.0 for r in rows[:3])  # type: ignore[arg-type]
+    assert "line 4" in str(rows[3]["error"])
+
+
+def test_alerts_gives_every_alert_of_the_scenario_with_unique_ids() -> None:
+    out = io.BytesIO()
+    assert alert_items(SETTINGS, io.BytesIO(SCENARIO.read_bytes() + b"not json\n"), out) == 1
+    rows = _lines(out.getvalue())
+    alerts, errors = [r for r in rows if "alert_id" in r], [r for r in rows if "error" in r]
+    assert len(errors) == 1 and len({a["alert_id"] for a in alerts}) == len(alerts)
+    assert {"CORROBORATED", "CONTESTED"} <= {a["state"] for a in alerts}

@@ -50,14 +50,19 @@ def test_demo_scenario_on_the_embedded_default(cli_env: dict[str, str]) -> None:
     for alias in (a for a in latest.values() if a["state"] == "merged"):
         assert alias["merged_into"] in final, alias
     states = sorted(a["state"] for a in final.values())
-    assert states == ["CONTRADICTED", "CORROBORATED"], done.stderr[-2000:]
+    # One corroborated claim; the Taliban's claim and the NRF's denial contested, as one
+    # cluster or as two that contradict each other, depending on arrival order.
+    assert states[-1] == "CORROBORATED" and set(states[:-1]) == {"CONTESTED"}, done.stderr[-2000:]
     corroborated = next(a for a in final.values() if a["state"] == "CORROBORATED")
     supporting = sorted(o["source"] for o in corroborated["origins"] if o["stance"] == "support")  # type: ignore[union-attr]
     assert corroborated["independent_origins"] == 4
     assert supporting == ["acct:afgcommando_mod", "aditya-raj-kaul", "cnn-news18", "habib-khan"]
-    contradicted = next(a for a in final.values() if a["state"] == "CONTRADICTED")
-    sides = {(o["source"], o["stance"]) for o in contradicted["origins"]}  # type: ignore[union-attr]
-    assert ("taliban", "support") in sides and ("nrf", "deny") in sides
+    for contested in (a for a in final.values() if a["state"] == "CONTESTED"):
+        sides = {(o["source"], o["stance"]) for o in contested["origins"]}  # type: ignore[union-attr]
+        assert {("taliban", "support"), ("nrf", "deny")} <= sides or {
+            ("taliban", "deny"),
+            ("nrf", "support"),
+        } <= sides
     assert "first alert" in done.stderr
 
 
@@ -104,10 +109,8 @@ def test_bad_input_is_dead_lettered_and_the_stream_goes_on(
     path.write_bytes(b"\n".join(mixed) + b"\n")
     done = _replay([str(path)], env)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert sorted(a["state"] for a in _latest(done.stdout).values()) == [
-        "CONTRADICTED",
-        "CORROBORATED",
-    ]
+    states = sorted(a["state"] for a in _latest(done.stdout).values() if a["state"] != "merged")
+    assert states[-1] == "CORROBORATED" and set(states[:-1]) == {"CONTESTED"}
     records = asyncio.run(_read_topic(broker.bootstrap, f"{prefix}deadletter", expect=4))
     reasons = {}
     for rec in records:

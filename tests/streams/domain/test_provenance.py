@@ -118,6 +118,7 @@ def test_denial_citing_its_speaker_echoes_the_speaker_not_the_claimant() -> None
         source_kind="party",
         party="afghanistan-2021",
         stance=Stance.DENY,
+        denies=True,
     )
     afp = ev(
         "3",
@@ -129,11 +130,53 @@ def test_denial_citing_its_speaker_echoes_the_speaker_not_the_claimant() -> None
         stance=Stance.DENY,
         cited_sources=("nrf",),
         claim_sources=("taliban",),
+        denies=True,
     )
     origins = group_origins([taliban, nrf, afp], REG)
     assert [(o.source_id, o.stance.value, sorted(o.items)) for o in origins] == [
         ("taliban", "support", ["1"]),
         ("nrf", "deny", ["2", "3"]),
+    ]
+
+
+def test_in_a_cluster_founded_by_a_denial_the_sides_keep_their_sources() -> None:
+    # "Taliban claims ... are false" founded the cluster: the denials support it, and a
+    # report of the Taliban's claim denies it, still as an echo of the Taliban.
+    nrf = ev("1", "NRFafg", 0, source_id="nrf", source_kind="party", party="afghanistan-2021", denies=True)
+    taliban = ev(
+        "2",
+        "Zabehulah_M33",
+        1,
+        source_id="taliban",
+        source_kind="party",
+        party="afghanistan-2021",
+        stance=Stance.DENY,
+    )
+    times_now = ev(
+        "3",
+        "TimesNow",
+        2,
+        source_id="times-now",
+        source_kind="broadcaster",
+        weight=0.8,
+        stance=Stance.DENY,
+        claim_sources=("taliban",),
+    )
+    afp = ev(
+        "4",
+        "AFP",
+        3,
+        source_id="afp",
+        source_kind="wire",
+        weight=1.0,
+        cited_sources=("nrf",),
+        claim_sources=("taliban",),
+        denies=True,
+    )
+    origins = group_origins([nrf, taliban, times_now, afp], REG)
+    assert [(o.source_id, o.stance.value, sorted(o.items)) for o in origins] == [
+        ("nrf", "support", ["1", "4"]),
+        ("taliban", "deny", ["2", "3"]),
     ]
 
 

@@ -1,8 +1,21 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from streams.domain.stance import Stance, classify_stance
+from streams.domain.stance import (
+    STANCE_CLASSES,
+    Stance,
+    StanceModel,
+    classify_stance,
+    default_stance_model,
+    load_stance_model,
+)
+from streams.errors import ModelError
+
+CLAIM = "The Taliban have captured Panjshir valley"
 
 
 @pytest.mark.parametrize(
@@ -10,17 +23,74 @@ from streams.domain.stance import Stance, classify_stance
     [
         ("Taliban claims of capturing Panjshir are false", Stance.DENY),
         ("Panjshir has not fallen. The fight will continue", Stance.DENY),
-        ("NRF denies the reports", Stance.DENY),
+        ("NRF denies the reports that the Taliban captured Panjshir", Stance.DENY),
         ("This is fake news", Stance.DENY),
-        ("Is it true that Pakistani jets are bombing Panjshir?", Stance.QUERY),
-        ("Pakistani jets are bombing Panjshir", Stance.SUPPORT),
-        ("Reportedly Pakistani jets are bombing Panjshir", Stance.SUPPORT),
-        ("This is not fake, Pakistani jets are bombing Panjshir", Stance.SUPPORT),
+        ("Is it true that the Taliban have captured Panjshir valley?", Stance.QUERY),
+        ("Taliban have captured the Panjshir valley, officials say", Stance.SUPPORT),
+        ("This is not fake, the Taliban have captured Panjshir valley", Stance.SUPPORT),
     ],
 )
-def test_cues(text: str, stance: Stance) -> None:
-    assert classify_stance(text).stance is stance
+def test_cues_toward_a_claim(text: str, stance: Stance) -> None:
+    assert classify_stance(text, target=CLAIM).stance is stance
+
+
+def test_the_claim_itself_supports_itself_unless_it_asks() -> None:
+    assert classify_stance(CLAIM).stance is Stance.SUPPORT
+    assert classify_stance("Are Pakistani jets bombing Panjshir?").stance is Stance.QUERY
+
+
+def test_against_a_claim_that_is_itself_a_denial_polarity_flips() -> None:
+    denial = "Reports of Panjshir's fall are fake, Panjshir has not fallen"
+    assert classify_stance("NRF denies that Panjshir has fallen", target=denial).stance is Stance.SUPPORT
+    got = classify_stance("Panjshir has fallen to the Taliban", target=denial, relevance=0.8)
+    assert got.stance is Stance.DENY
+    assert "asserts what the claim denies" in got.cue
 
 
 def test_off_topic_posts_are_comments_whatever_their_words() -> None:
-    assert classify_stance("That is fake", relevance=0.1).stance is Stance.COMMENT
+    assert classify_stance("That is fake", target=CLAIM, relevance=0.1).stance is Stance.COMMENT
+
+
+def test_a_reply_chatting_under_a_claim_is_a_comment_and_says_why() -> None:
+    got = classify_stance("@user lol my cousin lives there, stay safe everyone", target=CLAIM)
+    assert got.stance is Stance.COMMENT
+    assert got.cue and 0.0 < got.score <= 1.0
+
+
+def test_the_shipped_model_is_the_trainers_format(tmp_path: Path) -> None:
+    model = default_stance_model()
+    path = tmp_path / "m.json"
+    path.write_text(
+        json.dumps(
+            {
+                "version": model.version,
+                "classes": list(STANCE_CLASSES),
+                "offsets": list(model.offsets),
+                "weights": {k: list(v) for k, v in model.weights.items()},
+            }
+        )
+    )
+    again = load_stance_model(path)
+    assert again == model
+
+
+def test_a_model_with_other_classes_or_bad_numbers_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps({"version": "x", "classes": ["a", "b"], "offsets": [1, 1, 1, 1], "weights": {}})
+    )
+    with pytest.raises(ModelError, match="retrain"):
+        load_stance_model(bad)
+    bad.write_text(
+        json.dumps({"version": "x", "classes": list(STANCE_CLASSES), "offsets": [1], "weights": {}})
+    )
+    with pytest.raises(ModelError, match="not a valid model"):
+        load_stance_model(bad)
+    with pytest.raises(ModelError, match="cannot read"):
+        load_stance_model(tmp_path / "absent.json")
+
+
+def test_offsets_move_the_decision() -> None:
+    model = default_stance_model()
+    only_query = StanceModel(model.version, model.weights, (0.0, 0.0, 1.0, 0.0))
+    assert only_query.classify(CLAIM, "@user I was there yesterday").stance is Stance.QUERY

@@ -1,0 +1,138 @@
+"""Do two statements about the same thing contradict each other?
+
+Why cues and not a learnt model: the contradictions that matter on a
+verification desk are explicit: one side negates what the other asserts
+("Panjshir has fallen" / "Panjshir has not fallen"), uses the opposite word
+("conquered" / "resisting", "dead" / "alive"), denies it outright, or gives
+another number for the same count. Each cue needs the two texts to be about
+the same thing first (enough shared content words), otherwise "no rain in
+Kabul" contradicts every claim without a "no". The verdict names its cue, so
+an alert can say why two claims are set against each other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from streams.domain.cues import explicit_denial
+
+__all__ = ["ANTONYMS", "Contradiction", "ContradictionConfig", "contradiction"]
+
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:[.,]\d+)?")
+_NEGATION = frozenset(
+    "no not never nobody nothing none neither nor without cannot isnt arent wasnt werent dont "
+    "doesnt didnt hasnt havent hadnt wont cant couldnt shouldnt".split()
+)
+_STOP = frozenset(
+    "a an the of to in on at for and or but is are was were be been being it this that these "
+    "those with as by from there here some any one his her its their our your my he she they we "
+    "you i has have had do does did will would can could should may might very so than then "
+    "into onto over under just also".split()
+)
+
+#: States that exclude each other when said of the same thing (both directions are checked).
+#: Kinds of thing ("man"/"woman", "dog"/"cat") are left out on purpose: two reports naming
+#: different people are about different things more often than they disagree (SICK's reading).
+ANTONYMS: tuple[tuple[str, str], ...] = (
+    ("alive", "dead"),
+    ("alive", "killed"),
+    ("survived", "died"),
+    ("asleep", "awake"),
+    ("open", "closed"),
+    ("empty", "full"),
+    ("win", "lose"),
+    ("won", "lost"),
+    ("wins", "loses"),
+    ("true", "false"),
+    ("confirmed", "denied"),
+    ("confirms", "denies"),
+    ("fallen", "holding"),
+    ("fell", "held"),
+    ("captured", "repelled"),
+    ("conquered", "resisting"),
+    ("conquered", "continue"),
+    ("surrendered", "fighting"),
+    ("ended", "continue"),
+    ("over", "continue"),
+    ("arrested", "released"),
+    ("guilty", "innocent"),
+    ("increase", "decrease"),
+    ("rises", "falls"),
+    ("rose", "fell"),
+    ("entering", "leaving"),
+    ("enters", "leaves"),
+)
+_OPPOSITE: dict[str, frozenset[str]] = {}
+for _a, _b in ANTONYMS:
+    _OPPOSITE[_a] = _OPPOSITE.get(_a, frozenset()) | {_b}
+    _OPPOSITE[_b] = _OPPOSITE.get(_b, frozenset()) | {_a}
+
+
+@dataclass(frozen=True, slots=True)
+class ContradictionConfig:
+    min_overlap: float = 0.6
+    """Shared content words over the shorter text's: below it the texts are not about the same thing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Contradiction:
+    contradicts: bool
+    cue: str
+    """negation, antonym:x/y, denial:words, numbers:x/y, or why not."""
+    overlap: float
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("n't", " not"))
+
+
+#: "not fake", "no hoax": a negated denial affirms, so its negation does not count.
+_DENIAL_WORDS = frozenset("fake false hoax lie lies propaganda rumour rumor untrue".split())
+
+
+def _negations(words: list[str]) -> int:
+    return sum(
+        1
+        for i, w in enumerate(words)
+        if w in _NEGATION
+        and not (i + 1 < len(words) and words[i + 1] in _DENIAL_WORDS)
+        and not (i > 0 and words[i - 1] in _DENIAL_WORDS)
+    )
+
+
+def contradiction(
+    a: str, b: str, config: ContradictionConfig | None = None, *, about_same: bool | None = None
+) -> Contradiction:
+    """Whether ``a`` and ``b`` say incompatible things about the same thing, and by which cue.
+
+    ``about_same`` is the caller's own judgement that the texts are about one
+    thing (the stream passes its claim matcher's verdict); without it, shared
+    content words decide.
+    """
+    cfg = config or ContradictionConfig()
+    wa, wb = _words(a), _words(b)
+    ca = {w for w in wa if w not in _STOP and w not in _NEGATION}
+    cb = {w for w in wb if w not in _STOP and w not in _NEGATION}
+    if not ca or not cb:
+        return Contradiction(False, "empty", 0.0)
+    overlap = len(ca & cb) / min(len(ca), len(cb))
+    # The antonym itself is unshared content, so it gets half the overlap floor.
+    related = overlap >= cfg.min_overlap / 2 and bool(ca & cb) if about_same is None else about_same
+    for x in sorted(ca - cb):
+        opposite = _OPPOSITE.get(x, frozenset()) & (cb - ca)
+        if opposite and related:
+            return Contradiction(True, f"antonym:{x}/{min(opposite)}", overlap)
+    if not (overlap >= cfg.min_overlap if about_same is None else about_same):
+        return Contradiction(False, "different subjects", overlap)
+    neg_a, neg_b = _negations(wa), _negations(wb)
+    if (neg_a == 0) != (neg_b == 0):
+        return Contradiction(True, "negation", overlap)
+    deny_a, deny_b = explicit_denial(a), explicit_denial(b)
+    if (deny_a is None) != (deny_b is None):
+        return Contradiction(True, f"denial:{deny_a or deny_b}", overlap)
+    na = {w for w in wa if w[0].isdigit()}
+    nb = {w for w in wb if w[0].isdigit()}
+    if na and nb and not na & nb:
+        return Contradiction(True, f"numbers:{min(na)}/{min(nb)}", overlap)
+    return Contradiction(False, "no cue", overlap)

@@ -1,0 +1,64 @@
+"""Explicit denial cues, shared by stance and contradiction.
+
+Why a rule: "denies", "fake", "not true", "has not fallen" are what a
+verification desk reads as a denial whatever a model learnt from other
+threads; a negated denial ("not fake") is not one.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["asks", "denies", "explicit_denial", "hedges"]
+
+_DENY = re.compile(
+    r"\b(?:den(?:y|ies|ied|ying)|denial|false(?:ly)?|fake|untrue|not true|baseless|"
+    r"hoax|debunk(?:ed|s)?|no truth|refut(?:e|es|ed)|"
+    r"(?:has|have|had)\s*(?:not|n't)\s+(?:fallen|been\s+\w+)|not\s+fallen|"
+    r"(?:is|are|was|were)\s*(?:not|n't)\s+(?:true|happening|correct)|"
+    r"never\s+happened)\b",
+    re.IGNORECASE,
+)
+_NEGATED_DENY = re.compile(r"\b(?:not|no|isn't|wasn't)\s+(?:fake|false|a hoax|propaganda)\b", re.I)
+
+
+def explicit_denial(text: str) -> str | None:
+    """The words of an explicit denial in ``text``, or None (also when the denial is negated)."""
+    found = _DENY.search(text)
+    if found is None or _NEGATED_DENY.search(text):
+        return None
+    return found.group(0).lower()
+
+
+def denies(text: str) -> bool:
+    """The polarity of a text: does it deny what it talks about?"""
+    return explicit_denial(text) is not None
+
+
+_ASKS = re.compile(
+    r"\?\s*(?:$|#|@|https?://)|"
+    r"\b(?:is (?:it|this|that) (?:true|real|confirmed)|can (?:anyone|someone) confirm|any confirmation)\b",
+    re.IGNORECASE,
+)
+
+
+def asks(text: str) -> bool:
+    """Does the text ask whether something is so (a question mark at its end, "is it true")?"""
+    return _ASKS.search(text.strip()) is not None
+
+
+_HEDGE = re.compile(
+    r"\b(?:reported(?:ly)?|reports?|alleged(?:ly)?|rumou?r(?:s|ed)?|unconfirmed|unverified|may|might|could|"
+    r"possibl[ey]|apparently|believed|suggests?|seems?|appears?|expected)\b",
+    re.IGNORECASE,
+)
+
+
+def hedges(text: str) -> str | None:
+    """The hedge that keeps a text from asserting ("reportedly", "may"), or None.
+
+    Attribution to a named speaker ("X says") is not a hedge here: the text
+    then asserts on that speaker's behalf, and provenance makes it an echo of them.
+    """
+    found = _HEDGE.search(text)
+    return None if found is None else found.group(0).lower()

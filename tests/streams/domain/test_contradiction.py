@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+
+from streams.domain.contradiction import contradiction
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "cue"),
+    [
+        ("Panjshir has fallen to the Taliban", "Panjshir has not fallen to the Taliban", "negation"),
+        ("The journalist is alive in hospital", "The journalist is dead in hospital", "antonym:alive/dead"),
+        (
+            "Police confirmed the explosion at the plant",
+            "Police denied the explosion at the plant",
+            "antonym",
+        ),
+        ("3 people died in the blast in Kabul", "5 people died in the blast in Kabul", "numbers:3/5"),
+    ],
+)
+def test_cues(a: str, b: str, cue: str) -> None:
+    got = contradiction(a, b)
+    assert got.contradicts, got
+    assert got.cue.startswith(cue), got
+
+
+def test_different_subjects_never_contradict() -> None:
+    assert not contradiction("No rain in Kabul today", "Taliban conquered Panjshir valley").contradicts
+
+
+def test_agreeing_texts_do_not_contradict() -> None:
+    got = contradiction(
+        "Pakistani jets are bombing Panjshir", "Pakistani aircraft bombing the Panjshir valley"
+    )
+    assert not got.contradicts
+
+
+def test_same_polarity_negations_agree() -> None:
+    assert not contradiction("Panjshir has not fallen", "Panjshir hasn't fallen yet").contradicts
+
+
+def test_callers_judgement_of_the_subject_replaces_word_overlap() -> None:
+    a = "Taliban say they have taken complete control of Panjshir province"
+    b = "The National Resistance Front denies Taliban claims, says the fight will continue"
+    assert not contradiction(a, b).contradicts
+    got = contradiction(a, b, about_same=True)
+    assert got.contradicts and got.cue.startswith("denial")
+    assert not contradiction(a, b, about_same=False).contradicts
+
+
+def test_a_negated_denial_is_no_negation() -> None:
+    assert not contradiction(
+        "Jets are bombing Panjshir", "This is not fake, jets are bombing Panjshir"
+    ).contradicts

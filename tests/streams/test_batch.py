@@ -1,0 +1,111 @@
+"""Clustering and corroboration in one process, as the stream decides: the demo and contradictions."""
+
+from __future__ import annotations
+
+import random
+
+import orjson
+import pytest
+
+from streams.batch import BatchCorroborator
+from streams.domain.provenance import group_origins
+from streams.domain.registry import load_registry
+from streams.messages import Alert, ClusterLink, QuietCheck
+from streams.stages import CorroborationStage
+from tests.conftest import SCENARIO
+
+LINES = [line for line in SCENARIO.read_bytes().splitlines() if line.strip()]
+BY_ID = {orjson.loads(line)["id"]: line for line in LINES}
+
+
+def _final(batch: BatchCorroborator) -> list[Alert]:
+    latest: dict[str, Alert] = {}
+    for alert in batch.alerts:
+        latest[alert.cluster_id] = alert
+    return [a for a in latest.values() if a.state != "merged"]
+
+
+def _run(lines: list[bytes]) -> BatchCorroborator:
+    batch = BatchCorroborator(load_registry(None), clock=lambda: 0.0)
+    for line in lines:
+        batch.add(line)
+    return batch
+
+
+def _sides(alert: Alert) -> set[tuple[str, str]]:
+    return {(str(o["source"]), str(o["stance"])) for o in alert.origins}
+
+
+@pytest.mark.parametrize("seed", [0, *range(1, 12)])
+def test_the_demo_gives_the_expected_alerts_in_any_arrival_order(seed: int) -> None:
+    # Partitions deliver out of time order: every order must tell the analyst the same.
+    lines = list(LINES)
+    if seed:
+        random.Random(seed).shuffle(lines)
+    batch = _run(lines)
+    final = _final(batch)
+    corroborated = [a for a in final if a.state == "CORROBORATED"]
+    contested = [a for a in final if a.state == "CONTESTED"]
+    assert len(corroborated) == 1 and contested and len(corroborated) + len(contested) == len(final)
+    claim = corroborated[0]
+    assert claim.independent_origins == 4
+    supporting = sorted(str(o["source"]) for o in claim.origins if o["stance"] == "support")
+    assert supporting == ["acct:afgcommando_mod", "aditya-raj-kaul", "cnn-news18", "habib-khan"]
+    # Echoes that came after the last alert changed no count; the evidence names them all.
+    origins = group_origins(batch.evidence[claim.cluster_id].items, batch.stage.registry)
+    members = {o.source_id: set(o.items) for o in origins}
+    habib = {"tw:1004", "tw:1005", "tw:1006", "tw:1007", "tw:1008", "tw:1011", "tw:1012", "tw:1013"}
+    assert members["habib-khan"] == habib  # retweets, his own quote, copy-paste accounts
+    assert members["cnn-news18"] == {"rss:news18-0610", "tw:1019", "rss:fpj-0640"}  # a retweet, a citation
+    echoes = {item: reason for o in origins for item, reason in o.echoes}
+    assert echoes.get("rss:fpj-0640", "cites cnn-news18") == "cites cnn-news18"
+    for alert in contested:
+        # Whichever claim founded the cluster, the Taliban and the NRF are on opposite sides.
+        sides = _sides(alert)
+        assert {("taliban", "support"), ("nrf", "deny")} <= sides or {
+            ("taliban", "deny"),
+            ("nrf", "support"),
+        } <= sides
+
+
+def test_two_clusters_that_contradict_each_other_are_both_contested_and_say_by_whom() -> None:
+    batch = _run([BY_ID["tw:1001"], BY_ID["tw:1017"]])  # "completely conquered" / "has not fallen"
+    final = {a.cluster_id: a for a in _final(batch)}
+    assert len(final) == 2 and {a.state for a in final.values()} == {"CONTESTED"}
+    for cid, alert in final.items():
+        other = next(c for c in final if c != cid)
+        assert [c["cluster_id"] for c in alert.contradicting] == [other]
+        via = [o for o in alert.origins if o["via_cluster"] == other]
+        assert via and all(o["stance"] == "deny" for o in via)
+    taliban = next(a for a in final.values() if a.claim.startswith("Panjshir province"))
+    assert _sides(taliban) == {("taliban", "support"), ("nrf", "deny")}
+
+
+def test_a_redelivered_link_or_summary_changes_nothing() -> None:
+    batch = _run([BY_ID["tw:1001"], BY_ID["tw:1017"]])
+    stage: CorroborationStage = batch.stage
+    cid, evidence = next((c, e) for c, e in batch.evidence.items() if e.opposed)
+    other = next(iter(evidence.opposed))
+    version = evidence.version
+    evidence, summary = stage.link(ClusterLink(cid, other, "negation", 0.55, ("a", "b")), evidence)
+    assert summary.cluster_id == other and summary.from_cluster == cid
+    back = batch.evidence[other]
+    again, alert = stage.oppose(summary, back)
+    assert alert is None and again.version == back.version
+    assert evidence.version == version and stage.summaries_due(evidence) == []
+
+
+def test_alerted_claims_go_quiet_once_after_the_quiet_period() -> None:
+    batch = _run(LINES)
+    evidence = next(e for e in batch.evidence.values() if e.state.value == "CORROBORATED")
+    stage = batch.stage
+    early = QuietCheck(evidence.cluster_id, evidence.last_seen + 3600, evidence.touched_at + 3600)
+    assert stage.check_quiet(early, evidence) is None
+    late = QuietCheck(evidence.cluster_id, evidence.last_seen + 49 * 3600, evidence.touched_at)
+    version = evidence.version
+    alert = stage.check_quiet(late, evidence)
+    assert alert is not None and alert.state == "QUIET" and alert.version == version + 1
+    assert alert.independent_origins == 4  # the last word on the claim stays in the alert
+    assert stage.check_quiet(late, evidence) is None  # a repeated check says nothing new
+    quiet = batch.quiet(evidence.last_seen + 49 * 3600)
+    assert {a.state for a in quiet} == {"QUIET"} and evidence.cluster_id not in {a.cluster_id for a in quiet}
