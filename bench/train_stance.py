@@ -210,7 +210,7 @@ def prune(examples: Sequence[Example]) -> list[Example]:
     ]
 
 
-def report(name: str, gold: Sequence[int], pred: Sequence[int]) -> dict[str, object]:
+def report(name: str, gold: Sequence[int], pred: Sequence[int], *, quiet: bool = False) -> dict[str, object]:
     pc = per_class(gold, pred)
     acc = sum(1 for g, p in zip(gold, pred, strict=True) if g == p) / max(1, len(gold))
     out = {
@@ -220,18 +220,24 @@ def report(name: str, gold: Sequence[int], pred: Sequence[int]) -> dict[str, obj
         "accuracy": round(acc, 3),
         "f1": {STANCE_CLASSES[c]: round(pc[c][2], 3) for c in range(len(STANCE_CLASSES))},
     }
-    print(json.dumps(out))
+    if not quiet:
+        print(json.dumps(out))
     return out
 
 
-def evaluate(examples: Sequence[Example]) -> list[dict[str, object]]:
+def evaluate(examples: Sequence[Example], *, quiet: bool = False) -> list[dict[str, object]]:
     results = []
     # RumourEval's own split; Emergent folds 1-4 train, fold 0 scored.
     train = [e for e in examples if e.split == "train" or (e.corpus == "emergent" and _fold_of(e.group))]
     model = runtime_model(*fit_tuned(train))
     dev = [e for e in examples if e.split == "dev"]
     results.append(
-        report("rumoureval dev (trained on train)", [e.label for e in dev], [predict(model, e) for e in dev])
+        report(
+            "rumoureval dev (trained on train)",
+            [e.label for e in dev],
+            [predict(model, e) for e in dev],
+            quiet=quiet,
+        )
     )
     # Grouped folds over both corpora.
     gold_r, pred_r, gold_e, pred_e = [], [], [], []

@@ -43,6 +43,10 @@ def format_alert(alert: Alert) -> str:
         f" (weight {alert.deny_weight:.2f}), {alert.items_total} items"
     )
     lines = [head, f"  claim: {alert.claim[:200]}", f"  first seen {_hhmm(alert.first_seen)}"]
+    for other in alert.contradicting:
+        lines.append(
+            f"  contradicted by claim {other['cluster_id']} ({other['cue']}): {str(other['claim'])[:120]}"
+        )
     for origin in alert.origins:
         if origin["stance"] not in ("support", "deny"):
             continue
@@ -53,6 +57,8 @@ def format_alert(alert: Alert) -> str:
             flags.append("cited by others")
         if origin.get("coordinated"):
             flags.append("possible coordination")
+        if origin.get("via_cluster"):
+            flags.append(f"backs contradicting claim {origin['via_cluster']}")
         flag_text = f" [{'; '.join(flags)}]" if flags else ""
         lines.append(
             f"  {'+' if origin['stance'] == 'support' else '-'} {origin['source']} "

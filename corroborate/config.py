@@ -19,6 +19,7 @@ variable                           default                 meaning
 ``CORROBORATE_MATCH_THRESHOLD``    the model's             pair threshold of match-pairs (model: 0.35)
 ``CORROBORATE_MATCH_MODEL``        bundled                 a retrained match model (bench/train_matcher.py)
 ``CORROBORATE_STANCE_MODEL``       bundled                 a retrained stance model (bench/train_stance.py)
+``CORROBORATE_POLICY``             (none)                  alert policy TOML: [default], [topics.NAME]
 ``CORROBORATE_JOIN_THRESHOLD``     ``0.6``                 match probability at which a claim joins a cluster
 ``CORROBORATE_MERGE_THRESHOLD``    ``0.8``                 match probability at which two clusters merge
 =================================  ======================  ==========================================
@@ -35,9 +36,9 @@ from corroborate.errors import ConfigError
 from streams.app import AppConfig
 from streams.domain.clustering import ClusterConfig
 from streams.domain.matching import MatchConfig, load_model
-from streams.domain.policy import PolicyConfig
+from streams.domain.policy import PolicyBook, PolicyConfig, load_policy_book
 from streams.domain.stance import StanceModel, load_stance_model
-from streams.errors import ModelError
+from streams.errors import ModelError, PolicyError
 from streams.topics import TopicNames
 
 __all__ = ["ENV_VARS", "Settings"]
@@ -58,6 +59,7 @@ ENV_VARS = (
     "CORROBORATE_MATCH_THRESHOLD",
     "CORROBORATE_MATCH_MODEL",
     "CORROBORATE_STANCE_MODEL",
+    "CORROBORATE_POLICY",
     "CORROBORATE_JOIN_THRESHOLD",
     "CORROBORATE_MERGE_THRESHOLD",
 )
@@ -93,6 +95,7 @@ class Settings:
     match_threshold: float | None = None
     match_model_path: str | None = None
     stance_model_path: str | None = None
+    policy_path: str | None = None
     join_threshold: float = 0.6
     merge_threshold: float = 0.8
 
@@ -108,6 +111,7 @@ class Settings:
             "CORROBORATE_ALIASES",
             "CORROBORATE_MATCH_MODEL",
             "CORROBORATE_STANCE_MODEL",
+            "CORROBORATE_POLICY",
         ):
             if e.get(path_var) and not Path(e[path_var]).is_file():
                 raise ConfigError(f"{path_var}={e[path_var]!r}: no such file")
@@ -130,6 +134,7 @@ class Settings:
             ),
             match_model_path=e.get("CORROBORATE_MATCH_MODEL") or None,
             stance_model_path=e.get("CORROBORATE_STANCE_MODEL") or None,
+            policy_path=e.get("CORROBORATE_POLICY") or None,
             join_threshold=_num(e, "CORROBORATE_JOIN_THRESHOLD", 0.6),
             merge_threshold=_num(e, "CORROBORATE_MERGE_THRESHOLD", 0.8),
         )
@@ -148,6 +153,18 @@ class Settings:
         try:
             return load_stance_model(Path(self.stance_model_path) if self.stance_model_path else None)
         except ModelError as exc:
+            raise ConfigError(str(exc)) from exc
+
+    def policy_book(self) -> PolicyBook:
+        """The alert policy: the variables above as the default, a policy file's topics over it."""
+        default = PolicyConfig(
+            min_origins=self.min_origins,
+            min_weight=self.min_weight,
+            quiet_seconds=self.quiet_hours * 3600.0,
+        )
+        try:
+            return load_policy_book(Path(self.policy_path) if self.policy_path else None, default)
+        except PolicyError as exc:
             raise ConfigError(str(exc)) from exc
 
     def cluster_config(self) -> ClusterConfig:
@@ -179,9 +196,5 @@ class Settings:
             aliases_path=self.aliases_path,
             stance_model=self.stance_model(),
             cluster=self.cluster_config(),
-            policy=PolicyConfig(
-                min_origins=self.min_origins,
-                min_weight=self.min_weight,
-                quiet_seconds=self.quiet_hours * 3600.0,
-            ),
+            policy=self.policy_book(),
         )

@@ -349,7 +349,7 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         # Replays also expire clusters by event time as items arrive: count both.
         stats.clusters_expired = cluster_stage.clusterer.expired_total
         # Alerted claims that went quiet: ask their owner (tables are written only there).
-        now, quiet = time.time(), corroboration.config.quiet_seconds
+        now, quiet = time.time(), corroboration.policies.shortest_quiet
         for key, raw_watch in list(watch_table.items()):
             last_seen, touched_at = orjson.loads(raw_watch)
             if watermark[0] - last_seen >= quiet or now - touched_at >= quiet:

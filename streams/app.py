@@ -18,7 +18,7 @@ import faust
 
 from streams._transport import make_transport_class
 from streams.domain.clustering import ClusterConfig
-from streams.domain.policy import PolicyConfig
+from streams.domain.policy import PolicyBook, PolicyConfig
 from streams.domain.stance import StanceModel
 from streams.topics import TopicNames
 
@@ -47,7 +47,7 @@ class AppConfig:
     stance_model: StanceModel | None = None
     """None: the bundled model."""
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
-    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    policy: PolicyConfig | PolicyBook = field(default_factory=PolicyConfig)
     sweep_interval: float = 60.0
 
 

@@ -17,7 +17,7 @@ from streams.domain.blocking import BlockEntry
 from streams.domain.clustering import ClusterConfig
 from streams.domain.merging import ClusterRef, UnionFind
 from streams.domain.normalise import AliasTable
-from streams.domain.policy import ClaimEvidence, PolicyConfig
+from streams.domain.policy import ClaimEvidence, PolicyBook, PolicyConfig
 from streams.domain.registry import SourceRegistry
 from streams.domain.stance import StanceModel
 from streams.messages import (
@@ -107,7 +107,7 @@ class BatchCorroborator:
     def __init__(
         self,
         registry: SourceRegistry,
-        policy: PolicyConfig | None = None,
+        policy: PolicyConfig | PolicyBook | None = None,
         config: ClusterConfig | None = None,
         *,
         aliases: AliasTable | None = None,

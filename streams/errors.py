@@ -12,7 +12,7 @@ Only errors an operator must act on carry a long docstring.
 
 from __future__ import annotations
 
-__all__ = ["InvalidItem", "ModelError", "RegistryError", "StreamsError"]
+__all__ = ["InvalidItem", "ModelError", "PolicyError", "RegistryError", "StreamsError"]
 
 
 class StreamsError(Exception):
@@ -43,8 +43,18 @@ class RegistryError(StreamsError):
 
 
 class ModelError(StreamsError):
-    """The match model file could not be used.
+    """A match or stance model file could not be used.
 
     The message names the file and what is wrong with it; a model trained on a
-    different feature list must be retrained with ``bench/train_matcher.py``.
+    different feature list or classes must be retrained with
+    ``bench/train_matcher.py`` or ``bench/train_stance.py``.
+    """
+
+
+class PolicyError(StreamsError):
+    """The alert policy file could not be used.
+
+    The message names the file, the table and the key; fix it and restart:
+    running with a default policy the operator did not choose would raise
+    alerts at the wrong thresholds.
     """

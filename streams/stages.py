@@ -28,6 +28,7 @@ from streams.domain.normalise import AliasTable, load_aliases, normalise, split_
 from streams.domain.policy import (
     ClaimEvidence,
     EvidenceState,
+    PolicyBook,
     PolicyConfig,
     Verdict,
     add_evidence,
@@ -161,6 +162,7 @@ class ClusterStage:
             item.created_at,
             display_text=item.text,
             retweet_of=item.retweet_of,
+            responds_to=item.reply_to or item.quote_of,
             now=item.ingested_at,
             match=match,
         )
@@ -291,17 +293,26 @@ class CorroborationStage:
     def __init__(
         self,
         registry: SourceRegistry,
-        config: PolicyConfig | None = None,
+        config: PolicyConfig | PolicyBook | None = None,
         *,
         aliases: AliasTable | None = None,
         stance_model: StanceModel | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.registry = registry
-        self.config = config or PolicyConfig()
+        self.policies = config if isinstance(config, PolicyBook) else PolicyBook(config or PolicyConfig())
         self._stance = stance_model or default_stance_model()
         self._aliases = aliases or load_aliases()
         self._clock = clock
+
+    @property
+    def config(self) -> PolicyConfig:
+        """The default policy."""
+        return self.policies.default
+
+    def policy(self, evidence: ClaimEvidence) -> PolicyConfig:
+        """The policy of the claim's topic."""
+        return self.policies.for_topic(evidence.topic)
 
     def evidence_item(self, claim: ClaimAssigned) -> EvidenceItem:
         item = claim.item
@@ -313,7 +324,10 @@ class CorroborationStage:
             text, text_urls = match_text(norm), norm.urls
         else:
             text, text_urls = claim.match_text, claim.text_urls
-        stance = self._stance.classify(claim.claim or item.text, item.text, relevance=claim.score)
+        # A response joined because it answers a post of the cluster, not because it
+        # restates the claim: its stance is the model's reading of a reply to the claim.
+        relevance = None if claim.reason == "response" else claim.score
+        stance = self._stance.classify(claim.claim or item.text, item.text, relevance=relevance)
         cited = attribution_targets(item.text, source, self.registry)
         return EvidenceItem(
             item_id=item.id,
@@ -350,7 +364,11 @@ class CorroborationStage:
             evidence.claim = claim.claim
         ev_item = self.evidence_item(claim)
         evidence.touched_at = self._clock()
-        decided = add_evidence(evidence, ev_item, self.registry, self.config)
+        if not evidence.topic:
+            tags = claim.item.extra.get("topics")
+            if isinstance(tags, list):
+                evidence.topic = self.policies.topic_of([str(t) for t in tags])
+        decided = add_evidence(evidence, ev_item, self.registry, self.policy(evidence))
         if decided is None:
             return evidence, None
         return evidence, self._alert(evidence, decided, ev_item.item_id, claim.item.ingested_at)
@@ -365,9 +383,9 @@ class CorroborationStage:
         inherited = {k: v for k, v in moved.opposed.items() if k != evidence.cluster_id}
         new_links = {k: v for k, v in inherited.items() if k not in evidence.opposed}
         evidence.opposed.update(new_links)
-        decided = add_evidence_batch(evidence, items, self.registry, self.config)
+        decided = add_evidence_batch(evidence, items, self.registry, self.policy(evidence))
         if decided is None and new_links:
-            decided = decide(evidence, self.registry, self.config, at=evidence.last_seen, cause="")
+            decided = decide(evidence, self.registry, self.policy(evidence), at=evidence.last_seen, cause="")
         if decided is None:
             return evidence, None
         return evidence, self._alert(evidence, decided, items[-1].item_id if items else "", None)
@@ -408,7 +426,7 @@ class CorroborationStage:
         entry = dict(known or {"cue": "", "score": 0.0, "items": []})
         entry.update(claim=summary.claim, origins=summary.origins, digest=summary.digest)
         evidence.opposed[summary.from_cluster] = entry
-        decided = decide(evidence, self.registry, self.config, at=evidence.last_seen, cause="")
+        decided = decide(evidence, self.registry, self.policy(evidence), at=evidence.last_seen, cause="")
         if decided is None:
             return evidence, None
         return evidence, self._alert(evidence, decided, f"contradiction from {summary.from_cluster}", None)
@@ -430,7 +448,7 @@ class CorroborationStage:
     def check_quiet(self, check: QuietCheck, evidence: ClaimEvidence | None) -> Alert | None:
         """The QUIET alert if the claim has been quiet for the period by the check's clocks."""
         if evidence is None or not is_quiet(
-            evidence, self.config, event_time=check.event_time, wall_time=check.wall_time
+            evidence, self.policy(evidence), event_time=check.event_time, wall_time=check.wall_time
         ):
             return None
         return self.quiet(evidence, at=max(evidence.last_seen, min(check.event_time, check.wall_time)))
@@ -440,7 +458,7 @@ class CorroborationStage:
         if not go_quiet(evidence, at=at):
             return None
         origins = group_origins(evidence.items, self.registry)
-        verdict = evaluate(origins, self.config, evidence.opposing_origins())
+        verdict = evaluate(origins, self.policy(evidence), evidence.opposing_origins())
         quiet = dataclasses.replace(verdict, state=EvidenceState.QUIET)
         return self._alert(evidence, (origins, quiet), "", None)
 

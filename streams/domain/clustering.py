@@ -117,7 +117,8 @@ class Assignment:
     matched_item: str | None
     is_new: bool
     reason: str
-    """``new``, ``exact``, ``retweet``, ``similar`` or ``duplicate`` (a redelivered item)."""
+    """``new``, ``exact``, ``retweet``, ``similar``, ``response`` (a reply or quote that joins
+    the cluster of the post it answers) or ``duplicate`` (a redelivered item)."""
     query: Signature | None = None
     """The item's text that matched (its best sentence), or its whole text."""
     matched: Signature | None = None
@@ -171,6 +172,7 @@ class ClaimClusterer:
         *,
         display_text: str = "",
         retweet_of: str | None = None,
+        responds_to: str | None = None,
         now: float | None = None,
         match: bool = True,
     ) -> Assignment:
@@ -180,7 +182,10 @@ class ClaimClusterer:
         item matches a cluster through its best sentence, so a lead that adds
         context does not dilute the claim in the headline. ``match=False``
         founds a new cluster without looking (benchmarks fill a window of
-        known-distinct claims that way).
+        known-distinct claims that way). ``responds_to`` is the post a reply or
+        quote answers: when the item makes no claim of its own that joins a
+        cluster, it joins the cluster of that post as a response (its stance
+        toward that claim is evidence), if that post is known here.
         """
         seen = self._item_cluster.get(item_id)
         if seen is not None and seen in self._clusters:
@@ -243,6 +248,12 @@ class ClaimClusterer:
             return Assignment(
                 cid, score, matched_item, False, "similar", best_text, matched, added, also, others
             )
+        if responds_to is not None:
+            parent = self._item_cluster.get(responds_to)
+            if parent is not None and parent in self._clusters:
+                self._add(parent, item_id, whole, ts, ())
+                score = best[1] if best is not None and best[0] == parent else 0.0
+                return Assignment(parent, score, responds_to, False, "response", whole, None)
         founded = self._found(item_id, whole, ts, display_text, claims)
         return dataclasses.replace(founded, near=self._near(near, founded.cluster_id))
 

@@ -14,18 +14,22 @@ analyst wants "now 4 independent sources", not a silent update. Echoes alone nev
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from streams.domain.provenance import EvidenceItem, Origin, group_origins
 from streams.domain.registry import SourceRegistry
 from streams.domain.stance import Stance
+from streams.errors import PolicyError
 
 __all__ = [
     "ClaimEvidence",
     "EvidenceState",
+    "PolicyBook",
     "PolicyConfig",
     "Verdict",
     "add_evidence",
@@ -34,6 +38,7 @@ __all__ = [
     "evaluate",
     "go_quiet",
     "is_quiet",
+    "load_policy_book",
     "support_summary",
 ]
 
@@ -68,6 +73,80 @@ class PolicyConfig:
     window_seconds: float = 24 * 3600.0
     max_items: int = 300
     quiet_seconds: float = 48 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyBook:
+    """The default policy and the policies of topics (an item's ``topics`` tags).
+
+    Why per topic: a desk watching a war wants three independent origins in
+    twelve hours; one watching a storm is content with two in a day. A cluster
+    takes the policy of the first topic of its first tagged item that has one.
+    """
+
+    default: PolicyConfig = field(default_factory=PolicyConfig)
+    topics: dict[str, PolicyConfig] = field(default_factory=dict)
+
+    def for_topic(self, topic: str) -> PolicyConfig:
+        return self.topics.get(topic, self.default)
+
+    @property
+    def shortest_quiet(self) -> float:
+        return min(p.quiet_seconds for p in (self.default, *self.topics.values()))
+
+    def topic_of(self, tags: Sequence[str]) -> str:
+        """The first of ``tags`` with a policy of its own, or ``""`` (the default)."""
+        return next((t for t in tags if t in self.topics), "")
+
+
+_POLICY_KEYS = {
+    "min_origins": int,
+    "min_weight": float,
+    "min_side_weight": float,
+    "window_hours": float,
+    "max_items": int,
+    "quiet_hours": float,
+}
+
+
+def _policy_from(raw: Mapping[str, Any], base: PolicyConfig, where: str) -> PolicyConfig:
+    unknown = sorted(set(raw) - set(_POLICY_KEYS))
+    if unknown:
+        raise PolicyError(f"{where}: unknown keys {unknown}; known: {sorted(_POLICY_KEYS)}")
+    values: dict[str, Any] = {}
+    for key, kind in _POLICY_KEYS.items():
+        if key not in raw:
+            continue
+        value = raw[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise PolicyError(f"{where}: {key} must be a non-negative number, got {value!r}")
+        if key.endswith("_hours"):
+            values[key.replace("_hours", "_seconds")] = float(value) * 3600.0
+        else:
+            values[key] = kind(value)
+    return replace(base, **values)
+
+
+def load_policy_book(path: Path | None, default: PolicyConfig | None = None) -> PolicyBook:
+    """Policies from a TOML file (``[default]`` and ``[topics.NAME]`` tables) over ``default``."""
+    base = default or PolicyConfig()
+    if path is None:
+        return PolicyBook(base)
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        raise PolicyError(f"cannot read policy file {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"policy file {path} is not valid TOML: {exc}") from exc
+    unknown = sorted(set(data) - {"default", "topics"})
+    if unknown:
+        raise PolicyError(f"{path}: unknown tables {unknown}; expected [default] and [topics.NAME]")
+    book_default = _policy_from(data.get("default", {}), base, f"{path} [default]")
+    topics = {
+        str(name): _policy_from(raw, book_default, f"{path} [topics.{name}]")
+        for name, raw in data.get("topics", {}).items()
+    }
+    return PolicyBook(book_default, topics)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +210,8 @@ class ClaimEvidence:
     """Digest of the supporting origins last sent to the contradicting clusters."""
     touched_at: float = 0.0
     """Wall-clock time of the last change: a live claim goes quiet by this or by event time."""
+    topic: str = ""
+    """The topic whose policy this claim follows (``""``: the default)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -148,6 +229,7 @@ class ClaimEvidence:
             "opposed": self.opposed,
             "summary_sent": self.summary_sent,
             "touched_at": self.touched_at,
+            "topic": self.topic,
         }
 
     @classmethod
@@ -168,6 +250,7 @@ class ClaimEvidence:
             opposed=dict(d.get("opposed", {})),
             summary_sent=str(d.get("summary_sent", "")),
             touched_at=float(d.get("touched_at", 0.0)),
+            topic=str(d.get("topic", "")),
         )
 
     def opposing_origins(self) -> list[Origin]:

@@ -25,8 +25,22 @@ def test_external_kafka_gets_longer_sessions_and_prefix() -> None:
         ({"CORROBORATE_PARTITIONS": "many"}, "CORROBORATE_PARTITIONS"),
         ({"CORROBORATE_PARTITIONS": "0"}, "at least"),
         ({"CORROBORATE_SOURCES": "/nope.toml"}, "no such file"),
+        ({"CORROBORATE_POLICY": "/nope.toml"}, "CORROBORATE_POLICY"),
+        ({"CORROBORATE_STANCE_MODEL": "/nope.json"}, "CORROBORATE_STANCE_MODEL"),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], needle: str) -> None:
     with pytest.raises(ConfigError, match=needle):
         Settings.from_env(env)
+
+
+def test_a_policy_file_gives_topics_their_own_thresholds(tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "policy.toml"
+    path.write_text("[topics.conflict]\nmin_origins = 3\n")
+    book = Settings.from_env({"CORROBORATE_POLICY": str(path), "CORROBORATE_MIN_WEIGHT": "1.5"}).policy_book()
+    assert book.for_topic("conflict").min_origins == 3 and book.for_topic("conflict").min_weight == 1.5
+    path.write_text("[topics.conflict]\nmin_origins = 'three'\n")
+    with pytest.raises(ConfigError, match="min_origins"):
+        Settings.from_env({"CORROBORATE_POLICY": str(path)}).app_config("x:1")

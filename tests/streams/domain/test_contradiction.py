@@ -52,3 +52,17 @@ def test_a_negated_denial_is_no_negation() -> None:
     assert not contradiction(
         "Jets are bombing Panjshir", "This is not fake, jets are bombing Panjshir"
     ).contradicts
+
+
+def test_on_sick_trial_both_precision_and_recall_of_contradiction_pass_three_quarters() -> None:
+    # Nothing of the detector is fitted to SICK, so its trial split is as good as held out.
+    from bench.datasets import SharedDataMissing, sick_pairs
+
+    try:
+        pairs = sick_pairs("trial")
+    except SharedDataMissing as exc:
+        pytest.skip(str(exc))
+    found = [(contradiction(p.target, p.text).contradicts, p.label == "CONTRADICTION") for p in pairs]
+    tp = sum(1 for f, g in found if f and g)
+    assert tp / sum(1 for f, _ in found if f) >= 0.75
+    assert tp / sum(1 for _, g in found if g) >= 0.75

@@ -1,0 +1,67 @@
+"""The alert policy: evidence states, topics with their own thresholds, quiet claims."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from streams.batch import BatchCorroborator
+from streams.domain.policy import PolicyConfig, load_policy_book
+from streams.domain.registry import load_registry
+from streams.errors import PolicyError
+
+
+def _item(item_id: str, author: str, text: str, minute: int, **extra: object) -> bytes:
+    return orjson.dumps(
+        {
+            "id": item_id,
+            "author": author,
+            "text": text,
+            "created_at": f"2021-09-06T05:{minute:02d}:00Z",
+            **extra,
+        }
+    )
+
+
+CLAIM = [
+    ("1", "reuters", "Explosion reported at the fertiliser plant in West, Texas, many injured"),
+    ("2", "AP", "An explosion at the fertiliser plant in West, Texas has injured many people"),
+    ("3", "BBCWorld", "Explosion at a fertiliser plant in West, Texas: many people injured"),
+]
+
+
+def _run(policy_file: Path | None, topics: list[str]) -> list[str]:
+    book = load_policy_book(policy_file)
+    batch = BatchCorroborator(load_registry(None), book, clock=lambda: 0.0)
+    for n, (item_id, author, text) in enumerate(CLAIM):
+        batch.add(_item(item_id, author, text, n, topics=topics))
+    return [a.state for a in batch.alerts]
+
+
+def test_a_topic_can_ask_for_more_independent_origins(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text("[default]\nmin_origins = 2\n\n[topics.conflict]\nmin_origins = 4\nwindow_hours = 12\n")
+    assert "CORROBORATED" in _run(path, [])  # three wires are enough by default
+    assert "CORROBORATED" in _run(path, ["weather"])  # a topic without a policy of its own
+    assert _run(path, ["conflict"]) == []  # three are not enough for this desk
+    book = load_policy_book(path)
+    assert book.for_topic("conflict").window_seconds == 12 * 3600.0
+    assert book.for_topic("conflict").min_weight == PolicyConfig().min_weight  # inherited
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[default]\nmin_orgins = 2\n", "unknown keys"),
+        ("[default]\nmin_origins = -1\n", "non-negative"),
+        ("[topic.x]\nmin_origins = 1\n", "unknown tables"),
+        ("[default\n", "not valid TOML"),
+    ],
+)
+def test_a_bad_policy_file_says_where(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(text)
+    with pytest.raises(PolicyError, match=message):
+        load_policy_book(path)
