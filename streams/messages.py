@@ -152,6 +152,9 @@ class Alert:
     """When the item that caused the alert entered the pipeline (for latency)."""
     merged_into: str | None = None
     """With state ``merged``: the cluster that now holds this claim's evidence."""
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    """Per item (origin roots first, capped): item, source, stance and its cue, the match
+    score, and the span of the item that matches the claim ``[start, end, text]``."""
     contradicting: list[dict[str, Any]] = field(default_factory=list)
     """Other claims found to contradict this one: cluster, claim, cue, score; their
     supporting origins are among ``origins`` with ``via_cluster`` set and stance deny."""

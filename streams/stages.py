@@ -117,6 +117,33 @@ def _digest(summary: list[dict[str, Any]]) -> str:
     return hashlib.blake2b(orjson.dumps(summary, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
 
 
+#: Items an alert explains one by one (origin roots first); the counts stay exact.
+ALERT_ITEMS = 20
+
+
+def _explained_items(evidence: ClaimEvidence, origins: Sequence[Origin]) -> list[dict[str, Any]]:
+    roots = {o.root_item for o in origins if o.via_cluster is None}
+    ordered = sorted(evidence.items, key=lambda i: (i.item_id not in roots, i.created_at, i.item_id))
+    claim = evidence.claim.lower()
+    out = []
+    for it in ordered[:ALERT_ITEMS]:
+        span = fuzz.partial_ratio_alignment(claim, it.text.lower()) if claim and it.text else None
+        out.append(
+            {
+                "item": it.item_id,
+                "source": it.source_id,
+                "stance": it.stance.value,
+                "stance_cue": it.stance_cue,
+                "match_score": round(it.match_score, 4),
+                "span": None
+                if span is None
+                else [span.dest_start, span.dest_end, it.text[span.dest_start : span.dest_end]],
+                "span_ratio": None if span is None else round(span.score / 100.0, 4),
+            }
+        )
+    return out
+
+
 def match_detail(assignment: Assignment) -> dict[str, object]:
     """The matched spans of the newest member and its exemplar, for the cluster update."""
     query, matched = assignment.query, assignment.matched
@@ -516,6 +543,7 @@ class CorroborationStage:
             timeline=list(evidence.timeline),
             emitted_at=self._clock(),
             ingested_at=ingested_at,
+            evidence=_explained_items(evidence, origins),
             contradicting=[
                 {
                     "cluster_id": cid,

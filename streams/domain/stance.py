@@ -137,7 +137,7 @@ class StanceModel:
         probs, cue = self.probabilities(target, text)
         best = max(range(4), key=lambda c: probs[c] * self.offsets[c])
         stance = Stance(STANCE_CLASSES[best])
-        if relevance >= RESTATES and stance in (Stance.COMMENT, Stance.DENY) and not hedges(text):
+        if relevance >= RESTATES and stance is not Stance.QUERY and not hedges(text):
             # It makes the claim itself; without a denial cue (checked above) the model's
             # "comment" or word-level "deny" is the reply-thread prior, not this post.
             return StanceResult(Stance.SUPPORT, round(probs[0], 4), f"restates the claim ({relevance:.2f})")
