@@ -20,6 +20,7 @@ variable                           default                 meaning
 ``CORROBORATE_MATCH_MODEL``        bundled                 a retrained match model (bench/train_matcher.py)
 ``CORROBORATE_STANCE_MODEL``       bundled                 a retrained stance model (bench/train_stance.py)
 ``CORROBORATE_POLICY``             (none)                  alert policy TOML: [default], [topics.NAME]
+``CORROBORATE_SWEEP_SECONDS``      ``60``                  how often quiet clusters and claims are swept
 ``CORROBORATE_JOIN_THRESHOLD``     ``0.6``                 match probability at which a claim joins a cluster
 ``CORROBORATE_MERGE_THRESHOLD``    ``0.8``                 match probability at which two clusters merge
 =================================  ======================  ==========================================
@@ -60,6 +61,7 @@ ENV_VARS = (
     "CORROBORATE_MATCH_MODEL",
     "CORROBORATE_STANCE_MODEL",
     "CORROBORATE_POLICY",
+    "CORROBORATE_SWEEP_SECONDS",
     "CORROBORATE_JOIN_THRESHOLD",
     "CORROBORATE_MERGE_THRESHOLD",
 )
@@ -96,6 +98,7 @@ class Settings:
     match_model_path: str | None = None
     stance_model_path: str | None = None
     policy_path: str | None = None
+    sweep_seconds: float = 60.0
     join_threshold: float = 0.6
     merge_threshold: float = 0.8
 
@@ -135,6 +138,7 @@ class Settings:
             match_model_path=e.get("CORROBORATE_MATCH_MODEL") or None,
             stance_model_path=e.get("CORROBORATE_STANCE_MODEL") or None,
             policy_path=e.get("CORROBORATE_POLICY") or None,
+            sweep_seconds=_num(e, "CORROBORATE_SWEEP_SECONDS", 60.0, minimum=0.1),
             join_threshold=_num(e, "CORROBORATE_JOIN_THRESHOLD", 0.6),
             merge_threshold=_num(e, "CORROBORATE_MERGE_THRESHOLD", 0.8),
         )
@@ -197,4 +201,5 @@ class Settings:
             stance_model=self.stance_model(),
             cluster=self.cluster_config(),
             policy=self.policy_book(),
+            sweep_interval=self.sweep_seconds,
         )

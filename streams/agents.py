@@ -296,7 +296,8 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             if record.other == record.cluster_id:
                 return
             evidence, summary = corroboration.link(record, current)
-            await claims.send(key=summary.cluster_id.encode(), value=summary.to_json())
+            if summary is not None:
+                await claims.send(key=summary.cluster_id.encode(), value=summary.to_json())
         elif isinstance(record, OpposingSummary):
             evidence, alert = corroboration.oppose(record, current)
         elif isinstance(record, QuietCheck):

@@ -173,7 +173,8 @@ class BatchCorroborator:
             if self._resolve(record.other) == target:
                 return []
             evidence, summary = self.stage.link(record, current)
-            queue.append(summary)
+            if summary is not None:
+                queue.append(summary)
         elif isinstance(record, OpposingSummary):
             evidence, alert = self.stage.oppose(record, current)
         elif isinstance(record, QuietCheck):

@@ -407,11 +407,15 @@ class CorroborationStage:
         if evidence is None:
             evidence = ClaimEvidence(cluster_id=moved.cluster_id, claim=claim_text)
         items = sorted(moved.items, key=lambda i: (i.created_at, i.item_id))
-        inherited = {k: v for k, v in moved.opposed.items() if k != evidence.cluster_id}
+        if moved.from_cluster and moved.from_cluster not in evidence.merged_from:
+            evidence.merged_from.append(moved.from_cluster)
+        # A claim merged in is no longer an opposing side (its supporters are ours now).
+        dropped = evidence.opposed.pop(moved.from_cluster, None) is not None
+        inherited = {k: v for k, v in moved.opposed.items() if not evidence.is_self(k)}
         new_links = {k: v for k, v in inherited.items() if k not in evidence.opposed}
         evidence.opposed.update(new_links)
         decided = add_evidence_batch(evidence, items, self.registry, self.policy(evidence))
-        if decided is None and new_links:
+        if decided is None and (new_links or dropped):
             decided = decide(evidence, self.registry, self.policy(evidence), at=evidence.last_seen, cause="")
         if decided is None:
             return evidence, None
@@ -419,14 +423,17 @@ class CorroborationStage:
 
     def link(
         self, link: ClusterLink, evidence: ClaimEvidence | None
-    ) -> tuple[ClaimEvidence, OpposingSummary]:
+    ) -> tuple[ClaimEvidence, OpposingSummary | None]:
         """Record that ``link.other`` contradicts this claim; our supporting origins, for it.
 
         The summary is answered on every delivery of the link, so a crash between
         recording the link and sending it cannot leave the other side without it.
+        None when ``link.other`` is this claim under an id merged into it.
         """
         if evidence is None:
             evidence = ClaimEvidence(cluster_id=link.cluster_id, claim="")
+        if evidence.is_self(link.other):
+            return evidence, None
         if link.other not in evidence.opposed:
             evidence.opposed[link.other] = {
                 "claim": "",
@@ -447,6 +454,8 @@ class CorroborationStage:
         """Take in the supporting origins of a contradicting cluster; an alert if the state moves."""
         if evidence is None:
             evidence = ClaimEvidence(cluster_id=summary.cluster_id, claim="")
+        if evidence.is_self(summary.from_cluster):
+            return evidence, None  # our own claim under an old id, forwarded after a merge
         known = evidence.opposed.get(summary.from_cluster)
         if known is not None and known.get("digest") == summary.digest:
             return evidence, None  # redelivered or unchanged

@@ -212,6 +212,8 @@ class ClaimEvidence:
     """Wall-clock time of the last change: a live claim goes quiet by this or by event time."""
     topic: str = ""
     """The topic whose policy this claim follows (``""``: the default)."""
+    merged_from: list[str] = field(default_factory=list)
+    """Clusters merged into this one: never an opposing side, even if a link says so."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -230,6 +232,7 @@ class ClaimEvidence:
             "summary_sent": self.summary_sent,
             "touched_at": self.touched_at,
             "topic": self.topic,
+            "merged_from": self.merged_from,
         }
 
     @classmethod
@@ -251,7 +254,12 @@ class ClaimEvidence:
             summary_sent=str(d.get("summary_sent", "")),
             touched_at=float(d.get("touched_at", 0.0)),
             topic=str(d.get("topic", "")),
+            merged_from=[str(c) for c in d.get("merged_from", [])],
         )
+
+    def is_self(self, cluster_id: str) -> bool:
+        """``cluster_id`` is this claim or was merged into it."""
+        return cluster_id == self.cluster_id or cluster_id in self.merged_from
 
     def opposing_origins(self) -> list[Origin]:
         """Supporting origins of the contradicting clusters, as deniers; one per source."""

@@ -146,3 +146,36 @@ def test_sigterm_stops_the_service_and_its_broker(cli_env: dict[str, str]) -> No
 
     assert not metadata_ready("127.0.0.1", port, timeout=0.3)
     assert os.path.exists(Path(cli_env["CORROBORATE_STATE_DIR"]) / "worker.log")
+
+
+def test_contradicting_claims_are_linked_and_alerted_claims_go_quiet(
+    cli_env: dict[str, str], broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """Through the real agents: a denial that forms its own cluster contests the claim it
+    denies (links and summaries between partitions), and once event time moves on past
+    the quiet period, the timer's quiet checks make both claims QUIET."""
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    env = pipeline_env(cli_env, broker.bootstrap, prefix, CORROBORATE_SWEEP_SECONDS="0.5")
+    by_id = {orjson.loads(line)["id"]: line for line in SCENARIO.read_bytes().splitlines() if line.strip()}
+    later = orjson.dumps(
+        {
+            "id": "late-1",
+            "author": "weather_kbl",
+            "text": "Kabul weather: rain all week",
+            "created_at": "2021-09-10T05:00:00Z",
+        }
+    )
+    path = tmp_path / "contradiction.jsonl"
+    path.write_bytes(b"\n".join([by_id["tw:1001"], by_id["tw:1017"], later]) + b"\n")
+    done = _replay([str(path)], env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    alerts = [orjson.loads(line) for line in done.stdout.splitlines()]
+    assert len({a["alert_id"] for a in alerts}) == len(alerts)
+    by_cluster: dict[str, list[str]] = {}
+    for a in alerts:
+        by_cluster.setdefault(a["cluster_id"], []).append(a["state"])
+    assert sorted(by_cluster.values()) == [["CONTESTED", "QUIET"], ["CONTESTED", "QUIET"]], alerts
+    contested = [a for a in alerts if a["state"] == "CONTESTED"]
+    for a in contested:
+        others = {c["cluster_id"] for c in a["contradicting"]}
+        assert others == set(by_cluster) - {a["cluster_id"]}

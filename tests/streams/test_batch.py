@@ -88,7 +88,7 @@ def test_a_redelivered_link_or_summary_changes_nothing() -> None:
     other = next(iter(evidence.opposed))
     version = evidence.version
     evidence, summary = stage.link(ClusterLink(cid, other, "negation", 0.55, ("a", "b")), evidence)
-    assert summary.cluster_id == other and summary.from_cluster == cid
+    assert summary is not None and summary.cluster_id == other and summary.from_cluster == cid
     back = batch.evidence[other]
     again, alert = stage.oppose(summary, back)
     assert alert is None and again.version == back.version
@@ -135,3 +135,15 @@ def test_replies_that_make_no_claim_of_their_own_are_evidence_on_the_post_they_a
     assert clusterer.cluster_of("r3") != source_cluster
     stances = {i.item_id: i.stance.value for i in batch.evidence[str(source_cluster)].items}
     assert stances == {"s": "support", "r1": "query", "r2": "deny"}
+
+
+def test_a_claim_never_opposes_a_cluster_merged_into_it() -> None:
+    batch = _run([BY_ID["tw:1001"], BY_ID["tw:1017"]])
+    stage = batch.stage
+    cid, evidence = next((c, e) for c, e in batch.evidence.items() if e.opposed)
+    other = next(iter(evidence.opposed))
+    moved, _ = stage.retire(batch.evidence[other], cid)  # suppose the two turned out one claim
+    evidence, _ = stage.absorb(moved, evidence)
+    assert other in evidence.merged_from and other not in evidence.opposed
+    again, summary = stage.link(ClusterLink(cid, other, "negation", 0.55, ("a", "b")), evidence)
+    assert summary is None and other not in again.opposed
