@@ -8,11 +8,13 @@ without a broker.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -61,7 +63,7 @@ from streams.messages import (
     OpposingSummary,
     QuietCheck,
 )
-from streams.records import decode_item
+from streams.records import Item, decode_item
 
 __all__ = [
     "BlockStage",
@@ -71,6 +73,7 @@ __all__ = [
     "DeadLetter",
     "contradiction_links",
     "match_detail",
+    "platform_signals",
 ]
 
 
@@ -115,6 +118,25 @@ def contradiction_links(
 
 def _digest(summary: list[dict[str, Any]]) -> str:
     return hashlib.blake2b(orjson.dumps(summary, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
+
+
+def platform_signals(item: Item) -> dict[str, Any]:
+    """Followers and account age, where the connector passed them (``followers``,
+    ``account_created_at`` as epoch seconds or ISO 8601); anything unreadable is ignored."""
+    out: dict[str, Any] = {}
+    followers = item.extra.get("followers")
+    if isinstance(followers, int) and not isinstance(followers, bool) and followers >= 0:
+        out["followers"] = followers
+    created = item.extra.get("account_created_at")
+    ts: float | None = None
+    if isinstance(created, int | float) and not isinstance(created, bool):
+        ts = float(created)
+    elif isinstance(created, str):
+        with contextlib.suppress(ValueError):
+            ts = datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp()
+    if ts is not None and ts <= item.created_at:
+        out["account_age_days"] = (item.created_at - ts) / 86400.0
+    return out
 
 
 #: Items an alert explains one by one (origin roots first); the counts stay exact.
@@ -344,7 +366,11 @@ class CorroborationStage:
     def evidence_item(self, claim: ClaimAssigned) -> EvidenceItem:
         item = claim.item
         source = self.registry.resolve(
-            author=item.author, outlet=item.outlet, url=item.url, verified=item.verified
+            author=item.author,
+            outlet=item.outlet,
+            url=item.url,
+            verified=item.verified,
+            **platform_signals(item),
         )
         if claim.match_text is None:  # a record from before the cluster stage sent its view
             norm = normalise(item.text, self._aliases)

@@ -7,6 +7,7 @@ conflict) far better than any default, and they edit it without a release.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -55,10 +56,18 @@ class SourceRegistry:
         kind_weights: Mapping[str, float],
         unknown_weight: float,
         verified_bonus: float,
+        followers_bonus: float = 0.15,
+        new_account_days: float = 30.0,
+        new_account_factor: float = 0.5,
+        unknown_cap: float = 0.6,
     ) -> None:
         self._kind_weights = dict(kind_weights)
         self.unknown_weight = unknown_weight
         self.verified_bonus = verified_bonus
+        self.followers_bonus = followers_bonus
+        self.new_account_days = new_account_days
+        self.new_account_factor = new_account_factor
+        self.unknown_cap = unknown_cap
         self._by_handle: dict[str, SourceInfo] = {}
         self._by_domain: dict[str, SourceInfo] = {}
         self._by_id: dict[str, SourceInfo] = {}
@@ -93,9 +102,24 @@ class SourceRegistry:
         return self._by_id.get(source_id)
 
     def resolve(
-        self, *, author: str, outlet: str | None, url: str | None, verified: bool | None
+        self,
+        *,
+        author: str,
+        outlet: str | None,
+        url: str | None,
+        verified: bool | None,
+        followers: int | None = None,
+        account_age_days: float | None = None,
     ) -> SourceInfo:
-        """The source of a post: by handle, then outlet domain, then the unknown default."""
+        """The source of a post: by handle, then outlet domain, then the unknown default.
+
+        A known source weighs what the registry says. An unknown account starts
+        at ``unknown_weight``; the platform's signals move it: verified adds
+        ``verified_bonus``, followers add up to ``followers_bonus`` (log scale,
+        full at a million), an account younger than ``new_account_days`` is
+        multiplied by ``new_account_factor`` (throwaway accounts), and no
+        unknown account weighs more than ``unknown_cap``.
+        """
         handle = author.lower().lstrip("@")
         info = self._by_handle.get(handle)
         if info is None:
@@ -106,7 +130,12 @@ class SourceRegistry:
         if info is not None:
             return info
         weight = self.unknown_weight + (self.verified_bonus if verified else 0.0)
-        return SourceInfo(f"acct:{handle or 'anonymous'}", "anonymous", min(weight, 1.0), False)
+        if followers is not None and followers > 0:
+            weight += self.followers_bonus * min(1.0, math.log10(1 + followers) / 6.0)
+        if account_age_days is not None and account_age_days < self.new_account_days:
+            weight *= self.new_account_factor
+        weight = max(0.0, min(weight, self.unknown_cap, 1.0))
+        return SourceInfo(f"acct:{handle or 'anonymous'}", "anonymous", round(weight, 4), False)
 
     def by_domain(self, domain: str) -> SourceInfo | None:
         return self._by_domain.get(domain)
@@ -165,6 +194,10 @@ def _from_toml(data: Mapping[str, Any], origin: str) -> SourceRegistry:
         kind_weights={k: float(v) for k, v in kinds.items()},
         unknown_weight=float(defaults.get("unknown_weight", 0.3)),
         verified_bonus=float(defaults.get("verified_bonus", 0.15)),
+        followers_bonus=float(defaults.get("followers_bonus", 0.15)),
+        new_account_days=float(defaults.get("new_account_days", 30.0)),
+        new_account_factor=float(defaults.get("new_account_factor", 0.5)),
+        unknown_cap=float(defaults.get("unknown_cap", 0.6)),
     )
 
 
