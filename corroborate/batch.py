@@ -10,6 +10,7 @@ and a non-zero exit status at the end.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import IO
 
 import orjson
@@ -28,24 +29,33 @@ def _error_line(out: IO[bytes], lineno: int, message: str, **extra: object) -> N
     out.write(orjson.dumps({**extra, "error": f"line {lineno}: {message}"}) + b"\n")
 
 
-def match_pairs(settings: Settings, src: IO[bytes], out: IO[bytes]) -> int:
-    """``{"a": TEXT, "b": TEXT}`` in, ``{"same": BOOL, "score": FLOAT}`` out, a line each."""
-    scorer = SimilarityScorer(settings.match_config())
-    aliases = load_aliases(settings.aliases_path)
-    threshold = scorer.config.threshold
-    errors = 0
+def _text_pairs(
+    src: IO[bytes], out: IO[bytes], names: tuple[str, str], blank: dict[str, object], errors: list[int]
+) -> Iterator[tuple[str, str]]:
+    """The two named strings of each JSON line; a bad line gets its error line (``blank`` fields null)."""
     for lineno, line in enumerate(src, 1):
         if not line.strip():
             continue
         try:
             obj = orjson.loads(line)
-            a, b = obj["a"], obj["b"]
+            a, b = obj[names[0]], obj[names[1]]
             if not isinstance(a, str) or not isinstance(b, str):
-                raise TypeError("a and b must be strings")
+                raise TypeError(f"{names[0]} and {names[1]} must be strings")
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
-            errors += 1
-            _error_line(out, lineno, f"expected {{'a': text, 'b': text}}: {exc}", same=None, score=None)
+            errors.append(lineno)
+            shape = ", ".join(f"'{n}': text" for n in names)
+            _error_line(out, lineno, f"expected {{{shape}}}: {exc}", **blank)
             continue
+        yield a, b
+
+
+def match_pairs(settings: Settings, src: IO[bytes], out: IO[bytes]) -> int:
+    """``{"a": TEXT, "b": TEXT}`` in, ``{"same": BOOL, "score": FLOAT}`` out, a line each."""
+    scorer = SimilarityScorer(settings.match_config())
+    aliases = load_aliases(settings.aliases_path)
+    threshold = scorer.config.threshold
+    errors: list[int] = []
+    for a, b in _text_pairs(src, out, ("a", "b"), {"same": None, "score": None}, errors):
         score = scorer.score(Signature.of(normalise(a, aliases)), Signature.of(normalise(b, aliases)))
         out.write(orjson.dumps({"same": score >= threshold, "score": round(score, 4)}) + b"\n")
     out.flush()
@@ -81,21 +91,8 @@ def cluster_items(settings: Settings, src: IO[bytes], out: IO[bytes]) -> int:
 def stance_lines(settings: Settings, src: IO[bytes], out: IO[bytes]) -> int:
     """``{"target": CLAIM, "text": POST}`` in, ``{"stance": ..., "score": FLOAT, "cue": ...}`` out."""
     model = settings.stance_model()
-    errors = 0
-    for lineno, line in enumerate(src, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = orjson.loads(line)
-            target, text = obj["target"], obj["text"]
-            if not isinstance(target, str) or not isinstance(text, str):
-                raise TypeError("target and text must be strings")
-        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
-            errors += 1
-            _error_line(
-                out, lineno, f"expected {{'target': text, 'text': text}}: {exc}", stance=None, score=None
-            )
-            continue
+    errors: list[int] = []
+    for target, text in _text_pairs(src, out, ("target", "text"), {"stance": None, "score": None}, errors):
         result = model.classify(target, text)
         out.write(
             orjson.dumps({"stance": result.stance.value, "score": result.score, "cue": result.cue}) + b"\n"

@@ -312,9 +312,15 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         for summary in corroboration.summaries_due(evidence):
             await claims.send(key=summary.cluster_id.encode(), value=summary.to_json())
         save_evidence(key, evidence)
+        watched = watch_table.get(key)
         if evidence.state.value in ("CORROBORATED", "CONTESTED"):
-            watch_table[key] = orjson.dumps([evidence.last_seen, evidence.touched_at])
-        elif watch_table.get(key) is not None:
+            # Rewritten only when it moved by a 48th of the quiet period: a hot claim
+            # must not add a changelog record per item just to stay awake.
+            seen = orjson.loads(watched) if watched is not None else None
+            slack = corroboration.policy(evidence).quiet_seconds / 48
+            if seen is None or max(evidence.last_seen - seen[0], evidence.touched_at - seen[1]) >= slack:
+                watch_table[key] = orjson.dumps([evidence.last_seen, evidence.touched_at])
+        elif watched is not None:
             watch_table.pop(key, None)
         if alert is not None:
             await alerts.send(key=key, value=alert.to_json())

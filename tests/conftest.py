@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 
 from corroborate.broker import EmbeddedBroker
@@ -50,3 +51,16 @@ def shared_data(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared data {path} not present")
     return path
+
+
+def item_json(item_id: str, author: str, text: str, minute: int, **extra: object) -> bytes:
+    """One item record at 05:MM on 6 September 2021 (the scenario's morning)."""
+    return orjson.dumps(
+        {
+            "id": item_id,
+            "author": author,
+            "text": text,
+            "created_at": f"2021-09-06T05:{minute:02d}:00Z",
+            **extra,
+        }
+    )

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.broker
 
 def _replay(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*CLI, "replay", *args, "--json", "--exit-when-idle", "3", "--no-progress"],
+        [*CLI, "replay", *args, "--json", "--exit-when-idle", "5", "--no-progress"],
         env=env,
         capture_output=True,
         text=True,

@@ -12,7 +12,7 @@ from streams.domain.provenance import group_origins
 from streams.domain.registry import load_registry
 from streams.messages import Alert, ClusterLink, QuietCheck
 from streams.stages import CorroborationStage
-from tests.conftest import SCENARIO
+from tests.conftest import SCENARIO, item_json
 
 LINES = [line for line in SCENARIO.read_bytes().splitlines() if line.strip()]
 BY_ID = {orjson.loads(line)["id"]: line for line in LINES}
@@ -111,24 +111,16 @@ def test_alerted_claims_go_quiet_once_after_the_quiet_period() -> None:
     assert {a.state for a in quiet} == {"QUIET"} and evidence.cluster_id not in {a.cluster_id for a in quiet}
 
 
-def _item(item_id: str, author: str, text: str, minute: int, **extra: object) -> bytes:
-    return orjson.dumps(
-        {
-            "id": item_id,
-            "author": author,
-            "text": text,
-            "created_at": f"2021-09-06T05:{minute:02d}:00Z",
-            **extra,
-        }
-    )
-
-
 def test_replies_that_make_no_claim_of_their_own_are_evidence_on_the_post_they_answer() -> None:
     batch = BatchCorroborator(load_registry(None), clock=lambda: 0.0)
-    batch.add(_item("s", "reporter_a", "Pakistani jets are bombing the Panjshir valley right now", 0))
-    batch.add(_item("r1", "reader_b", "@reporter_a source? who told you that", 1, reply_to="s"))
-    batch.add(_item("r2", "reader_c", "@reporter_a this is fake, nothing is happening here", 2, reply_to="s"))
-    batch.add(_item("r3", "reader_d", "Kabul weather today: sunny and warm", 3, reply_to="nobody-we-know"))
+    batch.add(item_json("s", "reporter_a", "Pakistani jets are bombing the Panjshir valley right now", 0))
+    batch.add(item_json("r1", "reader_b", "@reporter_a source? who told you that", 1, reply_to="s"))
+    batch.add(
+        item_json("r2", "reader_c", "@reporter_a this is fake, nothing is happening here", 2, reply_to="s")
+    )
+    batch.add(
+        item_json("r3", "reader_d", "Kabul weather today: sunny and warm", 3, reply_to="nobody-we-know")
+    )
     clusterer = batch.clusters.stage.clusterer
     source_cluster = clusterer.cluster_of("s")
     assert clusterer.cluster_of("r1") == clusterer.cluster_of("r2") == source_cluster

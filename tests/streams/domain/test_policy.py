@@ -4,26 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import orjson
 import pytest
 
 from streams.batch import BatchCorroborator
 from streams.domain.policy import PolicyConfig, load_policy_book
 from streams.domain.registry import load_registry
 from streams.errors import PolicyError
-
-
-def _item(item_id: str, author: str, text: str, minute: int, **extra: object) -> bytes:
-    return orjson.dumps(
-        {
-            "id": item_id,
-            "author": author,
-            "text": text,
-            "created_at": f"2021-09-06T05:{minute:02d}:00Z",
-            **extra,
-        }
-    )
-
+from tests.conftest import item_json
 
 CLAIM = [
     ("1", "reuters", "Explosion reported at the fertiliser plant in West, Texas, many injured"),
@@ -36,7 +23,7 @@ def _run(policy_file: Path | None, topics: list[str]) -> list[str]:
     book = load_policy_book(policy_file)
     batch = BatchCorroborator(load_registry(None), book, clock=lambda: 0.0)
     for n, (item_id, author, text) in enumerate(CLAIM):
-        batch.add(_item(item_id, author, text, n, topics=topics))
+        batch.add(item_json(item_id, author, text, n, topics=topics))
     return [a.state for a in batch.alerts]
 
 
