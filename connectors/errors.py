@@ -3,12 +3,13 @@
 ::
 
     ConnectorError
-     └── SourceError        a source cannot be read (file missing, unreadable); the message names it
+     ├── SourceError          a source cannot be read (file missing, unreadable); the message names it
+     └── DeliveryConfigError  the delivery file is wrong; the message names the entry and the key
 """
 
 from __future__ import annotations
 
-__all__ = ["ConnectorError", "SourceError"]
+__all__ = ["ConnectorError", "DeliveryConfigError", "SourceError"]
 
 
 class ConnectorError(Exception):
@@ -17,3 +18,10 @@ class ConnectorError(Exception):
 
 class SourceError(ConnectorError):
     """A source could not be read; the message names the file or endpoint."""
+
+
+class DeliveryConfigError(ConnectorError):
+    """The delivery configuration cannot be used: which entry, which key, and what to do.
+
+    Never carries a credential's value, only the name of the variable or file.
+    """

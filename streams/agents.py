@@ -43,6 +43,7 @@ from streams.domain.normalise import load_aliases
 from streams.domain.policy import ClaimEvidence
 from streams.domain.registry import load_registry
 from streams.messages import (
+    Alert,
     BlockAnnounce,
     ClaimAssigned,
     ClusterAlias,
@@ -134,6 +135,14 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     claims = app.topic(names.claims, partitions=config.partitions, **raw, **raw_ser)
     clusters = app.topic(names.clusters, partitions=config.partitions, **raw, **raw_ser)
     alerts = app.topic(names.alerts, partitions=config.partitions, **raw, **raw_ser)
+    history = app.topic(names.alert_history, partitions=config.partitions, **raw, **raw_ser)
+
+    async def emit(key: bytes, alert: Alert) -> None:
+        """Latest state (compacted) and the append-only history of every version."""
+        encoded = alert.to_json()
+        await alerts.send(key=key, value=encoded)
+        await history.send(key=key, value=encoded)
+
     blocks = app.topic(names.blocks, partitions=config.partitions, **raw, **raw_ser)
     merges = app.topic(names.merges, partitions=1, **raw, **raw_ser)
     deadletter = app.topic(names.deadletter, partitions=1, **raw, **raw_ser)
@@ -323,7 +332,7 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         elif watched is not None:
             watch_table.pop(key, None)
         if alert is not None:
-            await alerts.send(key=key, value=alert.to_json())
+            await emit(key, alert)
             stats.alerts_out += 1
 
     @app.agent(claims, name="corroborate")
@@ -344,7 +353,7 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
                 if retiring is not None:
                     moved, last = corroboration.retire(retiring, record.canonical)
                     await claims.send(key=record.canonical.encode(), value=moved.to_json())
-                    await alerts.send(key=key, value=last.to_json())
+                    await emit(key, last)
                     drop_evidence(key)
                 continue
             await handle_claims_record(record)

@@ -152,6 +152,8 @@ class Alert:
     """When the item that caused the alert entered the pipeline (for latency)."""
     merged_into: str | None = None
     """With state ``merged``: the cluster that now holds this claim's evidence."""
+    topics: list[str] = field(default_factory=list)
+    """Topic tags of the claim's items (routing: which desks get it)."""
     evidence: list[dict[str, Any]] = field(default_factory=list)
     """Per item (origin roots first, capped): item, source, stance and its cue, the match
     score, and the span of the item that matches the claim ``[start, end, text]``."""

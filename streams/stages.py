@@ -139,6 +139,8 @@ def platform_signals(item: Item) -> dict[str, Any]:
     return out
 
 
+_TAGS_CAP = 10
+
 #: Items an alert explains one by one (origin roots first); the counts stay exact.
 ALERT_ITEMS = 20
 
@@ -417,10 +419,14 @@ class CorroborationStage:
             evidence.claim = claim.claim
         ev_item = self.evidence_item(claim)
         evidence.touched_at = self._clock()
-        if not evidence.topic:
-            tags = claim.item.extra.get("topics")
-            if isinstance(tags, list):
-                evidence.topic = self.policies.topic_of([str(t) for t in tags])
+        tags = claim.item.extra.get("topics")
+        if isinstance(tags, list) and tags:
+            named = [str(t) for t in tags]
+            if not evidence.topic:
+                evidence.topic = self.policies.topic_of(named)
+            for tag in named:
+                if tag not in evidence.tags and len(evidence.tags) < _TAGS_CAP:
+                    evidence.tags.append(tag)
         decided = add_evidence(evidence, ev_item, self.registry, self.policy(evidence))
         if decided is None:
             return evidence, None
@@ -546,6 +552,7 @@ class CorroborationStage:
             caused_by="",
             emitted_at=self._clock(),
             merged_into=canonical,
+            topics=list(evidence.tags),
         )
         moved = EvidenceMoved(
             canonical, evidence.cluster_id, list(evidence.items), evidence.claim, dict(evidence.opposed)
@@ -578,6 +585,7 @@ class CorroborationStage:
             timeline=list(evidence.timeline),
             emitted_at=self._clock(),
             ingested_at=ingested_at,
+            topics=list(evidence.tags),
             evidence=_explained_items(evidence, origins),
             contradicting=[
                 {

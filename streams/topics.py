@@ -10,6 +10,9 @@ topic                  key          cleanup     value
 ``<p>merges``          (none)       delete      MergeFound; one partition: the union is global
 ``<p>clusters``        cluster id   compact     ClusterUpdate: latest view of each cluster
 ``<p>alerts``          cluster id   compact     Alert: latest evidence state of each claim
+``<p>alert-history``   cluster id   delete      Alert: every version, append-only (90 days)
+``<p>delivery-state``  dest|cluster compact     what each destination has of each claim
+``<p>delivery-dead``   dest|cluster delete      alerts a destination refused after the last attempt
 ``<p>deadletter``      as received  delete      original bytes; reason and origin in headers
 =====================  ===========  ==========  ============================================
 """
@@ -77,6 +80,18 @@ class TopicNames:
         return f"{self.prefix}merges"
 
     @property
+    def alert_history(self) -> str:
+        return f"{self.prefix}alert-history"
+
+    @property
+    def delivery_state(self) -> str:
+        return f"{self.prefix}delivery-state"
+
+    @property
+    def delivery_dead(self) -> str:
+        return f"{self.prefix}delivery-dead"
+
+    @property
     def deadletter(self) -> str:
         return f"{self.prefix}deadletter"
 
@@ -88,5 +103,8 @@ class TopicNames:
             TopicSpec(self.merges, 1, False, _WEEK_MS),
             TopicSpec(self.clusters, partitions, True, -1),
             TopicSpec(self.alerts, partitions, True, -1),
+            TopicSpec(self.alert_history, partitions, False, 13 * _WEEK_MS),
+            TopicSpec(self.delivery_state, 1, True, -1),
+            TopicSpec(self.delivery_dead, 1, False, 4 * _WEEK_MS),
             TopicSpec(self.deadletter, 1, False, 4 * _WEEK_MS),
         ]

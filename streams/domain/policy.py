@@ -212,6 +212,8 @@ class ClaimEvidence:
     """Wall-clock time of the last change: a live claim goes quiet by this or by event time."""
     topic: str = ""
     """The topic whose policy this claim follows (``""``: the default)."""
+    tags: list[str] = field(default_factory=list)
+    """Topic tags seen on the claim's items (first ten), for routing alerts."""
     merged_from: list[str] = field(default_factory=list)
     """Clusters merged into this one: never an opposing side, even if a link says so."""
 
@@ -233,6 +235,7 @@ class ClaimEvidence:
             "touched_at": self.touched_at,
             "topic": self.topic,
             "merged_from": self.merged_from,
+            "tags": self.tags,
         }
 
     @classmethod
@@ -255,6 +258,7 @@ class ClaimEvidence:
             touched_at=float(d.get("touched_at", 0.0)),
             topic=str(d.get("topic", "")),
             merged_from=[str(c) for c in d.get("merged_from", [])],
+            tags=[str(t) for t in d.get("tags", [])],
         )
 
     def is_self(self, cluster_id: str) -> bool:

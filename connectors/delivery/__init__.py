@@ -1,0 +1,1 @@
+"""Alert delivery: Slack (incoming webhooks, Web API) and signed webhooks, driven from the alerts topic."""
