@@ -16,6 +16,7 @@ from pathlib import Path
 
 from corroborate.batch import alert_items, cluster_items, match_pairs, stance_lines
 from corroborate.config import Settings
+from corroborate.delivery import deliver
 from corroborate.errors import CorroborateError
 from corroborate.service import RunOptions, serve
 
@@ -80,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
         help='stdin {"target": CLAIM, "text": POST} lines -> stdout {"stance": S, "score": FLOAT} lines',
     )
     sub.add_parser(
+        "deliver",
+        help="deliver alerts to the destinations of CORROBORATE_DELIVERY (needs KAFKA_BOOTSTRAP_SERVERS)",
+    )
+    sub.add_parser(
         "alerts",
         help="stdin item lines, in order -> stdout every alert the stream would raise (alerts-topic JSON)",
     )
@@ -100,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             return stance_lines(settings, sys.stdin.buffer, sys.stdout.buffer)
         if args.command == "alerts":
             return alert_items(settings, sys.stdin.buffer, sys.stdout.buffer)
+        if args.command == "deliver":
+            return deliver(settings)
         path = args.file if args.file is not None else scenario_path(args.scenario)
         if not path.is_file():
             raise CorroborateError(f"replay file {path} does not exist")

@@ -21,6 +21,7 @@ variable                           default                 meaning
 ``CORROBORATE_STANCE_MODEL``       bundled                 a retrained stance model (bench/train_stance.py)
 ``CORROBORATE_POLICY``             (none)                  alert policy TOML: [default], [topics.NAME]
 ``CORROBORATE_SWEEP_SECONDS``      ``60``                  how often quiet clusters and claims are swept
+``CORROBORATE_DELIVERY``           (none)                  alert destinations and routes TOML (Slack, webhooks)
 ``CORROBORATE_JOIN_THRESHOLD``     ``0.6``                 match probability at which a claim joins a cluster
 ``CORROBORATE_MERGE_THRESHOLD``    ``0.8``                 match probability at which two clusters merge
 =================================  ======================  ==========================================
@@ -33,6 +34,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from connectors.delivery.config import DeliveryConfig, load_delivery_config
+from connectors.errors import DeliveryConfigError
 from corroborate.errors import ConfigError
 from streams.app import AppConfig
 from streams.domain.clustering import ClusterConfig
@@ -62,6 +65,7 @@ ENV_VARS = (
     "CORROBORATE_STANCE_MODEL",
     "CORROBORATE_POLICY",
     "CORROBORATE_SWEEP_SECONDS",
+    "CORROBORATE_DELIVERY",
     "CORROBORATE_JOIN_THRESHOLD",
     "CORROBORATE_MERGE_THRESHOLD",
 )
@@ -99,6 +103,7 @@ class Settings:
     stance_model_path: str | None = None
     policy_path: str | None = None
     sweep_seconds: float = 60.0
+    delivery_path: str | None = None
     join_threshold: float = 0.6
     merge_threshold: float = 0.8
 
@@ -115,6 +120,7 @@ class Settings:
             "CORROBORATE_MATCH_MODEL",
             "CORROBORATE_STANCE_MODEL",
             "CORROBORATE_POLICY",
+            "CORROBORATE_DELIVERY",
         ):
             if e.get(path_var) and not Path(e[path_var]).is_file():
                 raise ConfigError(f"{path_var}={e[path_var]!r}: no such file")
@@ -139,6 +145,7 @@ class Settings:
             stance_model_path=e.get("CORROBORATE_STANCE_MODEL") or None,
             policy_path=e.get("CORROBORATE_POLICY") or None,
             sweep_seconds=_num(e, "CORROBORATE_SWEEP_SECONDS", 60.0, minimum=0.1),
+            delivery_path=e.get("CORROBORATE_DELIVERY") or None,
             join_threshold=_num(e, "CORROBORATE_JOIN_THRESHOLD", 0.6),
             merge_threshold=_num(e, "CORROBORATE_MERGE_THRESHOLD", 0.8),
         )
@@ -169,6 +176,15 @@ class Settings:
         try:
             return load_policy_book(Path(self.policy_path) if self.policy_path else None, default)
         except PolicyError as exc:
+            raise ConfigError(str(exc)) from exc
+
+    def delivery_config(self, env: Mapping[str, str] | None = None) -> DeliveryConfig | None:
+        """Destinations and routes, credentials resolved from ``env``; None when not configured."""
+        if self.delivery_path is None:
+            return None
+        try:
+            return load_delivery_config(Path(self.delivery_path), env)
+        except DeliveryConfigError as exc:
             raise ConfigError(str(exc)) from exc
 
     def cluster_config(self) -> ClusterConfig:

@@ -24,10 +24,12 @@ import faust
 import mode
 
 from connectors.console import AlertPrinter
+from connectors.delivery.engine import DeliveryEngine
 from connectors.replay import ProgressBar, ReplaySource
 from corroborate.admin import ensure_topics
 from corroborate.broker import EmbeddedBroker
 from corroborate.config import Settings
+from corroborate.delivery import make_engine
 from streams.agents import register_pipeline
 from streams.app import create_app
 
@@ -48,6 +50,22 @@ class RunOptions:
 def _say(msg: str) -> None:
     sys.stderr.write(f"corroborate: {msg}\n")
     sys.stderr.flush()
+
+
+class _Delivery(mode.Service):
+    """The delivery engine inside ``corroborate run`` (when ``CORROBORATE_DELIVERY`` is set)."""
+
+    def __init__(self, engine: DeliveryEngine, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.engine = engine
+        self._stop_delivery = asyncio.Event()
+
+    @mode.Service.task
+    async def _deliver(self) -> None:
+        await self.engine.run(self._stop_delivery)
+
+    async def on_stop(self) -> None:
+        self._stop_delivery.set()
 
 
 class _Runner(mode.Service):
@@ -145,6 +163,10 @@ def serve(settings: Settings, options: RunOptions, out: IO[str] | None = None) -
             )
         runner = _Runner(printer=printer, replay=replay, options=options, t0=t0)
         app.service(runner)  # type: ignore[arg-type]  # faust accepts instances too
+        delivery = settings.delivery_config()
+        if delivery is not None:
+            app.service(_Delivery(make_engine(settings, delivery, bootstrap)))  # type: ignore[arg-type]
+            _say(f"delivering alerts to {', '.join(delivery.destinations)}")
         worker = faust.Worker(
             app,
             loglevel="INFO",

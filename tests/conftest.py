@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from corroborate.broker import EmbeddedBroker
+from tests.connectors.slack_server import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -64,3 +65,19 @@ def item_json(item_id: str, author: str, text: str, minute: int, **extra: object
             **extra,
         }
     )
+
+
+@pytest.fixture(scope="session")
+def slack_server() -> Iterator[tuple[FakeSlack, str]]:
+    fake = FakeSlack()
+    server, base = fake.start()
+    yield fake, base
+    server.shutdown()
+
+
+@pytest.fixture
+def slack(slack_server: tuple[FakeSlack, str]) -> tuple[FakeSlack, str]:
+    fake, base = slack_server
+    fake.reset()
+    fake.rate, fake.burst, fake.retry_after = 50.0, 10.0, "1"
+    return fake, base

@@ -11,7 +11,7 @@ before it leaves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -176,10 +176,9 @@ def _fit(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return blocks
 
 
-def evidence_reply(alert: Alert, previous: Alert | None) -> SlackMessage:
-    """A thread reply saying what changed since the previous version."""
-    before = {str(o.get("origin_id")) for o in (previous.origins if previous else [])}
-    new = [o for o in alert.origins if str(o.get("origin_id")) not in before]
+def evidence_reply(alert: Alert, known_origins: Collection[str]) -> SlackMessage:
+    """A thread reply saying what changed: the state, and the origins not in ``known_origins``."""
+    new = [o for o in alert.origins if str(o.get("origin_id")) not in known_origins]
     lines = [f"*v{alert.version}: {alert.state}*, {alert.independent_origins} independent origin(s)"]
     for origin in new[:10]:
         lines += _origin_lines(origin, {})[:1]

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -113,6 +113,8 @@ class SlackWebhook:
         return Failed(reason, repeat_safe=response.status_code >= 500 and self.config.repeat_on_5xx)
 
 
+_ORIGINS_KEPT = 100
+
 _RETRYABLE_API_ERRORS = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 )
@@ -130,7 +132,6 @@ class _ApiError(Exception):
 class SlackWebApi:
     config: DestinationConfig
     history_pages: int = 5
-    _previous: dict[str, Alert] = field(default_factory=dict)
 
     async def _call(self, client: httpx.AsyncClient, method: str, payload: dict[str, Any]) -> dict[str, Any]:
         assert self.config.token is not None
@@ -237,7 +238,7 @@ class SlackWebApi:
                     client, "chat.update", {"channel": channel, "ts": record["ts"], **message.payload()}
                 )
                 if int(record.get("replied", 0)) < alert.version:
-                    reply = evidence_reply(alert, self._previous.get(alert.cluster_id))
+                    reply = evidence_reply(alert, record.get("origins", []))
                     await self._post_once(
                         client,
                         record,
@@ -259,8 +260,9 @@ class SlackWebApi:
             if exc.retry_after is not None:
                 return RetryAfter(exc.retry_after, exc.reason)
             return Failed(exc.reason, repeat_safe=exc.repeat_safe)
-        self._previous[alert.cluster_id] = alert
         record["version"] = alert.version
+        # What the thread already told, to say only what is new next time (bounded).
+        record["origins"] = [str(o.get("origin_id")) for o in alert.origins][:_ORIGINS_KEPT]
         return Delivered(record)
 
 

@@ -89,6 +89,7 @@ class DeliveryEngine:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         batch: int = 200,
+        session_timeout: float = 30.0,
     ) -> None:
         self.config = config
         self.bootstrap = bootstrap
@@ -100,6 +101,7 @@ class DeliveryEngine:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._batch = batch
+        self._session_ms = int(session_timeout * 1000)
         self.destinations: dict[str, Destination] = {
             name: make_destination(cfg, wall) for name, cfg in config.destinations.items()
         }
@@ -236,6 +238,8 @@ class DeliveryEngine:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self._batch,
+            session_timeout_ms=self._session_ms,
+            heartbeat_interval_ms=max(300, self._session_ms // 4),
         )
         try:
             await self._restore()

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from corroborate.broker import EmbeddedBroker
 from tests.conftest import CLI, SCENARIO, pipeline_env
+from tests.connectors.slack_server import FakeSlack
 
 pytestmark = pytest.mark.broker
 
@@ -179,3 +180,26 @@ def test_contradicting_claims_are_linked_and_alerted_claims_go_quiet(
     for a in contested:
         others = {c["cluster_id"] for c in a["contradicting"]}
         assert others == set(by_cluster) - {a["cluster_id"]}
+
+
+def test_run_with_delivery_configured_posts_the_scenarios_alerts_to_slack(
+    cli_env: dict[str, str], slack: tuple[FakeSlack, str], tmp_path: Path
+) -> None:
+    fake, base = slack
+    config = tmp_path / "delivery.toml"
+    config.write_text(
+        '[[destination]]\nname = "desk"\ntype = "slack-webhook"\nurl_env = "DESK_HOOK"\n'
+        "rate_per_second = 20\nburst = 5\n\n"
+        '[[route]]\nto = ["desk"]\nstates = ["CORROBORATED", "CONTESTED"]\n'
+    )
+    env = {**cli_env, "CORROBORATE_DELIVERY": str(config), "DESK_HOOK": f"{base}/services/T/B/run"}
+    done = _replay(["--scenario", "panjshir"], env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    printed = {a["alert_id"] for a in (orjson.loads(line) for line in done.stdout.splitlines())}
+    posted = {
+        p["blocks"][-1]["elements"][0]["text"].split("`")[1] for p in fake.webhook_posts["/services/T/B/run"]
+    }
+    latest = _latest(done.stdout)
+    routed = {f"{c}:{a['version']}" for c, a in latest.items() if a["state"] in ("CORROBORATED", "CONTESTED")}
+    assert routed and routed <= posted <= printed
+    assert "delivering alerts to desk" in done.stderr and "/services/T/B/run" not in done.stderr

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import itertools
 import logging
-import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -90,12 +92,20 @@ async def produce(bootstrap: str, topic: str, alerts: list[Alert]) -> None:
         await producer.stop()
 
 
-async def run_until(engine: DeliveryEngine, done: object, timeout: float = 60.0) -> None:
+async def run_until(engine: DeliveryEngine, done: Callable[[], bool], within: float = 60.0) -> None:
+    """Run the engine until ``done()`` (checked as it commits) or ``within`` seconds, then stop it."""
     stop = asyncio.Event()
     task = asyncio.create_task(engine.run(stop))
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not done() and asyncio.get_running_loop().time() < deadline:  # type: ignore[operator]
-        await asyncio.sleep(0.1)
+
+    async def watch() -> None:
+        # The engine's progress is a counter, not an event: poll it.
+        for _ in itertools.count():
+            if done():
+                return
+            await asyncio.sleep(0.1)
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(watch(), within)
     stop.set()
     await asyncio.wait_for(task, 30)
 

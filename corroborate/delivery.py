@@ -1,0 +1,63 @@
+"""``corroborate deliver``: the delivery engine as a process of its own.
+
+Why a process of its own: delivery scales and fails apart from the stream
+workers (Slack down must not slow clustering), and a deployment restarts it
+without touching them. It needs the cluster's Kafka (``KAFKA_BOOTSTRAP_SERVERS``):
+an embedded broker lives inside one ``corroborate run``, which starts the
+engine itself when ``CORROBORATE_DELIVERY`` is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from connectors.delivery.config import DeliveryConfig
+from connectors.delivery.engine import DeliveryEngine
+from corroborate.config import Settings
+from corroborate.errors import ConfigError
+from streams.topics import TopicNames
+
+__all__ = ["deliver", "make_engine"]
+
+log = logging.getLogger("corroborate.delivery")
+
+
+def make_engine(settings: Settings, config: DeliveryConfig, bootstrap: str) -> DeliveryEngine:
+    return DeliveryEngine(
+        config,
+        bootstrap=bootstrap,
+        topics=TopicNames(settings.topic_prefix),
+        group_id=f"{settings.app_id}-delivery",
+        # A restarted deliverer waits for its dead predecessor's session to end before
+        # it gets the partitions back: as short as the stream workers' own.
+        session_timeout=settings.session_timeout or (4.0 if settings.embedded else 30.0),
+    )
+
+
+async def _run(engine: DeliveryEngine) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await engine.run(stop)
+
+
+def deliver(settings: Settings) -> int:
+    """Deliver alerts until SIGTERM/Ctrl-C: the batch in hand is finished and committed first."""
+    if settings.bootstrap_servers is None:
+        raise ConfigError(
+            "corroborate deliver needs the cluster's Kafka: set KAFKA_BOOTSTRAP_SERVERS "
+            "(with the embedded broker, set CORROBORATE_DELIVERY and use corroborate run)"
+        )
+    config = settings.delivery_config()
+    if config is None:
+        raise ConfigError("corroborate deliver needs CORROBORATE_DELIVERY: the destinations and routes file")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
+    engine = make_engine(settings, config, settings.bootstrap_servers)
+    log.info("delivering to %s", ", ".join(config.destinations) or "nowhere")
+    asyncio.run(_run(engine))
+    log.info("stopped: %s", dict(engine.stats.delivered))
+    return 0
