@@ -26,10 +26,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check streams connectors corroborate tests bench
 	$(VENV)/bin/mypy
 
-## bench: throughput and latency (bench/report.json), clustering cost vs window size (bench/window.json)
+## bench: throughput and latency (bench/report.json), clustering cost vs window size (bench/window.json),
+##        delivery under 20 kill -9s (bench/delivery.json)
 bench: $(STAMP)
 	$(PY) -m bench.pipeline --out bench/report.json
 	$(PY) -m bench.window --out bench/window.json
+	$(PY) -m bench.delivery_kills --out bench/delivery.json
 
 ## eval: matching and clustering quality on ../shared/data, as a table (bench/eval.json)
 eval: $(STAMP)

@@ -163,6 +163,7 @@ def _explained_items(evidence: ClaimEvidence, origins: Sequence[Origin]) -> list
                 if span is None
                 else [span.dest_start, span.dest_end, it.text[span.dest_start : span.dest_end]],
                 "span_ratio": None if span is None else round(span.score / 100.0, 4),
+                "url": it.url,
             }
         )
     return out
@@ -408,6 +409,7 @@ class CorroborationStage:
             linked_domains=linked_domains((*item.urls, *text_urls)),
             text=item.text[:280],
             denies=denies(item.text),
+            url=item.url,
         )
 
     def process(

@@ -26,6 +26,7 @@ __all__ = [
     "alert_message",
     "blocks_size",
     "evidence_reply",
+    "item_links",
     "truncate",
 ]
 
@@ -107,9 +108,21 @@ def blocks_size(blocks: Sequence[dict[str, Any]]) -> int:
     return total
 
 
+def item_links(alert: Alert) -> dict[str, str]:
+    """Item id -> its URL, for the items the alert explains (web links only)."""
+    return {
+        str(e["item"]): str(e["url"])
+        for e in alert.evidence
+        if isinstance(e.get("url"), str) and str(e["url"]).startswith(("https://", "http://"))
+    }
+
+
 def alert_message(alert: Alert, links: dict[str, str] | None = None) -> SlackMessage:
-    """The message for one alert version: claim, state, origins with echoes folded, contradictions."""
-    links = links or {}
+    """The message for one alert version: claim, state, origins with echoes folded, contradictions.
+
+    Each origin links to its first post where the item had a URL.
+    """
+    links = item_links(alert) if links is None else links
     mark = _MARK.get(alert.state, ":grey_question:")
     head = f"{alert.state.title()}: {alert.independent_origins} independent origin(s)"
     blocks: list[dict[str, Any]] = [

@@ -79,6 +79,8 @@ class EvidenceItem:
     text: str = ""
     denies: bool = False
     """The text denies what it talks about (its polarity, whatever its stance to the claim)."""
+    url: str | None = None
+    """Where an analyst reads the post (its permalink), for the alert's links."""
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}

@@ -73,3 +73,17 @@ def test_mrkdwn_control_characters_are_escaped() -> None:
 def test_truncate_marks_the_cut() -> None:
     assert truncate("abcdef", 10) == "abcdef"
     assert truncate("abcdef", 4) == "abc…" and len(truncate("x" * 5000, 3000)) == 3000
+
+
+def test_origins_link_to_their_posts_where_the_item_had_a_url() -> None:
+    import dataclasses
+
+    alert = dataclasses.replace(
+        _alert(),
+        evidence=[
+            {"item": "tw:1", "url": "https://twitter.com/a/status/1"},
+            {"item": "tw:2", "url": "javascript:alert(1)"},
+        ],
+    )
+    text = str(alert_message(alert).blocks)
+    assert "<https://twitter.com/a/status/1|tw:1>" in text and "javascript" not in text
