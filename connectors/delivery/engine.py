@@ -90,6 +90,7 @@ class DeliveryEngine:
         rng: random.Random | None = None,
         batch: int = 200,
         session_timeout: float = 30.0,
+        state_ttl_days: float = 30.0,
     ) -> None:
         self.config = config
         self.bootstrap = bootstrap
@@ -102,6 +103,7 @@ class DeliveryEngine:
         self._rng = rng or random.Random()
         self._batch = batch
         self._session_ms = int(session_timeout * 1000)
+        self._state_ttl = state_ttl_days * 86400.0
         self.destinations: dict[str, Destination] = {
             name: make_destination(cfg, wall) for name, cfg in config.destinations.items()
         }
@@ -152,10 +154,26 @@ class DeliveryEngine:
 
     async def _record(self, key: str, record: dict[str, Any]) -> None:
         assert self._producer is not None
+        record = {**record, "at": self._wall()}
         await self._producer.send_and_wait(
             self.topics.delivery_state, key=key.encode(), value=orjson.dumps(record)
         )
         self.state[key] = record
+
+    async def _prune(self) -> int:
+        """Forget claims no destination has heard of for ``state_ttl_days`` (tombstones, then compaction).
+
+        Why: the record of every claim ever delivered would otherwise grow for
+        ever, in memory and on the topic. A claim that wakes up after that gets
+        a new Slack message instead of an update of one a month old.
+        """
+        assert self._producer is not None
+        horizon = self._wall() - self._state_ttl
+        stale = [k for k, r in self.state.items() if float(r.get("at", horizon)) < horizon]
+        for key in stale:
+            await self._producer.send_and_wait(self.topics.delivery_state, key=key.encode(), value=None)
+            del self.state[key]
+        return len(stale)
 
     # -- delivery ------------------------------------------------------------------------
     async def _dead(self, name: str, alert: Alert, key: str, record: dict[str, Any], reason: str) -> None:
@@ -243,6 +261,9 @@ class DeliveryEngine:
         )
         try:
             await self._restore()
+            pruned = await self._prune()
+            if pruned:
+                log.info("forgot %d claims not heard of for %.0f days", pruned, self._state_ttl / 86400)
             await consumer.start()
             limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
             async with httpx.AsyncClient(transport=self._transport, limits=limits) as client:

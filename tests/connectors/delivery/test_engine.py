@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import itertools
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -123,7 +124,9 @@ async def test_every_alert_arrives_once_in_order_and_slack_keeps_one_message_per
     sent = alerts + more
     await produce(broker.bootstrap, topics.alert_history, sent + sent)
     cfg = config(tmp_path, base)
-    engine = DeliveryEngine(cfg, bootstrap=broker.bootstrap, topics=topics, group_id=f"g-{topics.prefix}")
+    engine = DeliveryEngine(
+        cfg, bootstrap=broker.bootstrap, topics=topics, group_id=f"g-{topics.prefix}", session_timeout=4.0
+    )
     caplog.set_level(logging.DEBUG)
     fake.fail_next("/hooks/partner", 2, 503)  # the partner fails twice: retried (signed, idempotency key)
     await run_until(engine, lambda: engine.stats.committed >= 2 * len(sent))
@@ -170,7 +173,12 @@ async def test_a_refused_alert_goes_to_the_dead_letter_topic_without_the_secret(
     fake.fail_next("/api/chat.postMessage", 10, 503)  # keeps failing: dead after the last attempt
     cfg = config(tmp_path, base)
     engine = DeliveryEngine(
-        cfg, bootstrap=broker.bootstrap, topics=topics, group_id=f"g-{topics.prefix}", sleep=_no_wait
+        cfg,
+        bootstrap=broker.bootstrap,
+        topics=topics,
+        group_id=f"g-{topics.prefix}",
+        sleep=_no_wait,
+        session_timeout=4.0,
     )
     caplog.set_level(logging.INFO)
     await run_until(engine, lambda: engine.stats.committed >= 1)
@@ -194,3 +202,39 @@ async def test_a_refused_alert_goes_to_the_dead_letter_topic_without_the_secret(
 
 async def _no_wait(_: float) -> None:
     await asyncio.sleep(0)
+
+
+async def test_claims_not_heard_of_for_the_ttl_are_forgotten_on_start(
+    broker: EmbeddedBroker, slack: tuple[FakeSlack, str], tmp_path: Path
+) -> None:
+    _, base = slack
+    topics = TopicNames(f"d{uuid.uuid4().hex[:8]}.")
+    await ensure_topics(broker.bootstrap, topics.specs(2))
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+    await producer.start()
+    try:
+        now = time.time()
+        for key, at in (("desk|old", now - 40 * 86400), ("desk|new", now - 86400)):
+            await producer.send_and_wait(
+                topics.delivery_state, key=key.encode(), value=orjson.dumps({"version": 3, "at": at})
+            )
+    finally:
+        await producer.stop()
+    engine = DeliveryEngine(
+        config(tmp_path, base),
+        bootstrap=broker.bootstrap,
+        topics=topics,
+        group_id="g-ttl1",
+        session_timeout=4.0,
+    )
+    await run_until(engine, lambda: engine.ready.is_set(), within=20)
+    assert set(engine.state) == {"desk|new"}
+    again = DeliveryEngine(
+        config(tmp_path, base),
+        bootstrap=broker.bootstrap,
+        topics=topics,
+        group_id="g-ttl2",
+        session_timeout=4.0,
+    )
+    await run_until(again, lambda: again.ready.is_set(), within=20)
+    assert set(again.state) == {"desk|new"}  # the tombstone is on the topic
