@@ -18,6 +18,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from connectors.errors import ConnectorError
+from connectors.origin_flags import origin_flags
 from streams.messages import Alert, SchemaError
 
 __all__ = ["AlertPrinter", "format_alert"]
@@ -50,15 +51,7 @@ def format_alert(alert: Alert) -> str:
     for origin in alert.origins:
         if origin["stance"] not in ("support", "deny"):
             continue
-        flags = []
-        if origin.get("party"):
-            flags.append(f"party to {origin['party']}: not independent confirmation")
-        if origin.get("cited_only"):
-            flags.append("cited by others")
-        if origin.get("coordinated"):
-            flags.append("possible coordination")
-        if origin.get("via_cluster"):
-            flags.append(f"backs contradicting claim {origin['via_cluster']}")
+        flags = origin_flags(origin)
         flag_text = f" [{'; '.join(flags)}]" if flags else ""
         lines.append(
             f"  {'+' if origin['stance'] == 'support' else '-'} {origin['source']} "

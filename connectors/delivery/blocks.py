@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors.origin_flags import origin_flags
 from streams.messages import Alert
 
 __all__ = [
@@ -74,14 +75,8 @@ def _origin_lines(origin: dict[str, Any], links: dict[str, str]) -> list[str]:
     sign = "+" if origin.get("stance") == "support" else "-"
     root = str(origin.get("root_item") or "")
     shown = f"<{links[root]}|{_escape(root)}>" if root in links else _escape(root)
-    flags = []
-    if origin.get("party"):
-        flags.append(f"party to {origin['party']}")
-    if origin.get("coordinated"):
-        flags.append("possible coordination")
-    if origin.get("via_cluster"):
-        flags.append("backs a contradicting claim")
-    flag = f" _({'; '.join(flags)})_" if flags else ""
+    flags = origin_flags(origin)
+    flag = f" _({_escape('; '.join(flags))})_" if flags else ""
     lines = [
         f"{sign} *{_escape(str(origin.get('source')))}* ({origin.get('kind')}, weight "
         f"{float(origin.get('weight', 0.0)):.2f}) via {shown}{flag}"
