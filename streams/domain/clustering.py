@@ -106,6 +106,8 @@ class ClusterState:
     size: int = 0
     members: list[str] = field(default_factory=list)
     exemplars: list[Exemplar] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
+    """People and places the exemplars name: a post naming only others is about something else."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +218,8 @@ class ClaimClusterer:
         near: dict[str, tuple[str, float, Signature]] = {}
         for text in claims:
             for found in self._candidates(text):
+                if self._names_clash(found[0], text):
+                    continue
                 if found[1] >= self.config.merge_threshold:
                     matched_clusters[found[0]] = max(found[1], matched_clusters.get(found[0], 0.0))
                 elif found[1] >= self.config.link_threshold and (
@@ -349,11 +353,26 @@ class ClaimClusterer:
                 break
             if sig.match and all(ex.match != sig.match for ex in state.exemplars):
                 state.exemplars.append(Exemplar.of(sig))
+                state.names.update(sig.entities)
                 added.append(sig)
                 self._exemplar_item[(cid, sig.match)] = item_id
                 for token in sig.words:
                     self._postings.setdefault(token, deque()).append(cid)
         return tuple(added)
+
+    def _names_clash(self, cid: str, text: Signature) -> bool:
+        """``text`` names people or places, the cluster names others, and none of them is shared.
+
+        The pair rule (``different_names``) sees only the exemplar matched; a
+        sympathy post naming New York can match "hope everyone in that pub is
+        safe" word for word while the cluster is about Glasgow.
+        """
+        if not text.entities:
+            return False
+        state = self._clusters.get(cid)
+        if state is None or not state.names or state.names & text.tokens:
+            return False
+        return not any(text.entities & ex.signature().tokens for ex in state.exemplars)
 
     def expire(self, now: float) -> list[ClusterState]:
         """Drop clusters quiet for longer than the quiet period; return them.

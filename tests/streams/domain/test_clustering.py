@@ -92,3 +92,24 @@ def test_candidate_ties_do_not_depend_on_the_hash_seed() -> None:
         for seed in range(1, 7)
     }
     assert len(chosen) == 1, chosen
+
+
+def test_a_post_naming_other_places_does_not_join_through_a_nameless_exemplar() -> None:
+    from streams.domain.clustering import ClaimClusterer
+    from streams.domain.normalise import normalise
+
+    clusterer = ClaimClusterer()
+    first = clusterer.assign(
+        "g1", [normalise("Helicopter crashed into the roof of a pub in Glasgow tonight")], 0.0
+    )
+    clusterer.assign(
+        "g2", [normalise("Helicopter crashed into the roof of the Clutha pub in Glasgow tonight")], 1.0
+    )
+    generic = clusterer.assign(
+        "g3", [normalise("helicopter crashed into the roof of a pub tonight, hope all safe")], 2.0
+    )
+    elsewhere = clusterer.assign(
+        "n1", [normalise("Helicopter crashed into the roof of a pub in Boston tonight")], 3.0
+    )
+    assert generic.cluster_id == first.cluster_id
+    assert elsewhere.cluster_id != first.cluster_id
