@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from streams.domain.cues import denies
+from streams.domain.matching import MIN_CONTENT_TOKENS as MIN_CONTENT_WORDS
 from streams.domain.matching import MatchConfig, SimilarityScorer
 from streams.domain.normalise import Normalised
 from streams.domain.pair_features import Exemplar, Signature
@@ -108,6 +109,8 @@ class ClusterState:
     exemplars: list[Exemplar] = field(default_factory=list)
     names: set[str] = field(default_factory=set)
     """People and places the exemplars name: a post naming only others is about something else."""
+    shortest: int = 1_000_000
+    """Content words of the shortest exemplar (how many shared words make it a candidate)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,14 +315,17 @@ class ClaimClusterer:
         if not overlap:
             return []
         # A cluster sharing too few words cannot reach the threshold: skip its scoring.
-        floor = max(1.0, cfg.min_overlap * len(text.words))
+        # "Too few" is a share of the shorter of the two texts, so that whether two
+        # claims are compared does not depend on which of them came first.
+        n_words = len(text.words)
+        floor = max(1.0, cfg.min_overlap * min(n_words, MIN_CONTENT_WORDS))
         cands: list[Signature] = []
         owners: list[str] = []
         for cid, shared in overlap.most_common(cfg.max_candidates):
             if shared < floor:
                 break
             state = self._clusters.get(cid)
-            if state is None:
+            if state is None or shared < cfg.min_overlap * min(n_words, state.shortest):
                 continue
             for ex in state.exemplars:
                 cands.append(ex.signature())
@@ -354,6 +360,7 @@ class ClaimClusterer:
             if sig.match and all(ex.match != sig.match for ex in state.exemplars):
                 state.exemplars.append(Exemplar.of(sig))
                 state.names.update(sig.entities)
+                state.shortest = min(state.shortest, len(sig.words))
                 added.append(sig)
                 self._exemplar_item[(cid, sig.match)] = item_id
                 for token in sig.words:

@@ -68,8 +68,12 @@ def test_the_demo_gives_the_expected_alerts_in_any_arrival_order(seed: int) -> N
         } <= sides
 
 
-def test_two_clusters_that_contradict_each_other_are_both_contested_and_say_by_whom() -> None:
-    batch = _run([BY_ID["tw:1001"], BY_ID["tw:1017"]])  # "completely conquered" / "has not fallen"
+@pytest.mark.parametrize("first", ["tw:1001", "tw:1017"])
+def test_two_clusters_that_contradict_each_other_are_both_contested_and_say_by_whom(first: str) -> None:
+    # "completely conquered" / "has not fallen", in either order: a long text meeting a
+    # short one must be compared whichever came first.
+    second = "tw:1017" if first == "tw:1001" else "tw:1001"
+    batch = _run([BY_ID[first], BY_ID[second]])
     final = {a.cluster_id: a for a in _final(batch)}
     assert len(final) == 2 and {a.state for a in final.values()} == {"CONTESTED"}
     for cid, alert in final.items():
