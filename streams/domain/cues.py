@@ -48,7 +48,7 @@ def asks(text: str) -> bool:
 
 
 _HEDGE = re.compile(
-    r"\b(?:reported(?:ly)?|reports?|alleged(?:ly)?|rumou?r(?:s|ed)?|unconfirmed|unverified|may|might|could|"
+    r"\b(?:reportedly|alleged(?:ly)?|rumou?r(?:s|ed)?|unconfirmed|unverified|may|might|could|"
     r"possibl[ey]|apparently|believed|suggests?|seems?|appears?|expected)\b",
     re.IGNORECASE,
 )

@@ -137,9 +137,13 @@ class StanceModel:
         probs, cue = self.probabilities(target, text)
         best = max(range(4), key=lambda c: probs[c] * self.offsets[c])
         stance = Stance(STANCE_CLASSES[best])
-        if relevance >= RESTATES and stance is not Stance.QUERY and not hedges(text):
+        if relevance >= RESTATES and stance is not Stance.QUERY:
             # It makes the claim itself; without a denial cue (checked above) the model's
-            # "comment" or word-level "deny" is the reply-thread prior, not this post.
+            # "comment" or word-level "deny" is the reply-thread prior, not this post. A
+            # hedged restatement ("reportedly", "may") reports the claim without asserting it.
+            hedge = hedges(text)
+            if hedge is not None:
+                return StanceResult(Stance.COMMENT, round(probs[3], 4), f"hedged restatement ({hedge})")
             return StanceResult(Stance.SUPPORT, round(probs[0], 4), f"restates the claim ({relevance:.2f})")
         return StanceResult(stance, round(probs[best], 4), cue)
 

@@ -94,3 +94,14 @@ def test_offsets_move_the_decision() -> None:
     model = default_stance_model()
     only_query = StanceModel(model.version, model.weights, (0.0, 0.0, 1.0, 0.0))
     assert only_query.classify(CLAIM, "@user I was there yesterday").stance is Stance.QUERY
+
+
+def test_a_restatement_is_never_a_denial_without_a_denial_cue() -> None:
+    claim = "An Afghan commando confirms it: Pakistani aircraft bombing Panjshir resistance positions."
+    cited = "Pakistani aircraft bombing resistance in Panjshir valley, according to a CNN-News18 report"
+    got = classify_stance(cited, target=claim, relevance=0.63)
+    assert got.stance is Stance.SUPPORT  # attribution is not a hedge: provenance makes it an echo
+    hedged = classify_stance(
+        "Pakistani aircraft reportedly bombing Panjshir resistance", target=claim, relevance=0.7
+    )
+    assert hedged.stance is Stance.COMMENT and "reportedly" in hedged.cue
