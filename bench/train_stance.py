@@ -248,17 +248,20 @@ def evaluate(examples: Sequence[Example], *, quiet: bool = False) -> list[dict[s
         for e in test:
             (gold_r if e.corpus == "rumoureval" else gold_e).append(e.label)
             (pred_r if e.corpus == "rumoureval" else pred_e).append(predict(model, e))
-    results.append(report("rumoureval train+dev, 5 folds by event", gold_r, pred_r))
-    results.append(report("emergent, 5 folds by claim", gold_e, pred_e))
+    results.append(report("rumoureval train+dev, 5 folds by event", gold_r, pred_r, quiet=quiet))
+    emergent = report("emergent, 5 folds by claim", gold_e, pred_e, quiet=quiet)
     three = [STANCE_CLASSES.index(c) for c in ("support", "deny", "comment")]
-    print(
-        json.dumps(
-            {
-                "set": "emergent macro-F1 over for/against/observing",
-                "macro_f1": round(macro_f1(gold_e, pred_e, three), 3),
-            }
+    emergent["macro_f1_for_against_observing"] = round(macro_f1(gold_e, pred_e, three), 3)
+    if not quiet:
+        print(
+            json.dumps(
+                {
+                    "set": "emergent, for/against/observing",
+                    "macro_f1": emergent["macro_f1_for_against_observing"],
+                }
+            )
         )
-    )
+    results.append(emergent)
     return results
 
 
