@@ -287,7 +287,10 @@ def _origin_of(
     members: list[EvidenceItem], cited_sources: set[str], forest: _Forest, registry: SourceRegistry
 ) -> Origin:
     asserting = [m for m in members if m.stance in (Stance.SUPPORT, Stance.DENY)]
-    head = min(asserting or members, key=lambda m: (m.created_at, _stance_rank(m.stance)))
+    # A retweet that arrived before its original is never the head of an origin that
+    # has a post of its own: the retweeter would stand in for the author.
+    originals = [m for m in asserting if not m.retweet_of]
+    head = min(originals or asserting or members, key=lambda m: (m.created_at, _stance_rank(m.stance)))
     authors = {m.source_id for m in members}
     cited_only = [s for s in cited_sources if s not in authors]
     source_id, kind, weight, party = head.source_id, head.source_kind, head.weight, head.party

@@ -183,3 +183,11 @@ def test_in_a_cluster_founded_by_a_denial_the_sides_keep_their_sources() -> None
 def test_party_support_is_not_independent_confirmation() -> None:
     party = group_origins([ev("1", "Zabehulah_M33", 0, source_id="taliban", party="afghanistan-2021")], REG)
     assert not party[0].independent_support
+
+
+def test_a_retweet_that_came_first_never_heads_an_origin_with_a_post_of_its_own() -> None:
+    rt = ev("rt", "ahmadzai_k", 0, retweet_of="orig", retweeted_author="habibkhant")
+    own = ev("quote", "HabibKhanT", 5)  # the author's own later post, joined through his account
+    origins = group_origins([rt, own], REG)
+    assert len(origins) == 1 and origins[0].root_item == "quote"
+    assert origins[0].source_id != "acct:ahmadzai_k"
