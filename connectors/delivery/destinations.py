@@ -234,9 +234,16 @@ class SlackWebApi:
                 record.update(ts=ts, channel=channel, replied=alert.version)
                 record.pop("posting", None)
             else:
-                await self._call(
-                    client, "chat.update", {"channel": channel, "ts": record["ts"], **message.payload()}
-                )
+                try:
+                    await self._call(
+                        client, "chat.update", {"channel": channel, "ts": record["ts"], **message.payload()}
+                    )
+                except _ApiError as exc:
+                    if not exc.reason.endswith("message_not_found"):
+                        raise
+                    # Someone deleted the claim's message: the claim gets a new one.
+                    record = {k: v for k, v in record.items() if k not in ("ts", "replied", "origins")}
+                    return await self.deliver(alert, record, client, journal)
                 if int(record.get("replied", 0)) < alert.version:
                     reply = evidence_reply(alert, record.get("origins", []))
                     await self._post_once(

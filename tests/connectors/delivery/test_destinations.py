@@ -153,3 +153,14 @@ async def test_generic_webhook_is_signed_and_carries_the_alert_id(slack: Slack) 
     assert headers["idempotency-key"] == "c1:3"
     assert verify(b"k3y", headers[SIGNATURE_HEADER.lower()], body, now=1010.0)
     assert orjson.loads(body)["alert_id"] == "c1:3"
+
+
+async def test_a_deleted_claim_message_is_posted_anew_on_the_next_version(slack: Slack) -> None:
+    fake, base = slack
+    async with httpx.AsyncClient() as client:
+        first = await _api(base).deliver(dataclasses.replace(_alert(), version=1), {}, client, _nothing)
+        assert isinstance(first, Delivered)
+        del fake.messages[first.record["ts"]]  # a moderator removed it
+        again = await _api(base).deliver(_alert(), first.record, client, _nothing)
+        assert isinstance(again, Delivered) and again.record["ts"] != first.record["ts"]
+    assert len(fake.top_level("C1")) == 1
