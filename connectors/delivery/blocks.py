@@ -118,6 +118,16 @@ def alert_message(alert: Alert, links: dict[str, str] | None = None) -> SlackMes
     Each origin links to its first post where the item had a URL.
     """
     links = item_links(alert) if links is None else links
+    if alert.state == "merged":
+        text = f"Same claim as `{alert.merged_into}`: its {alert.items_total} items now count there."
+        return SlackMessage(
+            truncate(f"merged v{alert.version}: {alert.claim}", TEXT_MAX),
+            [
+                {"type": "header", "text": {"type": "plain_text", "text": "Merged into another claim"}},
+                _section(f":link: {_escape(text)}\n*Claim:* {_escape(alert.claim)}"),
+                _context(alert),
+            ],
+        )
     mark = _MARK.get(alert.state, ":grey_question:")
     head = f"{alert.state.title()}: {alert.independent_origins} independent origin(s)"
     blocks: list[dict[str, Any]] = [
@@ -160,20 +170,16 @@ def alert_message(alert: Alert, links: dict[str, str] | None = None) -> SlackMes
                 f"({other.get('cue')}): {_escape(str(other.get('claim', '')))}"
             )
         )
-    blocks.append(
-        {
-            "type": "context",
-            "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": truncate(f"alert `{alert.alert_id}` · cluster `{alert.cluster_id}`", 300),
-                }
-            ],
-        }
-    )
+    blocks.append(_context(alert))
     blocks = _fit(blocks)
     text = truncate(f"{alert.state} v{alert.version}: {alert.claim}", TEXT_MAX)
     return SlackMessage(text, blocks)
+
+
+def _context(alert: Alert) -> dict[str, Any]:
+    """The alert's identity, last in every message (and what tests read back)."""
+    ident = truncate(f"alert `{alert.alert_id}` · cluster `{alert.cluster_id}`", 300)
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": ident}]}
 
 
 def _fit(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -87,3 +87,11 @@ def test_origins_link_to_their_posts_where_the_item_had_a_url() -> None:
     )
     text = str(alert_message(alert).blocks)
     assert "<https://twitter.com/a/status/1|tw:1>" in text and "javascript" not in text
+
+
+def test_a_merged_alert_says_where_the_claim_went() -> None:
+    import dataclasses
+
+    message = alert_message(dataclasses.replace(_alert(), state="merged", merged_into="c0"))
+    assert block_errors(message.payload()) is None
+    assert "Same claim as `c0`" in str(message.blocks) and "c1:3" in str(message.blocks[-1])
