@@ -6,13 +6,15 @@ import asyncio
 import os
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from corroborate.broker import EmbeddedBroker
 from tests.conftest import CLI, SCENARIO, pipeline_env
@@ -150,11 +152,15 @@ def test_sigterm_stops_the_service_and_its_broker(cli_env: dict[str, str]) -> No
 
 
 def test_contradicting_claims_are_linked_and_alerted_claims_go_quiet(
-    cli_env: dict[str, str], broker: EmbeddedBroker, tmp_path: Path
+    cli_env: dict[str, str], broker: EmbeddedBroker
 ) -> None:
     """Through the real agents: a denial that forms its own cluster contests the claim it
     denies (links and summaries between partitions), and once event time moves on past
-    the quiet period, the timer's quiet checks make both claims QUIET."""
+    the quiet period, the timer's quiet checks make both claims QUIET.
+
+    The later item is sent only once the contest is seen: sent together, it may be read
+    first from its partition, and then the two claims are already expired by event time.
+    """
     prefix = f"t{uuid.uuid4().hex[:8]}."
     env = pipeline_env(cli_env, broker.bootstrap, prefix, CORROBORATE_SWEEP_SECONDS="0.5")
     by_id = {orjson.loads(line)["id"]: line for line in SCENARIO.read_bytes().splitlines() if line.strip()}
@@ -162,24 +168,70 @@ def test_contradicting_claims_are_linked_and_alerted_claims_go_quiet(
         {
             "id": "late-1",
             "author": "weather_kbl",
-            "text": "Kabul weather: rain all week",
+            "text": "Kabul weather: rain",
             "created_at": "2021-09-10T05:00:00Z",
         }
     )
-    path = tmp_path / "contradiction.jsonl"
-    path.write_bytes(b"\n".join([by_id["tw:1001"], by_id["tw:1017"], later]) + b"\n")
-    done = _replay([str(path)], env)
-    assert done.returncode == 0, done.stderr[-2000:]
-    alerts = [orjson.loads(line) for line in done.stdout.splitlines()]
+    proc = subprocess.Popen(
+        [*CLI, "run", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    alerts: list[dict[str, Any]] = []
+    reader = threading.Thread(target=lambda: alerts.extend(orjson.loads(line) for line in proc.stdout or []))
+    reader.start()
+    try:
+
+        def states() -> list[str]:
+            return sorted(a["state"] for a in list(alerts))
+
+        items = f"{prefix}items"
+        _wait_topic(broker.bootstrap, items)
+        asyncio.run(_produce(broker.bootstrap, items, [by_id["tw:1001"], by_id["tw:1017"]]))
+        assert _until(lambda: states() == ["CONTESTED", "CONTESTED"], 60), alerts
+        asyncio.run(_produce(broker.bootstrap, items, [later]))
+        assert _until(lambda: states() == ["CONTESTED", "CONTESTED", "QUIET", "QUIET"], 60), alerts
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        reader.join(timeout=10)
     assert len({a["alert_id"] for a in alerts}) == len(alerts)
-    by_cluster: dict[str, list[str]] = {}
+    clusters = {a["cluster_id"] for a in alerts}
+    assert len(clusters) == 2
     for a in alerts:
-        by_cluster.setdefault(a["cluster_id"], []).append(a["state"])
-    assert sorted(by_cluster.values()) == [["CONTESTED", "QUIET"], ["CONTESTED", "QUIET"]], alerts
-    contested = [a for a in alerts if a["state"] == "CONTESTED"]
-    for a in contested:
-        others = {c["cluster_id"] for c in a["contradicting"]}
-        assert others == set(by_cluster) - {a["cluster_id"]}
+        if a["state"] == "CONTESTED":
+            assert {c["cluster_id"] for c in a["contradicting"]} == clusters - {a["cluster_id"]}
+
+
+def _until(check: Any, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _wait_topic(bootstrap: str, topic: str, within: float = 60.0) -> None:
+    """The service creates its topics when it starts; produce only once they exist."""
+
+    async def exists() -> bool:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+        await consumer.start()
+        try:
+            return topic in await consumer.topics()
+        finally:
+            await consumer.stop()
+
+    assert _until(lambda: asyncio.run(exists()), within), f"{topic} never appeared"
+
+
+async def _produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send_and_wait(topic, key=orjson.loads(value)["id"].encode(), value=value)
+    finally:
+        await producer.stop()
 
 
 def test_run_with_delivery_configured_posts_the_scenarios_alerts_to_slack(
