@@ -40,6 +40,7 @@ from streams.domain.policy import (
     go_quiet,
     is_quiet,
     support_summary,
+    with_opposing,
 )
 from streams.domain.provenance import (
     EvidenceItem,
@@ -528,9 +529,10 @@ class CorroborationStage:
         if not go_quiet(evidence, at=at):
             return None
         origins = group_origins(evidence.items, self.registry)
-        verdict = evaluate(origins, self.policy(evidence), evidence.opposing_origins())
+        opposing = evidence.opposing_origins()
+        verdict = evaluate(origins, self.policy(evidence), opposing)
         quiet = dataclasses.replace(verdict, state=EvidenceState.QUIET)
-        return self._alert(evidence, (origins, quiet), "", None)
+        return self._alert(evidence, (with_opposing(origins, opposing), quiet), "", None)
 
     def _summary(self, evidence: ClaimEvidence) -> list[dict[str, Any]]:
         return support_summary(group_origins(evidence.items, self.registry))

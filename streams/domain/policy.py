@@ -40,6 +40,7 @@ __all__ = [
     "is_quiet",
     "load_policy_book",
     "support_summary",
+    "with_opposing",
 ]
 
 
@@ -163,6 +164,13 @@ class Verdict:
         return (self.state.value, self.independent_support, self.deny_origins)
 
 
+def with_opposing(origins: Sequence[Origin], opposing: Sequence[Origin]) -> list[Origin]:
+    """Our origins and the contradicting claims' supporters; a source on both sides counts
+    only where it speaks in this cluster."""
+    own = {o.source_id for o in origins}
+    return [*origins, *(o for o in opposing if o.source_id not in own)]
+
+
 def evaluate(origins: Sequence[Origin], config: PolicyConfig, opposing: Sequence[Origin] = ()) -> Verdict:
     """The evidence state of a claim from its origins and those of contradicting claims.
 
@@ -170,8 +178,7 @@ def evaluate(origins: Sequence[Origin], config: PolicyConfig, opposing: Sequence
     contradict this one, already turned to deny; a source on both sides
     counts only where it speaks in this cluster.
     """
-    own_sources = {o.source_id for o in origins}
-    origins = [*origins, *(o for o in opposing if o.source_id not in own_sources)]
+    origins = with_opposing(origins, opposing)
     newest = max((o.first_seen for o in origins), default=0.0)
     live = [o for o in origins if o.first_seen >= newest - config.window_seconds]
     support = [o for o in live if o.stance is Stance.SUPPORT]
@@ -362,8 +369,7 @@ def decide(
         }
     )
     del evidence.timeline[:-_TIMELINE_CAP]
-    own = {o.source_id for o in origins}
-    return [*origins, *(o for o in opposing if o.source_id not in own)], verdict
+    return with_opposing(origins, opposing), verdict
 
 
 def support_summary(origins: Sequence[Origin]) -> list[dict[str, Any]]:
