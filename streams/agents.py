@@ -42,6 +42,7 @@ from streams.domain.merging import UnionFind
 from streams.domain.normalise import load_aliases
 from streams.domain.policy import ClaimEvidence
 from streams.domain.registry import load_registry
+from streams.domain.watermark import Watermark
 from streams.messages import (
     Alert,
     BlockAnnounce,
@@ -217,7 +218,7 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     async def cluster_agent(stream: Any) -> None:
         async for event in stream.events():
             stats.items_in += 1
-            out = cluster_stage.process(event.value or b"")
+            out = cluster_stage.process(event.value or b"", source=event.message.partition)
             if isinstance(out, DeadLetter):
                 await dead_letter(out, "cluster", event)
                 continue
@@ -282,11 +283,12 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
                         value=ClusterUpdate(alias, "", 0, 0.0, 0.0, [], {}, merged_into=canonical).to_json(),
                     )
 
-    # Event time for quiet checks: the newest item time seen, never ahead of the clock.
-    watermark = [0.0]
+    # Event time for quiet checks, per claims partition (the slowest active one decides).
+    event_time = Watermark()
 
     async def handle_claims_record(
         record: ClaimAssigned | EvidenceMoved | ClusterLink | OpposingSummary | QuietCheck,
+        partition: int,
     ) -> None:
         """Fold one claims-topic record into the evidence of its (canonical) cluster."""
         key = record.cluster_id.encode()
@@ -316,7 +318,7 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             evidence, alert = current, corroboration.check_quiet(record, current)
         else:
             assert isinstance(record, ClaimAssigned)
-            watermark[0] = max(watermark[0], min(record.item.created_at, time.time() + 600.0))
+            event_time.observe(partition, record.item.created_at, time.time())
             evidence, alert = corroboration.process(record, current)
         for summary in corroboration.summaries_due(evidence):
             await claims.send(key=summary.cluster_id.encode(), value=summary.to_json())
@@ -356,7 +358,7 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
                     await emit(key, last)
                     drop_evidence(key)
                 continue
-            await handle_claims_record(record)
+            await handle_claims_record(record, event.message.partition)
 
     @app.timer(config.sweep_interval)  # type: ignore[untyped-decorator]
     async def expire_clusters() -> None:
@@ -366,10 +368,11 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         stats.clusters_expired = cluster_stage.clusterer.expired_total
         # Alerted claims that went quiet: ask their owner (tables are written only there).
         now, quiet = time.time(), corroboration.policies.shortest_quiet
+        watermark = event_time.value(now)
         for key, raw_watch in list(watch_table.items()):
             last_seen, touched_at = orjson.loads(raw_watch)
-            if watermark[0] - last_seen >= quiet or now - touched_at >= quiet:
-                check = QuietCheck(key.decode(), watermark[0], now)
+            if watermark - last_seen >= quiet or now - touched_at >= quiet:
+                check = QuietCheck(key.decode(), watermark, now)
                 await claims.send(key=key, value=check.to_json())
 
     _ = (cluster_agent, block_agent, merge_agent, corroborate_agent, expire_clusters)

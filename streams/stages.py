@@ -202,7 +202,8 @@ class ClusterStage:
         self._aliases = aliases or load_aliases()
         self._clock = clock
 
-    def process(self, raw: bytes, *, match: bool = True) -> ClusterOutput | DeadLetter:
+    def process(self, raw: bytes, *, match: bool = True, source: object = None) -> ClusterOutput | DeadLetter:
+        """One raw item; ``source`` is its partition (event time is kept per partition)."""
         try:
             item = decode_item(raw)
         except InvalidItem as exc:
@@ -217,6 +218,7 @@ class ClusterStage:
             retweet_of=item.retweet_of,
             responds_to=item.reply_to or item.quote_of,
             now=item.ingested_at,
+            source=source,
             match=match,
         )
         state = self.clusterer.get(assignment.cluster_id)

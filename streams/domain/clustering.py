@@ -33,6 +33,7 @@ from streams.domain.matching import MIN_CONTENT_TOKENS as MIN_CONTENT_WORDS
 from streams.domain.matching import MatchConfig, SimilarityScorer
 from streams.domain.normalise import Normalised
 from streams.domain.pair_features import Exemplar, Signature
+from streams.domain.watermark import Watermark
 
 __all__ = ["Assignment", "ClaimClusterer", "ClusterConfig", "ClusterState", "cluster_id_for"]
 
@@ -153,7 +154,8 @@ class ClaimClusterer:
         self._item_order: deque[tuple[str, str]] = deque()  # (item, cluster) for expiry
         self._exemplar_item: dict[tuple[str, str], str] = {}
         self._now = 0.0
-        self._watermark = 0.0  # newest event time seen (future-dated items clamped)
+        self._watermark = 0.0  # event time: the slowest active source's newest (``Watermark``)
+        self._event_time = Watermark()
         self._swept_at = 0.0  # watermark at the last event-time sweep
         self._dead_since_compact = 0
         self.expired_total = 0
@@ -179,6 +181,7 @@ class ClaimClusterer:
         retweet_of: str | None = None,
         responds_to: str | None = None,
         now: float | None = None,
+        source: object = None,
         match: bool = True,
     ) -> Assignment:
         """Put one item in a cluster. Idempotent: a seen item id returns its cluster again.
@@ -190,13 +193,16 @@ class ClaimClusterer:
         known-distinct claims that way). ``responds_to`` is the post a reply or
         quote answers: when the item makes no claim of its own that joins a
         cluster, it joins the cluster of that post as a response (its stance
-        toward that claim is evidence), if that post is known here.
+        toward that claim is evidence), if that post is known here. ``source``
+        is the partition the item came from: event time is the slowest active
+        partition's (``Watermark``), so a partition read ahead cannot expire
+        claims whose posts another partition has not delivered yet.
         """
         seen = self._item_cluster.get(item_id)
         if seen is not None and seen in self._clusters:
             return Assignment(seen, 1.0, None, False, "duplicate")
         self._now = ts if now is None else now
-        self._watermark = max(self._watermark, min(ts, self._now + 600.0))
+        self._watermark = self._event_time.observe(source, ts, self._now)
         if self._watermark - self._swept_at >= self.config.quiet_seconds / 48:
             # A replay runs through days of event time in seconds: sweep by event time
             # too, or a claim of last month would still be live for today's posts.

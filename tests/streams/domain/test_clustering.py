@@ -113,3 +113,23 @@ def test_a_post_naming_other_places_does_not_join_through_a_nameless_exemplar() 
     )
     assert generic.cluster_id == first.cluster_id
     assert elsewhere.cluster_id != first.cluster_id
+
+
+def test_a_partition_read_ahead_does_not_expire_claims_another_has_not_delivered() -> None:
+    from streams.domain.clustering import ClaimClusterer
+    from streams.domain.normalise import normalise
+
+    day = 86400.0
+    clusterer = ClaimClusterer()
+    wall = 100 * day
+    # Partition 1's batch is days ahead; partition 0 still holds this claim's posts.
+    first = clusterer.assign(
+        "a", [normalise("Pakistani jets are bombing the Panjshir valley")], day, now=wall, source=0
+    )
+    clusterer.assign(
+        "late", [normalise("Kabul weather: heavy rain all week long")], 9 * day, now=wall, source=1
+    )
+    again = clusterer.assign(
+        "b", [normalise("Pakistani jets are bombing the Panjshir valley now")], day + 60, now=wall, source=0
+    )
+    assert again.cluster_id == first.cluster_id
