@@ -66,7 +66,7 @@ def main() -> None:
             CORROBORATE_STATE_DIR=str(work / "state"),
             CORROBORATE_DELIVERY=str(config),
             K_HOOK=base + HOOK,
-            K_TOKEN="xoxb-test-token",
+            K_TOKEN="fake-bot-token",
         )
         log = work / "deliver.log"
         restart_to_first: list[float] = []

@@ -65,7 +65,7 @@ class _Bucket:
 
 @dataclass
 class FakeSlack:
-    token: str = "xoxb-test-token"
+    token: str = "fake-bot-token"
     rate: float = 50.0
     burst: float = 10.0
     retry_after: str = "1"

@@ -105,7 +105,7 @@ def test_kill_9_mid_burst_loses_no_version_and_slack_ends_current(
         prefix,
         CORROBORATE_DELIVERY=str(config),
         K_HOOK=base + HOOK,
-        K_TOKEN="xoxb-test-token",
+        K_TOKEN="fake-bot-token",
     )
     log = tmp_path / "deliver.log"
     proc = start(env, log)

@@ -8,7 +8,7 @@ from connectors.delivery.config import Secret, load_delivery_config
 from connectors.errors import DeliveryConfigError
 from tests.connectors.delivery.test_blocks import _alert
 
-HOOK = "https://hooks.slack.com/services/T000/B000/very-secret-part"
+HOOK = "https://hooks.example.invalid/desk/very-secret-part"
 
 CONFIG = """
 [[destination]]
@@ -42,7 +42,7 @@ min_weight = 1.0
 
 def _load(tmp_path: Path, text: str, env: dict[str, str]) -> object:
     token = tmp_path / "token"
-    token.write_text("xoxb-from-a-file\n")
+    token.write_text("fake-token-from-a-file\n")
     path = tmp_path / "delivery.toml"
     path.write_text(text.replace("{token_file}", str(token)))
     return load_delivery_config(path, env)
@@ -55,7 +55,7 @@ def test_credentials_come_from_the_environment_and_files_and_never_show(tmp_path
     config = _load(tmp_path, CONFIG, ENV)
     desk = config.destinations["desk"]  # type: ignore[attr-defined]
     assert desk.url.reveal() == HOOK and "very-secret" not in repr(desk) and "very-secret" not in str(desk)
-    assert config.destinations["bot"].token == Secret("xoxb-from-a-file")  # type: ignore[attr-defined]
+    assert config.destinations["bot"].token == Secret("fake-token-from-a-file")  # type: ignore[attr-defined]
 
 
 def test_routes_pick_destinations_by_state_keyword_topic_and_weight(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ def _webhook(base: str, **kw: Any) -> SlackWebhook:
     )
 
 
-def _api(base: str, token: str = "xoxb-test-token") -> SlackWebApi:
+def _api(base: str, token: str = "fake-bot-token") -> SlackWebApi:
     return SlackWebApi(
         DestinationConfig("bot", "slack-api", token=Secret(token), channel="C1", base_url=f"{base}/api")
     )
@@ -123,9 +123,9 @@ async def test_a_post_interrupted_after_slack_took_it_is_found_not_posted_again(
 async def test_web_api_errors_rate_limits_and_bad_tokens(slack: Slack) -> None:
     fake, base = slack
     async with httpx.AsyncClient() as client:
-        bad = await _api(base, token="xoxb-wrong").deliver(_alert(), {}, client, _nothing)
+        bad = await _api(base, token="fake-wrong-token").deliver(_alert(), {}, client, _nothing)
         assert isinstance(bad, Failed) and "invalid_auth" in bad.reason and not bad.repeat_safe
-        assert "xoxb-wrong" not in bad.reason
+        assert "fake-wrong-token" not in bad.reason
         fake.fail_next("/api/chat.postMessage", 1, 503)
         flaky = await _api(base).deliver(_alert(), {}, client, _nothing)
         assert isinstance(flaky, Failed) and flaky.repeat_safe

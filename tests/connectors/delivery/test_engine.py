@@ -76,7 +76,7 @@ to = ["desk", "bot", "partner"]
     )
     env = {
         "T_DESK_HOOK": base + SECRET_PATH,
-        "T_BOT_TOKEN": "xoxb-test-token",
+        "T_BOT_TOKEN": "fake-bot-token",
         "T_PARTNER_URL": f"{base}/hooks/partner",
         "T_PARTNER_SECRET": "partner-key",
     }
@@ -158,7 +158,7 @@ async def test_every_alert_arrives_once_in_order_and_slack_keeps_one_message_per
         for h, b in fake.hook_requests
     )
     assert engine.stats.retries["partner"] == 2 and not any(engine.stats.dead.values())
-    assert "sekrit" not in caplog.text and "xoxb-test-token" not in caplog.text
+    assert "sekrit" not in caplog.text and "fake-bot-token" not in caplog.text
 
 
 async def test_a_refused_alert_goes_to_the_dead_letter_topic_without_the_secret(
