@@ -299,28 +299,14 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
                 moved = dataclasses.replace(record, cluster_id=forward.decode())
                 await claims.send(key=forward, value=moved.to_json())
             return
-        current = load_evidence(key)
-        alert = None
-        if isinstance(record, EvidenceMoved):
-            evidence, alert = corroboration.absorb(record, current, record.claim)
-        elif isinstance(record, ClusterLink):
-            if record.other == record.cluster_id:
-                return
-            evidence, summary = corroboration.link(record, current)
-            if summary is not None:
-                await claims.send(key=summary.cluster_id.encode(), value=summary.to_json())
-        elif isinstance(record, OpposingSummary):
-            evidence, alert = corroboration.oppose(record, current)
-        elif isinstance(record, QuietCheck):
-            if current is None:
-                watch_table.pop(key, None)
-                return
-            evidence, alert = current, corroboration.check_quiet(record, current)
-        else:
-            assert isinstance(record, ClaimAssigned)
+        if isinstance(record, ClaimAssigned):
             event_time.observe(partition, record.item.created_at, time.time())
-            evidence, alert = corroboration.process(record, current)
-        for summary in corroboration.summaries_due(evidence):
+        handled = corroboration.handle(record, load_evidence(key))
+        evidence, alert = handled.evidence, handled.alert
+        if evidence is None:
+            watch_table.pop(key, None)
+            return
+        for summary in handled.sends:
             await claims.send(key=summary.cluster_id.encode(), value=summary.to_json())
         save_evidence(key, evidence)
         watched = watch_table.get(key)

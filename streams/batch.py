@@ -25,9 +25,6 @@ from streams.messages import (
     ClaimsRecord,
     ClusterAlias,
     ClusterLink,
-    EvidenceMoved,
-    OpposingSummary,
-    QuietCheck,
 )
 from streams.stages import BlockStage, ClusterOutput, ClusterStage, CorroborationStage, DeadLetter
 
@@ -165,24 +162,9 @@ class BatchCorroborator:
         target = self._resolve(record.cluster_id)
         if target != record.cluster_id:
             record = dataclasses.replace(record, cluster_id=target)
-        alert: Alert | None = None
-        current = self.evidence.get(target)
-        if isinstance(record, EvidenceMoved):
-            evidence, alert = self.stage.absorb(record, current, record.claim)
-        elif isinstance(record, ClusterLink):
-            if self._resolve(record.other) == target:
-                return []
-            evidence, summary = self.stage.link(record, current)
-            if summary is not None:
-                queue.append(summary)
-        elif isinstance(record, OpposingSummary):
-            evidence, alert = self.stage.oppose(record, current)
-        elif isinstance(record, QuietCheck):
-            if current is None:
-                return []
-            evidence, alert = current, self.stage.check_quiet(record, current)
-        else:
-            evidence, alert = self.stage.process(record, current)
-        self.evidence[target] = evidence
-        queue.extend(self.stage.summaries_due(evidence))
-        return [] if alert is None else [alert]
+        handled = self.stage.handle(record, self.evidence.get(target))
+        if handled.evidence is None:
+            return []
+        self.evidence[target] = handled.evidence
+        queue.extend(handled.sends)
+        return [] if handled.alert is None else [handled.alert]

@@ -72,6 +72,7 @@ __all__ = [
     "ClusterStage",
     "CorroborationStage",
     "DeadLetter",
+    "Handled",
     "contradiction_links",
     "match_detail",
     "platform_signals",
@@ -95,6 +96,17 @@ class ClusterOutput:
     """Clusters of this worker that the item showed to be one claim."""
     links: tuple[ClusterLink, ...] = ()
     """Clusters of this worker whose claim the item contradicts (one record per side)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What one claims-topic record did to its cluster's evidence."""
+
+    evidence: ClaimEvidence | None
+    """To store; None when there is nothing (a quiet check for a claim not held here)."""
+    alert: Alert | None
+    sends: tuple[OpposingSummary, ...] = ()
+    """Records for other clusters' owners (our supporting origins, for those we contradict)."""
 
 
 def contradiction_links(
@@ -504,10 +516,38 @@ class CorroborationStage:
             return evidence, None
         return evidence, self._alert(evidence, decided, f"contradiction from {summary.from_cluster}", None)
 
+    def handle(
+        self,
+        record: ClaimAssigned | EvidenceMoved | ClusterLink | OpposingSummary | QuietCheck,
+        current: ClaimEvidence | None,
+    ) -> Handled:
+        """Any record of the claims topic but an alias, for the cluster it names (already resolved).
+
+        The stream's agent and ``streams.batch`` both call this, so they cannot drift apart.
+        """
+        alert: Alert | None = None
+        sends: list[OpposingSummary] = []
+        if isinstance(record, QuietCheck):
+            if current is None:
+                return Handled(None, None)
+            return Handled(current, self.check_quiet(record, current))
+        if isinstance(record, EvidenceMoved):
+            evidence, alert = self.absorb(record, current, record.claim)
+        elif isinstance(record, ClusterLink):
+            evidence, summary = self.link(record, current)
+            if summary is not None:
+                sends.append(summary)
+        elif isinstance(record, OpposingSummary):
+            evidence, alert = self.oppose(record, current)
+        else:
+            evidence, alert = self.process(record, current)
+        sends.extend(self.summaries_due(evidence))
+        return Handled(evidence, alert, tuple(sends))
+
     def summaries_due(self, evidence: ClaimEvidence) -> list[OpposingSummary]:
         """Our supporting origins for each contradicting cluster, when they changed since last sent."""
-        if not evidence.opposed:
-            return []
+        if not evidence.opposed or evidence.items_total == evidence.summary_items:
+            return []  # no item came since the last summary: our support cannot have changed
         summary = self._summary(evidence)
         digest = _digest(summary)
         if digest == evidence.summary_sent:
@@ -537,6 +577,7 @@ class CorroborationStage:
         return self._alert(evidence, (with_opposing(origins, opposing), quiet), "", None)
 
     def _summary(self, evidence: ClaimEvidence) -> list[dict[str, Any]]:
+        evidence.summary_items = evidence.items_total
         return support_summary(group_origins(evidence.items, self.registry))
 
     def retire(self, evidence: ClaimEvidence, canonical: str) -> tuple[EvidenceMoved, Alert]:

@@ -215,6 +215,8 @@ class ClaimEvidence:
     """Contradicting clusters: id -> {"claim", "cue", "score", "origins": their supporting origins}."""
     summary_sent: str = ""
     """Digest of the supporting origins last sent to the contradicting clusters."""
+    summary_items: int = -1
+    """``items_total`` when that digest was computed: no new item, no new summary."""
     touched_at: float = 0.0
     """Wall-clock time of the last change: a live claim goes quiet by this or by event time."""
     topic: str = ""
@@ -239,6 +241,7 @@ class ClaimEvidence:
             "timeline": self.timeline,
             "opposed": self.opposed,
             "summary_sent": self.summary_sent,
+            "summary_items": self.summary_items,
             "touched_at": self.touched_at,
             "topic": self.topic,
             "merged_from": self.merged_from,
@@ -262,6 +265,7 @@ class ClaimEvidence:
             timeline=list(d.get("timeline", [])),
             opposed=dict(d.get("opposed", {})),
             summary_sent=str(d.get("summary_sent", "")),
+            summary_items=int(d.get("summary_items", -1)),
             touched_at=float(d.get("touched_at", 0.0)),
             topic=str(d.get("topic", "")),
             merged_from=[str(c) for c in d.get("merged_from", [])],
