@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from streams.domain.cues import explicit_denial
+from streams.domain.normalise import STOPWORDS
 
 __all__ = ["ANTONYMS", "Contradiction", "ContradictionConfig", "contradiction"]
 
@@ -23,12 +24,6 @@ _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:[.,]\d+)?")
 _NEGATION = frozenset(
     "no not never nobody nothing none neither nor without cannot isnt arent wasnt werent dont "
     "doesnt didnt hasnt havent hadnt wont cant couldnt shouldnt".split()
-)
-_STOP = frozenset(
-    "a an the of to in on at for and or but is are was were be been being it this that these "
-    "those with as by from there here some any one his her its their our your my he she they we "
-    "you i has have had do does did will would can could should may might very so than then "
-    "into onto over under just also".split()
 )
 
 #: States that exclude each other when said of the same thing (both directions are checked).
@@ -112,8 +107,8 @@ def contradiction(
     """
     cfg = config or ContradictionConfig()
     wa, wb = _words(a), _words(b)
-    ca = {w for w in wa if w not in _STOP and w not in _NEGATION}
-    cb = {w for w in wb if w not in _STOP and w not in _NEGATION}
+    ca = {w for w in wa if w not in STOPWORDS and w not in _NEGATION}
+    cb = {w for w in wb if w not in STOPWORDS and w not in _NEGATION}
     if not ca or not cb:
         return Contradiction(False, "empty", 0.0)
     overlap = len(ca & cb) / min(len(ca), len(cb))
