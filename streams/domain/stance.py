@@ -66,7 +66,7 @@ class Stance(StrEnum):
 class StanceResult:
     stance: Stance
     score: float
-    """The model's probability of ``stance`` (1.0 when the denial rule decided)."""
+    """The model's probability of ``stance`` (1.0 when a rule decided)."""
     cue: str
     """What decided, for the alert's explanation: a rule's words or the model's strongest feature."""
 
@@ -132,20 +132,20 @@ class StanceModel:
         opposed = contradiction(target, text)
         if opposed.contradicts and opposed.cue.startswith(("antonym", "negation")):
             return StanceResult(Stance.DENY, 1.0, opposed.cue)
-        if relevance >= RESTATES and asks(text) and not asks(target):
-            return StanceResult(Stance.QUERY, 1.0, "asks whether the claim is true")
-        probs, cue = self.probabilities(target, text)
-        best = max(range(4), key=lambda c: probs[c] * self.offsets[c])
-        stance = Stance(STANCE_CLASSES[best])
-        if relevance >= RESTATES and stance is not Stance.QUERY:
-            # It makes the claim itself; without a denial cue (checked above) the model's
-            # "comment" or word-level "deny" is the reply-thread prior, not this post. A
-            # hedged restatement ("reportedly", "may") reports the claim without asserting it.
+        if relevance >= RESTATES:
+            # It makes the claim itself. Without a denial cue (checked above) the model's
+            # "comment" or word-level "deny" would be the reply-thread prior, not this
+            # post, so the model is not asked: a question asks, a hedged restatement
+            # ("reportedly", "may") reports without asserting, the rest supports.
+            if asks(text) and not asks(target):
+                return StanceResult(Stance.QUERY, 1.0, "asks whether the claim is true")
             hedge = hedges(text)
             if hedge is not None:
-                return StanceResult(Stance.COMMENT, round(probs[3], 4), f"hedged restatement ({hedge})")
-            return StanceResult(Stance.SUPPORT, round(probs[0], 4), f"restates the claim ({relevance:.2f})")
-        return StanceResult(stance, round(probs[best], 4), cue)
+                return StanceResult(Stance.COMMENT, 1.0, f"hedged restatement ({hedge})")
+            return StanceResult(Stance.SUPPORT, 1.0, f"restates the claim ({relevance:.2f})")
+        probs, cue = self.probabilities(target, text)
+        best = max(range(4), key=lambda c: probs[c] * self.offsets[c])
+        return StanceResult(Stance(STANCE_CLASSES[best]), round(probs[best], 4), cue)
 
     @classmethod
     def from_json(cls, raw: bytes | str, origin: str) -> StanceModel:
