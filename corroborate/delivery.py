@@ -59,5 +59,11 @@ def deliver(settings: Settings) -> int:
     engine = make_engine(settings, config, settings.bootstrap_servers)
     log.info("delivering to %s", ", ".join(config.destinations) or "nowhere")
     asyncio.run(_run(engine))
-    log.info("stopped: %s", dict(engine.stats.delivered))
+    stats = engine.stats
+    log.info(
+        "stopped: delivered %s, already there %s, dead-lettered %s",
+        dict(stats.delivered),
+        dict(stats.already),
+        dict(stats.dead),
+    )
     return 0

@@ -372,11 +372,6 @@ class CorroborationStage:
         self._aliases = aliases or load_aliases()
         self._clock = clock
 
-    @property
-    def config(self) -> PolicyConfig:
-        """The default policy."""
-        return self.policies.default
-
     def policy(self, evidence: ClaimEvidence) -> PolicyConfig:
         """The policy of the claim's topic."""
         return self.policies.for_topic(evidence.topic)

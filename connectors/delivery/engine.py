@@ -71,8 +71,6 @@ class DeliveryStats:
     dead: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     bad_records: int = 0
     committed: int = 0
-    latency_s: list[float] = field(default_factory=list)
-    """Alert emitted -> delivered, per delivery (the newest 10,000)."""
 
 
 class DeliveryEngine:
@@ -210,8 +208,6 @@ class DeliveryEngine:
             if isinstance(outcome, Delivered):
                 await self._record(key, outcome.record)
                 self.stats.delivered[name] += 1
-                self.stats.latency_s.append(max(0.0, self._wall() - alert.emitted_at))
-                del self.stats.latency_s[:-10_000]
                 return
             if isinstance(outcome, RetryAfter):
                 limited += 1
