@@ -185,7 +185,8 @@ class DeliveryEngine:
             value=alert.to_json(),
             headers=[("x-error-reason", reason.encode()[:1000]), ("x-destination", name.encode())],
         )
-        await self._record(key, {**record, "version": alert.version, "dead": reason})
+        # From the current record: an intent journalled by the failed attempt must survive.
+        await self._record(key, {**self.state.get(key, record), "version": alert.version, "dead": reason})
 
     async def deliver_one(self, name: str, alert: Alert, client: httpx.AsyncClient) -> None:
         destination, bucket = self.destinations[name], self._buckets[name]
@@ -233,12 +234,21 @@ class DeliveryEngine:
         for alert in alerts:
             await self.deliver_one(name, alert, client)
 
-    def _decode(self, raw: bytes | None) -> Alert | None:
+    async def _decode(self, raw: bytes | None, key: bytes | None) -> Alert | None:
+        """The alert, or None once its bytes are in the delivery dead-letter topic with the reason."""
         try:
             return Alert.from_json(raw or b"")
-        except (SchemaError, orjson.JSONDecodeError, TypeError, KeyError, ValueError):
+        except (SchemaError, orjson.JSONDecodeError, TypeError, KeyError, ValueError) as exc:
+            assert self._producer is not None
             self.stats.bad_records += 1
-            log.warning("skipped an alerts record that is not an Alert (%d bytes)", len(raw or b""))
+            reason = f"not an Alert: {type(exc).__name__}: {exc}"[:500]
+            log.warning("dead-lettered an alert-history record (%d bytes): %s", len(raw or b""), reason)
+            await self._producer.send_and_wait(
+                self.topics.delivery_dead,
+                key=key,
+                value=raw or b"",
+                headers=[("x-error-reason", reason.encode()), ("x-destination", b"")],
+            )
             return None
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -271,7 +281,7 @@ class DeliveryEngine:
                     queues: dict[str, list[Alert]] = defaultdict(list)
                     for records in batch.values():
                         for rec in records:
-                            alert = self._decode(rec.value)
+                            alert = await self._decode(rec.value, rec.key)
                             if alert is None:
                                 continue
                             for name in self.config.targets(alert):

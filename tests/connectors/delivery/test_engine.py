@@ -169,6 +169,12 @@ async def test_a_refused_alert_goes_to_the_dead_letter_topic_without_the_secret(
     await ensure_topics(broker.bootstrap, topics.specs(2))
     alert = scenario_alerts()[0]
     await produce(broker.bootstrap, topics.alert_history, [alert])
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topics.alert_history, key=b"c-bad", value=b'{"v": 1, "cluster_id":')
+    finally:
+        await producer.stop()
     fake.fail_next(SECRET_PATH, 1, 503)  # may have posted: not repeated
     fake.fail_next("/api/chat.postMessage", 10, 503)  # keeps failing: dead after the last attempt
     cfg = config(tmp_path, base)
@@ -181,7 +187,7 @@ async def test_a_refused_alert_goes_to_the_dead_letter_topic_without_the_secret(
         session_timeout=4.0,
     )
     caplog.set_level(logging.INFO)
-    await run_until(engine, lambda: engine.stats.committed >= 1)
+    await run_until(engine, lambda: engine.stats.committed >= 2)
     assert engine.stats.dead["desk"] == 1 and engine.stats.dead["bot"] == 1
     consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, group_id=None)
     await consumer.start()
@@ -196,7 +202,9 @@ async def test_a_refused_alert_goes_to_the_dead_letter_topic_without_the_secret(
         dict(r.headers)["x-destination"].decode(): dict(r.headers)["x-error-reason"].decode() for r in records
     }
     assert "may have been posted" in reasons["desk"] and "last attempt" in reasons["bot"]
-    assert orjson.loads(records[0].value)["alert_id"] == alert.alert_id
+    assert reasons[""].startswith("not an Alert")  # a malformed record, kept with its reason
+    desk = next(r for r in records if dict(r.headers)["x-destination"] == b"desk")
+    assert orjson.loads(desk.value)["alert_id"] == alert.alert_id
     assert "sekrit" not in caplog.text + str(reasons)
 
 
