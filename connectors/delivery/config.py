@@ -39,7 +39,6 @@ wrapped in ``Secret`` so that it prints as ``***`` in reprs, logs and errors.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +46,7 @@ from typing import Any
 
 from connectors.errors import DeliveryConfigError
 from streams.messages import Alert
+from streams.tomlfile import read_toml
 
 __all__ = [
     "KINDS",
@@ -225,12 +225,7 @@ def _route(raw: Mapping[str, Any], names: set[str], n: int) -> Route:
 def load_delivery_config(path: Path, env: Mapping[str, str] | None = None) -> DeliveryConfig:
     """The delivery file at ``path``; credentials resolved from ``env`` (default: os.environ)."""
     environ = os.environ if env is None else env
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except OSError as exc:
-        raise DeliveryConfigError(f"cannot read delivery config {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise DeliveryConfigError(f"delivery config {path} is not valid TOML: {exc}") from exc
+    data = read_toml(path, DeliveryConfigError, "delivery config")
     destinations: dict[str, DestinationConfig] = {}
     for n, raw in enumerate(data.get("destination", [])):
         dest = _destination(raw, environ, n)

@@ -14,7 +14,6 @@ analyst wants "now 4 independent sources", not a silent update. Echoes alone nev
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -25,6 +24,7 @@ from streams.domain.provenance import EvidenceItem, Origin, group_origins
 from streams.domain.registry import SourceRegistry
 from streams.domain.stance import Stance
 from streams.errors import PolicyError
+from streams.tomlfile import read_toml
 
 __all__ = [
     "ClaimEvidence",
@@ -133,12 +133,7 @@ def load_policy_book(path: Path | None, default: PolicyConfig | None = None) -> 
     base = default or PolicyConfig()
     if path is None:
         return PolicyBook(base)
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except OSError as exc:
-        raise PolicyError(f"cannot read policy file {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"policy file {path} is not valid TOML: {exc}") from exc
+    data = read_toml(path, PolicyError, "policy file")
     unknown = sorted(set(data) - {"default", "topics"})
     if unknown:
         raise PolicyError(f"{path}: unknown tables {unknown}; expected [default] and [topics.NAME]")
