@@ -103,11 +103,10 @@ def stance_lines(settings: Settings, src: IO[bytes], out: IO[bytes]) -> int:
 
 def alert_items(settings: Settings, src: IO[bytes], out: IO[bytes]) -> int:
     """Items in, in that order; every alert the stream would raise out, as the alerts topic has them."""
-    app = settings.app_config("")
     batch = BatchCorroborator(
         load_registry(settings.sources_path),
-        app.policy,
-        app.cluster,
+        settings.policy_book(),
+        settings.cluster_config(),
         aliases=load_aliases(settings.aliases_path),
         stance_model=settings.stance_model(),
     )
