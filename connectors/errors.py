@@ -4,12 +4,13 @@
 
     ConnectorError
      ├── SourceError          a source cannot be read (file missing, unreadable); the message names it
+     ├── SourceConfigError    the connectors file is wrong; the message names the source and the key
      └── DeliveryConfigError  the delivery file is wrong; the message names the entry and the key
 """
 
 from __future__ import annotations
 
-__all__ = ["ConnectorError", "DeliveryConfigError", "SourceError"]
+__all__ = ["ConnectorError", "DeliveryConfigError", "SourceConfigError", "SourceError"]
 
 
 class ConnectorError(Exception):
@@ -22,6 +23,13 @@ class SourceError(ConnectorError):
 
 class DeliveryConfigError(ConnectorError):
     """The delivery configuration cannot be used: which entry, which key, and what to do.
+
+    Never carries a credential's value, only the name of the variable or file.
+    """
+
+
+class SourceConfigError(ConnectorError):
+    """The connectors configuration cannot be used: which source, which key, and what to do.
 
     Never carries a credential's value, only the name of the variable or file.
     """

@@ -14,6 +14,7 @@ topic                  key          cleanup     value
 ``<p>delivery-state``  dest|cluster compact     what each destination has of each claim
 ``<p>delivery-dead``   dest|cluster delete      alerts a destination refused after the last attempt
 ``<p>deadletter``      as received  delete      original bytes; reason and origin in headers
+``<p>source-state``    source name  compact     a connector's checkpoint: position and recent ids
 =====================  ===========  ==========  ============================================
 """
 
@@ -95,6 +96,10 @@ class TopicNames:
     def deadletter(self) -> str:
         return f"{self.prefix}deadletter"
 
+    @property
+    def source_state(self) -> str:
+        return f"{self.prefix}source-state"
+
     def specs(self, partitions: int) -> list[TopicSpec]:
         return [
             TopicSpec(self.items, partitions, False, _WEEK_MS),
@@ -107,4 +112,5 @@ class TopicNames:
             TopicSpec(self.delivery_state, 1, True, -1),
             TopicSpec(self.delivery_dead, 1, False, 4 * _WEEK_MS),
             TopicSpec(self.deadletter, 1, False, 4 * _WEEK_MS),
+            TopicSpec(self.source_state, 1, True, -1),
         ]

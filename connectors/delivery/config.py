@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.errors import DeliveryConfigError
+from connectors.secrets import Secret, read_secret
 from streams.messages import Alert
 from streams.tomlfile import read_toml
 
@@ -58,29 +59,6 @@ __all__ = [
 ]
 
 KINDS = ("slack-webhook", "slack-api", "webhook")
-
-
-class Secret:
-    """A credential that never shows itself: ``repr``/``str`` are ``***``."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret(***)"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,23 +116,7 @@ class DeliveryConfig:
 
 
 def _secret(raw: Mapping[str, Any], key: str, env: Mapping[str, str], where: str) -> Secret | None:
-    if key in raw:
-        raise DeliveryConfigError(
-            f"{where}: '{key}' is a credential and must not be written in the file; "
-            f"use {key}_env (a variable's name) or {key}_file (a file's path)"
-        )
-    var, path = raw.get(f"{key}_env"), raw.get(f"{key}_file")
-    if var is not None:
-        value = env.get(str(var), "")
-        if not value:
-            raise DeliveryConfigError(f"{where}: environment variable {var} (for {key}) is not set")
-        return Secret(value.strip())
-    if path is not None:
-        try:
-            return Secret(Path(str(path)).read_text("utf-8").strip())
-        except OSError as exc:
-            raise DeliveryConfigError(f"{where}: cannot read {key}_file {path}: {exc.strerror}") from exc
-    return None
+    return read_secret(raw, key, env, where, DeliveryConfigError)
 
 
 _REQUIRED = {"slack-webhook": ("url",), "slack-api": ("token",), "webhook": ("url", "secret")}
