@@ -21,6 +21,8 @@ class SourceStats:
     reconnects: int = 0
     errors: Counter[str] = field(default_factory=Counter)
     """Failures that did not lose an item (HTTP 503, a cut stream), by kind."""
+    notes: Counter[str] = field(default_factory=Counter)
+    """Happenings worth counting that are neither items nor failures (a feed answered 304)."""
 
     def snapshot(self) -> dict[str, object]:
         return {
@@ -30,4 +32,5 @@ class SourceStats:
             "dropped": dict(self.dropped),
             "reconnects": self.reconnects,
             "errors": dict(self.errors),
+            "notes": dict(self.notes),
         }
