@@ -81,7 +81,7 @@ async def test_an_oversized_body_is_413_with_or_without_a_length(
 async def test_bad_lines_get_their_own_errors_and_the_good_lines_go_through(
     ingest: tuple[IngestServer, httpx.AsyncClient], topics: Topics
 ) -> None:
-    server, client = ingest
+    _, client = ingest
     body = b"\n".join(
         [
             _line(1),
