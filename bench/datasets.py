@@ -14,6 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from connectors.sources.datasets import crisislext26_tweets as dataset_tweets
+from connectors.sources.datasets import snowflake_ts
+
 __all__ = [
     "SHARED",
     "LabelledPair",
@@ -87,36 +90,10 @@ def mstream_titles(name: str = "News-T") -> list[tuple[str, str, int]]:
     return rows
 
 
-def snowflake_ts(tweet_id: str) -> float:
-    """Creation time (epoch seconds) encoded in a Twitter snowflake id (ids after Nov 2010)."""
-    return ((int(tweet_id) >> 22) + 1288834974657) / 1000.0
-
-
 def crisislext26_tweets() -> Iterator[tuple[str, str, str, float]]:
-    """(tweet id, text, event, created_at) for every labelled tweet of every event.
-
-    One event's file has its ids in spreadsheet notation ("2.1104070912444E+017"):
-    the time in the id survives the rounding (to well under a second), the id
-    does not, so those tweets get ``event:row`` ids.
-    """
-    root = require("crisislext26")
-    for event_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        for path in sorted(event_dir.glob("*-tweets_labeled.csv")):
-            with path.open(encoding="utf-8", newline="") as fh:
-                reader = csv.reader(fh)
-                next(reader, None)
-                for n, row in enumerate(reader):
-                    if len(row) < 2:
-                        continue
-                    raw = row[0].strip()
-                    if raw.isdigit():
-                        yield raw, row[1], event_dir.name, snowflake_ts(raw)
-                        continue
-                    try:
-                        approx = int(float(raw))
-                    except ValueError:
-                        continue
-                    yield f"{event_dir.name}:{n}", row[1], event_dir.name, snowflake_ts(str(approx))
+    """(tweet id, text, event, created_at) for every labelled tweet of every event (the replay's reader)."""
+    for t in dataset_tweets(require("crisislext26")):
+        yield t.id, t.text, t.event, t.created_at
 
 
 @dataclass(frozen=True, slots=True)

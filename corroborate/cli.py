@@ -14,8 +14,10 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from connectors.sources.replay import FORMATS
 from corroborate.batch import alert_items, cluster_items, match_pairs, stance_lines
 from corroborate.config import Settings
+from corroborate.connect import connect
 from corroborate.delivery import deliver
 from corroborate.errors import CorroborateError
 from corroborate.service import RunOptions, serve
@@ -68,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
         "--keep-serving", action="store_true", help="keep running after the replay (make run)"
     )
     replay.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    replay.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="jsonl",
+        help="jsonl: item lines (default); crisislext26: the data set's folder, an event's folder or CSV; "
+        "rumoureval: posts.train-dev.jsonl or its folder",
+    )
     sub.add_parser(
         "match-pairs",
         help='stdin {"a": TEXT, "b": TEXT} lines -> stdout {"same": BOOL, "score": FLOAT} lines',
@@ -83,6 +92,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "deliver",
         help="deliver alerts to the destinations of CORROBORATE_DELIVERY (needs KAFKA_BOOTSTRAP_SERVERS)",
+    )
+    connect = sub.add_parser(
+        "connect",
+        help="run source connectors of CORROBORATE_CONNECTORS (needs KAFKA_BOOTSTRAP_SERVERS)",
+    )
+    connect.add_argument(
+        "names", nargs="*", metavar="NAME", help="sources to run (default: every enabled one)"
     )
     sub.add_parser(
         "alerts",
@@ -107,14 +123,17 @@ def main(argv: list[str] | None = None) -> int:
             return alert_items(settings, sys.stdin.buffer, sys.stdout.buffer)
         if args.command == "deliver":
             return deliver(settings)
+        if args.command == "connect":
+            return connect(settings, args.names)
         path = args.file if args.file is not None else scenario_path(args.scenario)
-        if not path.is_file():
+        if not path.exists():
             raise CorroborateError(f"replay file {path} does not exist")
         idle = None if args.keep_serving else args.exit_when_idle
         return serve(
             settings,
             RunOptions(
                 replay=path,
+                replay_format=args.format,
                 speed=args.speed,
                 json_lines=args.json,
                 exit_when_idle=idle,

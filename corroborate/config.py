@@ -22,6 +22,7 @@ variable                           default                 meaning
 ``CORROBORATE_POLICY``             (none)                  alert policy TOML: [default], [topics.NAME]
 ``CORROBORATE_SWEEP_SECONDS``      ``60``                  how often quiet clusters and claims are swept
 ``CORROBORATE_DELIVERY``           (none)                  alert destinations and routes TOML (Slack, webhooks)
+``CORROBORATE_CONNECTORS``         (none)                  source connectors TOML (X, feeds, Mastodon, ingest, replays)
 ``CORROBORATE_JOIN_THRESHOLD``     ``0.6``                 match probability at which a claim joins a cluster
 ``CORROBORATE_MERGE_THRESHOLD``    ``0.8``                 match probability at which two clusters merge
 =================================  ======================  ==========================================
@@ -35,7 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connectors.delivery.config import DeliveryConfig, load_delivery_config
-from connectors.errors import DeliveryConfigError
+from connectors.errors import DeliveryConfigError, SourceConfigError
+from connectors.sources.config import SourcesConfig, load_sources_config
 from corroborate.errors import ConfigError
 from streams.app import AppConfig
 from streams.domain.clustering import ClusterConfig
@@ -66,6 +68,7 @@ ENV_VARS = (
     "CORROBORATE_POLICY",
     "CORROBORATE_SWEEP_SECONDS",
     "CORROBORATE_DELIVERY",
+    "CORROBORATE_CONNECTORS",
     "CORROBORATE_JOIN_THRESHOLD",
     "CORROBORATE_MERGE_THRESHOLD",
 )
@@ -104,6 +107,7 @@ class Settings:
     policy_path: str | None = None
     sweep_seconds: float = 60.0
     delivery_path: str | None = None
+    connectors_path: str | None = None
     join_threshold: float = 0.6
     merge_threshold: float = 0.8
 
@@ -121,6 +125,7 @@ class Settings:
             "CORROBORATE_STANCE_MODEL",
             "CORROBORATE_POLICY",
             "CORROBORATE_DELIVERY",
+            "CORROBORATE_CONNECTORS",
         ):
             if e.get(path_var) and not Path(e[path_var]).is_file():
                 raise ConfigError(f"{path_var}={e[path_var]!r}: no such file")
@@ -146,6 +151,7 @@ class Settings:
             policy_path=e.get("CORROBORATE_POLICY") or None,
             sweep_seconds=_num(e, "CORROBORATE_SWEEP_SECONDS", 60.0, minimum=0.1),
             delivery_path=e.get("CORROBORATE_DELIVERY") or None,
+            connectors_path=e.get("CORROBORATE_CONNECTORS") or None,
             join_threshold=_num(e, "CORROBORATE_JOIN_THRESHOLD", 0.6),
             merge_threshold=_num(e, "CORROBORATE_MERGE_THRESHOLD", 0.8),
         )
@@ -185,6 +191,15 @@ class Settings:
         try:
             return load_delivery_config(Path(self.delivery_path), env)
         except DeliveryConfigError as exc:
+            raise ConfigError(str(exc)) from exc
+
+    def connectors_config(self, env: Mapping[str, str] | None = None) -> SourcesConfig | None:
+        """The configured source connectors, credentials resolved from ``env``; None when not configured."""
+        if self.connectors_path is None:
+            return None
+        try:
+            return load_sources_config(Path(self.connectors_path), env)
+        except SourceConfigError as exc:
             raise ConfigError(str(exc)) from exc
 
     def cluster_config(self) -> ClusterConfig:

@@ -25,13 +25,16 @@ import mode
 
 from connectors.console import AlertPrinter
 from connectors.delivery.engine import DeliveryEngine
-from connectors.replay import ProgressBar, ReplaySource
+from connectors.sources.config import SourceConfig
+from connectors.sources.replay import ProgressBar, ReplaySource, replay_input
 from corroborate.admin import ensure_topics
 from corroborate.broker import EmbeddedBroker
 from corroborate.config import Settings
+from corroborate.connect import run_connectors
 from corroborate.delivery import make_engine
 from streams.agents import register_pipeline
 from streams.app import create_app
+from streams.topics import TopicNames
 
 __all__ = ["RunOptions", "serve"]
 
@@ -41,6 +44,7 @@ log = logging.getLogger("corroborate.service")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunOptions:
     replay: Path | None = None
+    replay_format: str = "jsonl"
     speed: float | None = None
     json_lines: bool = False
     exit_when_idle: float | None = None
@@ -66,6 +70,26 @@ class _Delivery(mode.Service):
 
     async def on_stop(self) -> None:
         self._stop_delivery.set()
+
+
+class _Connectors(mode.Service):
+    """The configured source connectors inside ``corroborate run`` (``CORROBORATE_CONNECTORS`` set)."""
+
+    def __init__(self, configs: list[SourceConfig], bootstrap: str, topics: TopicNames, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.configs = configs
+        self.bootstrap = bootstrap
+        self.topics = topics
+        self._stop_sources = asyncio.Event()
+
+    @mode.Service.task
+    async def _connect(self) -> None:
+        await run_connectors(
+            self.configs, bootstrap=self.bootstrap, topics=self.topics, stop=self._stop_sources
+        )
+
+    async def on_stop(self) -> None:
+        self._stop_sources.set()
 
 
 class _Runner(mode.Service):
@@ -117,7 +141,6 @@ class _Runner(mode.Service):
 
 
 def _create_topics(bootstrap: str, settings: Settings) -> None:
-    from streams.topics import TopicNames
 
     loop = asyncio.new_event_loop()
     try:
@@ -153,9 +176,10 @@ def serve(settings: Settings, options: RunOptions, out: IO[str] | None = None) -
         )
         replay = None
         if options.replay is not None:
-            progress = ProgressBar(options.replay.stat().st_size) if options.progress else None
+            source = replay_input(options.replay, options.replay_format)
+            progress = ProgressBar(source.total) if options.progress else None
             replay = ReplaySource(
-                options.replay,
+                source,
                 bootstrap=bootstrap,
                 topic=config.topics.items,
                 speed=options.speed,
@@ -167,6 +191,11 @@ def serve(settings: Settings, options: RunOptions, out: IO[str] | None = None) -
         if delivery is not None:
             app.service(_Delivery(make_engine(settings, delivery, bootstrap)))  # type: ignore[arg-type]
             _say(f"delivering alerts to {', '.join(delivery.destinations)}")
+        sources = settings.connectors_config()
+        if sources is not None and sources.enabled():
+            enabled = sources.enabled()
+            app.service(_Connectors(enabled, bootstrap, config.topics))  # type: ignore[arg-type]
+            _say(f"connecting {', '.join(c.name for c in enabled)}")
         worker = faust.Worker(
             app,
             loglevel="INFO",
