@@ -44,6 +44,24 @@ async def wait_until(predicate: Callable[[], bool], within: float = 20.0) -> Non
         await asyncio.sleep(0.05)
 
 
+async def topic_records(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes, dict[str, bytes]]]:
+    """Every record of ``topic`` so far: (key, value, headers)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or {0}]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        out = []
+        while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                out += [(r.key, r.value, dict(r.headers)) for r in records]
+        return out
+    finally:
+        await consumer.stop()
+
+
 @dataclass
 class Topics:
     bootstrap: str
@@ -55,21 +73,7 @@ class Topics:
         return Publisher(name, self.outlet, self.checkpoints, linger=0.05, retry_seconds=0.1, **kw)  # type: ignore[arg-type]
 
     async def records(self, topic: str) -> list[tuple[bytes | None, bytes, dict[str, bytes]]]:
-        """Every record of ``topic`` so far: (key, value, headers)."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, group_id=None)
-        await consumer.start()
-        try:
-            parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or {0}]
-            consumer.assign(parts)
-            await consumer.seek_to_beginning(*parts)
-            ends = await consumer.end_offsets(parts)
-            out = []
-            while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    out += [(r.key, r.value, dict(r.headers)) for r in records]
-            return out
-        finally:
-            await consumer.stop()
+        return await topic_records(self.bootstrap, topic)
 
     async def item_ids(self) -> list[str]:
         return [key.decode() for key, _, _ in await self.records(self.names.items) if key]

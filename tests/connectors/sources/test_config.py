@@ -72,19 +72,32 @@ def test_environment_overrides_scalar_options(tmp_path: Path) -> None:
     [
         ('[[source]]\nname = "a"\nkind = "telegram"\n', {}, "kind 'telegram' is not one of"),
         ('[[source]]\nname = "a"\nkind = "feeds"\nfeeds = []\nintervall = 3\n', {}, "unknown key"),
-        ('[[source]]\nname = "x"\nkind = "x-stream"\ntoken = "literal"\n', {}, "must not be written in the file"),
+        (
+            '[[source]]\nname = "x"\nkind = "x-stream"\ntoken = "literal"\n',
+            {},
+            "must not be written in the file",
+        ),
         ('[[source]]\nname = "x"\nkind = "x-stream"\ntoken_env = "UNSET_VAR"\n', {}, "UNSET_VAR"),
         ('[[source]]\nname = "x"\nkind = "x-stream"\n', {}, "needs token"),
         ('[[source]]\nname = "r"\nkind = "replay"\npath = "p"\nformat = "csv"\n', {}, "format 'csv'"),
         ('[[source]]\nname = "f"\nkind = "feeds"\nfeeds = [{ interval = 3 }]\n', {}, "with a url"),
         ('[[source]]\nname = "i"\nkind = "http-ingest"\n', {}, "needs tokens"),
-        ('[[source]]\nname = "r"\nkind = "replay"\npath = "p"\n[[source]]\nname = "r"\nkind = "replay"\npath = "q"\n',
-         {}, "two sources are named"),
-        ('[[source]]\nname = "r"\nkind = "replay"\npath = "p"\n', {"CORROBORATE_SOURCE_R_TOKEN_ENV": "X"}, "not a scalar"),
+        (
+            '[[source]]\nname = "r"\nkind = "replay"\npath = "p"\n[[source]]\nname = "r"\nkind = "replay"\npath = "q"\n',
+            {},
+            "two sources are named",
+        ),
+        (
+            '[[source]]\nname = "r"\nkind = "replay"\npath = "p"\n',
+            {"CORROBORATE_SOURCE_R_TOKEN_ENV": "X"},
+            "not a scalar",
+        ),
         ("[[source]\n", {}, "not valid TOML"),
     ],
 )
-def test_mistakes_name_the_source_and_the_key(tmp_path: Path, text: str, env: dict[str, str], message: str) -> None:
+def test_mistakes_name_the_source_and_the_key(
+    tmp_path: Path, text: str, env: dict[str, str], message: str
+) -> None:
     path = tmp_path / "s.toml"
     path.write_text(text)
     with pytest.raises(SourceConfigError, match=message):
