@@ -85,7 +85,8 @@ async def test_connect_runs_named_sources_and_a_restart_repeats_nothing(
         sources.write_text(
             f'[[source]]\nname = "partners"\nkind = "http-ingest"\nlisten = "127.0.0.1:{port}"\n'
             'tokens = [{ name = "partner-a", token_env = "PARTNER_TOKEN" }]\n\n'
-            f'[[source]]\nname = "wires"\nkind = "feeds"\ninterval = 0.3\nfeeds = [{{ url = "{base}/feeds/wire" }}]\n'
+            f'[[source]]\nname = "wires"\nkind = "feeds"\ninterval = 0.3\n'
+            f'feeds = [{{ url = "{base}/feeds/wire" }}]\n'
         )
         prefix = f"c{uuid.uuid4().hex[:8]}."
         env = pipeline_env(

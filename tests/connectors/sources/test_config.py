@@ -83,7 +83,8 @@ def test_environment_overrides_scalar_options(tmp_path: Path) -> None:
         ('[[source]]\nname = "f"\nkind = "feeds"\nfeeds = [{ interval = 3 }]\n', {}, "with a url"),
         ('[[source]]\nname = "i"\nkind = "http-ingest"\n', {}, "needs tokens"),
         (
-            '[[source]]\nname = "r"\nkind = "replay"\npath = "p"\n[[source]]\nname = "r"\nkind = "replay"\npath = "q"\n',
+            '[[source]]\nname = "r"\nkind = "replay"\npath = "p"\n'
+            '[[source]]\nname = "r"\nkind = "replay"\npath = "q"\n',
             {},
             "two sources are named",
         ),
