@@ -27,9 +27,10 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 ## bench: throughput and latency (bench/report.json), clustering cost vs window size (bench/window.json),
-##        delivery under 20 kill -9s (bench/delivery.json)
+##        delivery under 20 kill -9s (bench/delivery.json), items/s of each connector path (bench/connectors.json)
 bench: $(STAMP)
 	$(PY) -m bench.pipeline --out bench/report.json
+	$(PY) -m bench.connectors --out bench/connectors.json
 	$(PY) -m bench.window --out bench/window.json
 	$(PY) -m bench.delivery_kills --out bench/delivery.json
 
