@@ -200,10 +200,14 @@ class ReplaySource:
                 self.name, {"v": 1, "position": {"label": self.source.label, "done": done}, "recent": []}
             )
 
+    async def _stop_cleanly(self, producer: AIOKafkaProducer, done: int) -> None:
+        await producer.flush()
+        await self._save(done)
+
     async def run(self) -> ReplayResult:
         result = ReplayResult()
         started = time.monotonic()
-        skip = await self._resume_from()
+        skip = sent_upto = await self._resume_from()
         producer = AIOKafkaProducer(
             bootstrap_servers=self.bootstrap,
             acks="all",
@@ -216,6 +220,7 @@ class ReplaySource:
         try:
             first_ts: float | None = None
             done_units = done = 0
+            sent_upto = skip
             for key, value, ts, size in self.source.records():
                 done += 1
                 done_units += size
@@ -231,6 +236,7 @@ class ReplaySource:
                     if delay > 0:
                         await self._sleep(delay)
                 await producer.send(self.topic, value=value, key=key, headers=headers)
+                sent_upto = done
                 result.sent += 1
                 result.unkeyed += key is None
                 if self.checkpoints is not None and done % self.checkpoint_every == 0:
@@ -242,6 +248,11 @@ class ReplaySource:
             await producer.flush()
             self.stats.produced = result.sent
             await self._save(done)
+        except asyncio.CancelledError:
+            # A graceful stop: what was sent is acknowledged and saved, so a restart neither
+            # skips nor repeats. (A kill -9 repeats at most the unsaved stretch.)
+            await asyncio.shield(self._stop_cleanly(producer, sent_upto))
+            raise
         finally:
             await producer.stop()
         result.seconds = time.monotonic() - started
