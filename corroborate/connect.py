@@ -14,9 +14,11 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from connectors.errors import ConnectorError
 from connectors.sources.checkpoint import KafkaCheckpoints
 from connectors.sources.config import SourceConfig
 from connectors.sources.feeds import FeedPoller, FeedSpec
@@ -32,7 +34,7 @@ from corroborate.config import Settings
 from corroborate.errors import ConfigError
 from streams.topics import TopicNames
 
-__all__ = ["Connector", "build_connector", "connect", "run_connectors"]
+__all__ = ["Connector", "ConnectorsDone", "build_connector", "connect", "run_connectors"]
 
 log = logging.getLogger("corroborate.connect")
 
@@ -149,10 +151,22 @@ async def _report(connectors: Sequence[Connector], stop: asyncio.Event) -> None:
             log.info("source stats %s", c.stats.snapshot())
 
 
+@dataclass(frozen=True, slots=True)
+class ConnectorsDone:
+    stats: list[SourceStats]
+    failed: list[str]
+    """Sources that stopped with an error (each logged with its reason)."""
+
+
 async def run_connectors(
     configs: Sequence[SourceConfig], *, bootstrap: str, topics: TopicNames, stop: asyncio.Event
-) -> list[SourceStats]:
-    """Run ``configs`` until ``stop``; a connector that fails is logged and the others go on."""
+) -> ConnectorsDone:
+    """Run ``configs`` until ``stop``; a connector that fails is logged and the others go on.
+
+    When every connector has failed there is nothing left to run: the call
+    returns, so that ``corroborate connect`` exits non-zero and its supervisor
+    (Kubernetes, systemd) restarts it or tells an operator.
+    """
     outlet = KafkaOutlet(bootstrap, items_topic=topics.items, deadletter_topic=topics.deadletter)
     checkpoints = KafkaCheckpoints(bootstrap, topics.source_state)
     await outlet.start()
@@ -162,11 +176,22 @@ async def run_connectors(
             for c in configs
         ]
 
+        failed: list[str] = []
+
         async def guarded(cfg: SourceConfig, connector: Connector) -> None:
             try:
                 await connector.run(stop)
-            except Exception:
-                log.exception("source %s (%s) stopped with an error; the others go on", cfg.name, cfg.kind)
+            except Exception as exc:
+                failed.append(cfg.name)
+                log.error(
+                    "source %s (%s) stopped: %s",
+                    cfg.name,
+                    cfg.kind,
+                    exc,
+                    exc_info=not isinstance(exc, ConnectorError),
+                )
+                if len(failed) == len(configs):
+                    stop.set()
 
         tasks = [
             asyncio.create_task(guarded(c, k), name=f"source-{c.name}")
@@ -174,13 +199,13 @@ async def run_connectors(
         ]
         tasks.append(asyncio.create_task(_report(connectors, stop)))
         await asyncio.gather(*tasks)
-        return [c.stats for c in connectors]
+        return ConnectorsDone([c.stats for c in connectors], failed)
     finally:
         await outlet.stop()
         await checkpoints.close()
 
 
-async def _serve(settings: Settings, configs: Sequence[SourceConfig], bootstrap: str) -> list[SourceStats]:
+async def _serve(settings: Settings, configs: Sequence[SourceConfig], bootstrap: str) -> ConnectorsDone:
     topics = TopicNames(settings.topic_prefix)
     await ensure_topics(bootstrap, topics.specs(settings.partitions))
     stop = asyncio.Event()
@@ -207,6 +232,10 @@ def connect(settings: Settings, names: Sequence[str]) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     log.info("connecting %s", ", ".join(c.name for c in chosen))
-    for stats in asyncio.run(_serve(settings, chosen, settings.bootstrap_servers)):
+    done = asyncio.run(_serve(settings, chosen, settings.bootstrap_servers))
+    for stats in done.stats:
         log.info("stopped: %s", stats.snapshot())
+    if done.failed:
+        log.error("failed: %s (reasons above)", ", ".join(done.failed))
+        return 1
     return 0

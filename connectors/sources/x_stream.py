@@ -117,8 +117,20 @@ class XRules:
             raise SourceError(
                 f"X refused to {what} ({_x_error(resp)}): check the bearer token and the app's access"
             )
+        if resp.status_code == 429 or resp.status_code >= 500:
+            reset = resp.headers.get("x-rate-limit-reset")
+            raise RulesUnavailable(resp.status_code, float(reset) if reset and reset.isdigit() else None)
         if resp.status_code >= 400:
             raise SourceError(f"X could not {what}: {_x_error(resp)}")
+
+
+class RulesUnavailable(SourceError):
+    """The rules endpoint answered 429 or 5xx: try again later."""
+
+    def __init__(self, status: int, reset_at: float | None) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.reset_at = reset_at
 
 
 class XFilteredStream:
@@ -168,11 +180,8 @@ class XFilteredStream:
     async def run(self, stop: asyncio.Event) -> None:
         position = self._position = await self.publisher.open()
         async with self._client() as client, self.publisher.running():
-            if self.rules:
-                added, deleted = await XRules(client).sync(self.rules)
-                log.info(
-                    "source %s: rules in sync (%d added, %d deleted)", self.publisher.name, added, deleted
-                )
+            if self.rules and not await self._sync_rules(client, stop):
+                return
             ever_connected = False
             while not stop.is_set():
                 failure, reset_at = await self._connect_once(client, position, stop, ever_connected)
@@ -184,6 +193,28 @@ class XFilteredStream:
                 log.info("source %s: %s; reconnecting in %.2fs", self.publisher.name, failure.value, delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=delay)
+
+    async def _sync_rules(self, client: httpx.AsyncClient, stop: asyncio.Event) -> bool:
+        """Bring the rules in line, retrying while X is unreachable; False if stopped first."""
+        while True:
+            try:
+                added, deleted = await XRules(client).sync(self.rules)
+                log.info(
+                    "source %s: rules in sync (%d added, %d deleted)", self.publisher.name, added, deleted
+                )
+                self.policy.succeeded()
+                return True
+            except httpx.TransportError:
+                self.stats.errors["rules_network"] += 1
+                delay = self.policy.delay(Failure.NETWORK)
+            except RulesUnavailable as exc:
+                self.stats.errors[f"rules_http_{exc.status}"] += 1
+                failure = Failure.RATE_LIMITED if exc.status == 429 else Failure.HTTP
+                delay = self.policy.delay(failure, now=self._clock(), reset_at=exc.reset_at)
+            if stop.is_set():
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
 
     async def _connect_once(
         self, client: httpx.AsyncClient, position: dict[str, Any], stop: asyncio.Event, reconnect: bool

@@ -7,6 +7,7 @@ import json
 import signal
 import socket
 import subprocess
+import threading
 import uuid
 from pathlib import Path
 
@@ -138,3 +139,59 @@ def test_a_shared_data_set_replays_through_the_whole_pipeline(
     assert alerts, "a thousand crisis tweets or forty rumour threads raise at least one alert"
     dead = asyncio.run(_topic_keys(broker.bootstrap, prefix + "deadletter"))
     assert dead == []
+
+
+async def test_connect_exits_non_zero_when_its_only_source_cannot_run(
+    broker: EmbeddedBroker, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    from tests.connectors.sources.x_server import FakeX
+
+    async with serve(FakeX().app()) as base:
+        sources = tmp_path / "sources.toml"
+        sources.write_text(
+            f'[[source]]\nname = "x"\nkind = "x-stream"\nbase_url = "{base}"\ntoken_env = "X_TOKEN"\n'
+        )
+        env = pipeline_env(
+            cli_env,
+            broker.bootstrap,
+            f"e{uuid.uuid4().hex[:8]}.",
+            CORROBORATE_CONNECTORS=str(sources),
+            X_TOKEN="a-revoked-token",
+        )
+        proc = await asyncio.create_subprocess_exec(
+            *CLI, "connect", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        )
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+    stderr = err.decode()
+    assert proc.returncode == 1, stderr[-2000:]
+    assert "X refused the stream" in stderr and "a-revoked-token" not in stderr
+
+
+def test_run_starts_the_configured_connectors_beside_the_agents(
+    broker: EmbeddedBroker, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    from tests.conftest import SCENARIO
+
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[[source]]\nname = "scenario"\nkind = "replay"\npath = "{SCENARIO}"\n')
+    env = pipeline_env(
+        cli_env, broker.bootstrap, f"r{uuid.uuid4().hex[:8]}.", CORROBORATE_CONNECTORS=str(sources)
+    )
+    proc = subprocess.Popen(
+        [*CLI, "run", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    states: set[str] = set()
+    guard = threading.Timer(120, proc.kill)  # no alert at all must fail the test, not hang it
+    guard.start()
+    try:
+        for line in proc.stdout:
+            states.add(orjson.loads(line)["state"])
+            if "CORROBORATED" in states and "CONTESTED" in states:
+                break
+    finally:
+        guard.cancel()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert {"CORROBORATED", "CONTESTED"} <= states, err[-2000:]
+    assert "connecting scenario" in err

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from connectors.errors import SourceConfigError
+from connectors.errors import SourceConfigError, SourceError
 from connectors.secrets import Secret
 from connectors.sources.reconnect import ReconnectPolicy
 from connectors.sources.x_stream import XFilteredStream, XRule
@@ -43,6 +43,24 @@ async def test_rules_are_synchronised_with_their_tags_and_a_bad_rule_is_named(to
         assert "8" in fake.rules, "a rule already there is kept, not re-added"
         with pytest.raises(SourceConfigError, match=r"unbalanced"):
             await _stream(topics, base, rules=[XRule("((panjshir", "bad")]).run(stop)
+
+
+async def test_rules_wait_out_an_x_incident_and_a_bad_token_stops_the_source(topics: Topics) -> None:
+    fake = FakeX()
+    fake.rules_fail_next = 2
+    async with serve(fake.app()) as base:
+        stream = _stream(topics, base, rules=[XRule("panjshir", "afghanistan")])
+        stop = asyncio.Event()
+        task = asyncio.create_task(stream.run(stop))
+        await wait_until(lambda: len(fake.connections) == 1)
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        assert stream.stats.errors["rules_http_503"] == 2 and len(fake.rules) == 1
+        wrong = XFilteredStream(
+            topics.publisher("x-bad"), token=Secret("not-the-token"), base_url=base, policy=FAST
+        )
+        with pytest.raises(SourceError, match=r"X refused the stream .*401.*check the bearer token"):
+            await wrong.run(asyncio.Event())
 
 
 async def test_the_stream_survives_429_503_a_cut_line_keepalives_and_a_stall_without_loss_or_repeat(

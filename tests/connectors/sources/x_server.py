@@ -79,6 +79,8 @@ class FakeX:
     scripts: list[list[Step]] = field(default_factory=list)
     rules: dict[str, dict[str, str]] = field(default_factory=dict)
     connections: list[dict[str, str]] = field(default_factory=list)
+    rules_fail_next: int = 0
+    """Answer the next rules requests 503, as X does in an incident."""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def queue(self, *scripts: Sequence[Step]) -> None:
@@ -101,6 +103,9 @@ class FakeX:
     async def _list_rules(self, request: web.Request) -> web.Response:
         if (denied := self._unauthorized(request)) is not None:
             return denied
+        if self.rules_fail_next > 0:
+            self.rules_fail_next -= 1
+            return web.json_response({"title": "Service Unavailable", "status": 503}, status=503)
         data = list(self.rules.values())
         return web.json_response(
             {"data": data, "meta": {"result_count": len(data)}} if data else {"meta": {"result_count": 0}}
