@@ -14,6 +14,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from connectors.errors import ConnectorError
 from connectors.sources.replay import FORMATS
 from corroborate.batch import alert_items, cluster_items, match_pairs, stance_lines
 from corroborate.config import Settings
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                 progress=not args.no_progress,
             ),
         )
-    except CorroborateError as exc:
+    except (CorroborateError, ConnectorError) as exc:
         sys.stderr.write(f"corroborate: error: {exc}\n")
         return 2
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorError, SourceConfigError
 from connectors.sources.checkpoint import KafkaCheckpoints
 from connectors.sources.config import SourceConfig
 from connectors.sources.feeds import FeedPoller, FeedSpec
@@ -76,7 +76,7 @@ def _listen(value: str) -> tuple[str, int]:
     try:
         return host or "0.0.0.0", int(port)
     except ValueError:
-        raise ConfigError(f"listen={value!r} must be HOST:PORT") from None
+        raise SourceConfigError(f"listen={value!r} must be HOST:PORT") from None
 
 
 def build_connector(
@@ -171,12 +171,24 @@ async def run_connectors(
     checkpoints = KafkaCheckpoints(bootstrap, topics.source_state)
     await outlet.start()
     try:
-        connectors = [
-            build_connector(c, outlet=outlet, checkpoints=checkpoints, bootstrap=bootstrap, topics=topics)
-            for c in configs
-        ]
-
         failed: list[str] = []
+        built: list[tuple[SourceConfig, Connector]] = []
+        for cfg in configs:
+            try:
+                built.append(
+                    (
+                        cfg,
+                        build_connector(
+                            cfg, outlet=outlet, checkpoints=checkpoints, bootstrap=bootstrap, topics=topics
+                        ),
+                    )
+                )
+            except ConnectorError as exc:
+                failed.append(cfg.name)
+                log.error("source %s (%s) cannot start: %s", cfg.name, cfg.kind, exc)
+        connectors = [c for _, c in built]
+        if len(failed) == len(configs):
+            stop.set()
 
         async def guarded(cfg: SourceConfig, connector: Connector) -> None:
             try:
@@ -193,10 +205,7 @@ async def run_connectors(
                 if len(failed) == len(configs):
                     stop.set()
 
-        tasks = [
-            asyncio.create_task(guarded(c, k), name=f"source-{c.name}")
-            for c, k in zip(configs, connectors, strict=True)
-        ]
+        tasks = [asyncio.create_task(guarded(c, k), name=f"source-{c.name}") for c, k in built]
         tasks.append(asyncio.create_task(_report(connectors, stop)))
         await asyncio.gather(*tasks)
         return ConnectorsDone([c.stats for c in connectors], failed)

@@ -141,7 +141,6 @@ class _Runner(mode.Service):
 
 
 def _create_topics(bootstrap: str, settings: Settings) -> None:
-
     loop = asyncio.new_event_loop()
     try:
         loop.run_until_complete(
