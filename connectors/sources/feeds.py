@@ -144,7 +144,7 @@ class FeedPoller:
             log.warning("feed %s: HTTP %d", spec.url, resp.status_code)
             return 0.0
         body = resp.content[:MAX_FEED_BYTES]
-        self.stats.received += 1
+        self.stats.notes["documents"] += 1
         try:
             doc = parse_feed(body, resp.headers.get("Content-Type", ""))
         except FeedError as exc:
@@ -152,6 +152,7 @@ class FeedPoller:
             return 0.0
         if not doc.wellformed:
             self.stats.errors["not_wellformed"] += 1
+        self.stats.received += len(doc.entries)
         for entry in reversed(doc.entries):  # feeds list the newest first
             item = entry_item(entry, doc, feed_url=spec.url, outlet=spec.outlet, now=now, topics=spec.topics)
             if item is None:

@@ -10,7 +10,8 @@ __all__ = ["SourceStats"]
 
 @dataclass(slots=True)
 class SourceStats:
-    """``received`` counts payloads read from the service; ``produced`` items acknowledged
+    """``received`` counts payloads read from the service (a stream line, a feed entry, a status,
+    an ingested line); ``produced`` items acknowledged
     by Kafka; ``dropped`` counts what was not produced, by reason (``duplicate``,
     ``malformed``, ...); ``reconnects`` counts new connections after the first."""
 
