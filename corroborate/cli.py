@@ -16,6 +16,7 @@ from pathlib import Path
 
 from connectors.errors import ConnectorError
 from connectors.sources.replay import FORMATS
+from corroborate.admin import create_topics
 from corroborate.batch import alert_items, cluster_items, match_pairs, stance_lines
 from corroborate.config import Settings
 from corroborate.connect import connect
@@ -94,6 +95,10 @@ def _parser() -> argparse.ArgumentParser:
         "deliver",
         help="deliver alerts to the destinations of CORROBORATE_DELIVERY (needs KAFKA_BOOTSTRAP_SERVERS)",
     )
+    sub.add_parser(
+        "topics",
+        help="create the pipeline's topics (partitions, compaction, replication) on KAFKA_BOOTSTRAP_SERVERS",
+    )
     connect = sub.add_parser(
         "connect",
         help="run source connectors of CORROBORATE_CONNECTORS (needs KAFKA_BOOTSTRAP_SERVERS)",
@@ -124,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             return alert_items(settings, sys.stdin.buffer, sys.stdout.buffer)
         if args.command == "deliver":
             return deliver(settings)
+        if args.command == "topics":
+            return create_topics(settings, sys.stdout)
         if args.command == "connect":
             return connect(settings, args.names)
         path = args.file if args.file is not None else scenario_path(args.scenario)

@@ -23,6 +23,11 @@ variable                           default                 meaning
 ``CORROBORATE_SWEEP_SECONDS``      ``60``                  how often quiet clusters and claims are swept
 ``CORROBORATE_DELIVERY``           (none)                  alert destinations and routes TOML (Slack, webhooks)
 ``CORROBORATE_CONNECTORS``         (none)                  source connectors TOML (X, feeds, Mastodon, ingest, replays)
+``CORROBORATE_REPLICATION``        ``1``                   replication factor of every topic (3 on a production cluster)
+``CORROBORATE_INSTANCE_ID``        (none)                  static group membership id of this worker (a pod's name)
+``CORROBORATE_METRICS_PORT``       (none)                  serve /metrics, /livez, /readyz on this port
+``CORROBORATE_STALL_SECONDS``      ``120``                 /livez fails when records wait and none completes this long
+``CORROBORATE_LOG_FORMAT``         ``text``                ``json``: one JSON object a log line, on stderr
 ``CORROBORATE_JOIN_THRESHOLD``     ``0.6``                 match probability at which a claim joins a cluster
 ``CORROBORATE_MERGE_THRESHOLD``    ``0.8``                 match probability at which two clusters merge
 =================================  ======================  ==========================================
@@ -69,6 +74,11 @@ ENV_VARS = (
     "CORROBORATE_SWEEP_SECONDS",
     "CORROBORATE_DELIVERY",
     "CORROBORATE_CONNECTORS",
+    "CORROBORATE_REPLICATION",
+    "CORROBORATE_INSTANCE_ID",
+    "CORROBORATE_METRICS_PORT",
+    "CORROBORATE_STALL_SECONDS",
+    "CORROBORATE_LOG_FORMAT",
     "CORROBORATE_JOIN_THRESHOLD",
     "CORROBORATE_MERGE_THRESHOLD",
 )
@@ -84,6 +94,13 @@ def _num(env: Mapping[str, str], name: str, default: float, *, minimum: float = 
         raise ConfigError(f"{name}={raw!r} is not a number") from None
     if value < minimum:
         raise ConfigError(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name) or choices[0]
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} is not one of {', '.join(choices)}")
     return value
 
 
@@ -108,6 +125,11 @@ class Settings:
     sweep_seconds: float = 60.0
     delivery_path: str | None = None
     connectors_path: str | None = None
+    replication: int = 1
+    instance_id: str | None = None
+    metrics_port: int | None = None
+    stall_seconds: float = 120.0
+    log_format: str = "text"
     join_threshold: float = 0.6
     merge_threshold: float = 0.8
 
@@ -152,6 +174,11 @@ class Settings:
             sweep_seconds=_num(e, "CORROBORATE_SWEEP_SECONDS", 60.0, minimum=0.1),
             delivery_path=e.get("CORROBORATE_DELIVERY") or None,
             connectors_path=e.get("CORROBORATE_CONNECTORS") or None,
+            replication=int(_num(e, "CORROBORATE_REPLICATION", 1, minimum=1)),
+            instance_id=e.get("CORROBORATE_INSTANCE_ID") or None,
+            metrics_port=int(_num(e, "CORROBORATE_METRICS_PORT", 0, minimum=0)) or None,
+            stall_seconds=_num(e, "CORROBORATE_STALL_SECONDS", 120.0, minimum=1.0),
+            log_format=_choice(e, "CORROBORATE_LOG_FORMAT", ("text", "json")),
             join_threshold=_num(e, "CORROBORATE_JOIN_THRESHOLD", 0.6),
             merge_threshold=_num(e, "CORROBORATE_MERGE_THRESHOLD", 0.8),
         )
@@ -233,4 +260,6 @@ class Settings:
             cluster=self.cluster_config(),
             policy=self.policy_book(),
             sweep_interval=self.sweep_seconds,
+            replication_factor=self.replication,
+            group_instance_id=self.instance_id,
         )

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ from connectors.sources.x_stream import XFilteredStream, XRule
 from corroborate.admin import ensure_topics
 from corroborate.config import Settings
 from corroborate.errors import ConfigError
+from corroborate.health import HealthServer, Progress
+from corroborate.metrics import WorkerCollector, worker_registry
 from streams.topics import TopicNames
 
 __all__ = ["Connector", "ConnectorsDone", "build_connector", "connect", "run_connectors"]
@@ -159,7 +162,12 @@ class ConnectorsDone:
 
 
 async def run_connectors(
-    configs: Sequence[SourceConfig], *, bootstrap: str, topics: TopicNames, stop: asyncio.Event
+    configs: Sequence[SourceConfig],
+    *,
+    bootstrap: str,
+    topics: TopicNames,
+    stop: asyncio.Event,
+    running: list[SourceStats] | None = None,
 ) -> ConnectorsDone:
     """Run ``configs`` until ``stop``; a connector that fails is logged and the others go on.
 
@@ -187,6 +195,8 @@ async def run_connectors(
                 failed.append(cfg.name)
                 log.error("source %s (%s) cannot start: %s", cfg.name, cfg.kind, exc)
         connectors = [c for _, c in built]
+        if running is not None:  # the metrics endpoint reads them while they run
+            running.extend(c.stats for c in connectors)
         if len(failed) == len(configs):
             stop.set()
 
@@ -216,12 +226,25 @@ async def run_connectors(
 
 async def _serve(settings: Settings, configs: Sequence[SourceConfig], bootstrap: str) -> ConnectorsDone:
     topics = TopicNames(settings.topic_prefix)
-    await ensure_topics(bootstrap, topics.specs(settings.partitions))
+    await ensure_topics(bootstrap, topics.specs(settings.partitions), settings.replication)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    return await run_connectors(configs, bootstrap=bootstrap, topics=topics, stop=stop)
+    running: list[SourceStats] = []
+    server = None
+    if settings.metrics_port:
+        # A connector process is alive while its event loop answers; ready once its sources run.
+        progress = Progress(stall_seconds=settings.stall_seconds, timer_every=60.0, timer_at=time.monotonic)
+        progress.ready_when = lambda: bool(running)
+        registry = worker_registry(WorkerCollector(sources=lambda: running))
+        server = HealthServer(progress, registry, port=settings.metrics_port)
+        await server.start()
+    try:
+        return await run_connectors(configs, bootstrap=bootstrap, topics=topics, stop=stop, running=running)
+    finally:
+        if server is not None:
+            await server.stop()
 
 
 def connect(settings: Settings, names: Sequence[str]) -> int:

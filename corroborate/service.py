@@ -22,17 +22,21 @@ from typing import IO, Any
 
 import faust
 import mode
+from faust.types import TP
 
 from connectors.console import AlertPrinter
 from connectors.delivery.engine import DeliveryEngine
 from connectors.sources.config import SourceConfig
 from connectors.sources.replay import ProgressBar, ReplaySource, replay_input
+from connectors.sources.stats import SourceStats
 from corroborate.admin import ensure_topics
 from corroborate.broker import EmbeddedBroker
 from corroborate.config import Settings
 from corroborate.connect import run_connectors
 from corroborate.delivery import make_engine
-from streams.agents import register_pipeline
+from corroborate.health import HealthServer, Progress, ProgressSensor
+from corroborate.metrics import WorkerCollector, worker_registry
+from streams.agents import Pipeline, register_pipeline
 from streams.app import create_app
 from streams.topics import TopicNames
 
@@ -80,12 +84,17 @@ class _Connectors(mode.Service):
         self.configs = configs
         self.bootstrap = bootstrap
         self.topics = topics
+        self.running: list[SourceStats] = []
         self._stop_sources = asyncio.Event()
 
     @mode.Service.task
     async def _connect(self) -> None:
         await run_connectors(
-            self.configs, bootstrap=self.bootstrap, topics=self.topics, stop=self._stop_sources
+            self.configs,
+            bootstrap=self.bootstrap,
+            topics=self.topics,
+            stop=self._stop_sources,
+            running=self.running,
         )
 
     async def on_stop(self) -> None:
@@ -140,11 +149,49 @@ class _Runner(mode.Service):
             await asyncio.sleep(0.1)
 
 
+def _observe(
+    app: faust.App,
+    pipeline: Pipeline,
+    settings: Settings,
+    rebalanced: asyncio.Event,
+    engine: DeliveryEngine | None,
+    connectors: _Connectors | None,
+) -> None:
+    """Progress-based liveness, readiness after recovery, and Prometheus metrics on the metrics port."""
+    progress = Progress(
+        stall_seconds=settings.stall_seconds,
+        timer_every=settings.sweep_seconds,
+        timer_at=lambda: pipeline.stats.timer_at,
+    )
+    progress.ready_when = lambda: (
+        rebalanced.is_set() and not app.in_recovery and app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
+    )
+    app.sensors.add(ProgressSensor(progress))
+
+    def highwater(topic: str, partition: int) -> int | None:
+        try:
+            return int(app.consumer.highwater(TP(topic, partition)))
+        except Exception:  # not assigned (any more), or the consumer is not started
+            return None
+
+    collector = WorkerCollector(
+        pipeline=pipeline.stats,
+        clusters_live=lambda: len(pipeline.cluster_stage.clusterer),
+        progress=progress,
+        lag=lambda: progress.lag(highwater),
+        sources=lambda: connectors.running if connectors is not None else [],
+        delivery=lambda: engine.stats if engine is not None else None,
+    )
+    app.service(HealthServer(progress, worker_registry(collector), port=settings.metrics_port or 0))  # type: ignore[arg-type]
+
+
 def _create_topics(bootstrap: str, settings: Settings) -> None:
     loop = asyncio.new_event_loop()
     try:
         loop.run_until_complete(
-            ensure_topics(bootstrap, TopicNames(settings.topic_prefix).specs(settings.partitions))
+            ensure_topics(
+                bootstrap, TopicNames(settings.topic_prefix).specs(settings.partitions), settings.replication
+            )
         )
     finally:
         loop.close()
@@ -169,7 +216,7 @@ def serve(settings: Settings, options: RunOptions, out: IO[str] | None = None) -
         _create_topics(bootstrap, settings)
         config = settings.app_config(bootstrap)
         app = create_app(config)
-        register_pipeline(app, config)
+        pipeline = register_pipeline(app, config)
         printer = AlertPrinter(
             bootstrap=bootstrap, topic=config.topics.alerts, out=out, json_lines=options.json_lines
         )
@@ -187,14 +234,22 @@ def serve(settings: Settings, options: RunOptions, out: IO[str] | None = None) -
         runner = _Runner(printer=printer, replay=replay, options=options, t0=t0)
         app.service(runner)  # type: ignore[arg-type]  # faust accepts instances too
         delivery = settings.delivery_config()
+        engine = None
         if delivery is not None:
-            app.service(_Delivery(make_engine(settings, delivery, bootstrap)))  # type: ignore[arg-type]
+            engine = make_engine(settings, delivery, bootstrap)
+            app.service(_Delivery(engine))  # type: ignore[arg-type]
             _say(f"delivering alerts to {', '.join(delivery.destinations)}")
         sources = settings.connectors_config()
+        connectors = None
         if sources is not None and sources.enabled():
             enabled = sources.enabled()
-            app.service(_Connectors(enabled, bootstrap, config.topics))  # type: ignore[arg-type]
+            connectors = _Connectors(enabled, bootstrap, config.topics)
+            app.service(connectors)  # type: ignore[arg-type]
             _say(f"connecting {', '.join(c.name for c in enabled)}")
+        rebalanced = asyncio.Event()
+        if settings.metrics_port:
+            _observe(app, pipeline, settings, rebalanced, engine, connectors)
+            _say(f"health and metrics on :{settings.metrics_port} (/livez /readyz /metrics)")
         worker = faust.Worker(
             app,
             loglevel="INFO",
@@ -205,6 +260,7 @@ def serve(settings: Settings, options: RunOptions, out: IO[str] | None = None) -
 
         @app.on_rebalance_complete.connect  # type: ignore[arg-type]
         async def _ready(sender: Any, **_: Any) -> None:
+            rebalanced.set()
             elapsed = time.monotonic() - t0
             _say(f"worker ready {elapsed:.1f}s after start (log {settings.state_dir / 'worker.log'})")
 

@@ -106,6 +106,9 @@ class PipelineStats:
     alerts_out: int = 0
     clusters_expired: int = 0
     dead_reasons: dict[str, int] = field(default_factory=dict)
+    alerts_by_state: dict[str, int] = field(default_factory=dict)
+    timer_at: float | None = None
+    """Monotonic time the sweep timer last ran (liveness: timers must fire)."""
 
 
 @dataclass(slots=True)
@@ -143,6 +146,19 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         encoded = alert.to_json()
         await alerts.send(key=key, value=encoded)
         await history.send(key=key, value=encoded)
+        stats.alerts_out += 1
+        stats.alerts_by_state[alert.state] = stats.alerts_by_state.get(alert.state, 0) + 1
+        # One line ties the alert to the items behind it (ids only: texts are not logged).
+        log.info(
+            "alert %s state=%s cluster=%s caused_by=%s origins=%s items=%s",
+            alert.alert_id,
+            alert.state,
+            alert.cluster_id,
+            alert.caused_by,
+            ",".join(o.get("root_item", "") for o in alert.origins),
+            ",".join(str(e.get("item", "")) for e in alert.evidence),
+            extra={"alert_id": alert.alert_id, "cluster_id": alert.cluster_id, "caused_by": alert.caused_by},
+        )
 
     blocks = app.topic(names.blocks, partitions=config.partitions, **raw, **raw_ser)
     merges = app.topic(names.merges, partitions=1, **raw, **raw_ser)
@@ -321,7 +337,6 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             watch_table.pop(key, None)
         if alert is not None:
             await emit(key, alert)
-            stats.alerts_out += 1
 
     @app.agent(claims, name="corroborate")
     async def corroborate_agent(stream: Any) -> None:
@@ -348,6 +363,7 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
 
     @app.timer(config.sweep_interval)  # type: ignore[untyped-decorator]
     async def expire_clusters() -> None:
+        stats.timer_at = time.monotonic()
         # Wall-clock sweep: quiet clusters leave the matcher even when nothing arrives.
         cluster_stage.expire(time.time())
         # Replays also expire clusters by event time as items arrive: count both.

@@ -49,6 +49,11 @@ class AppConfig:
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     policy: PolicyConfig | PolicyBook = field(default_factory=PolicyConfig)
     sweep_interval: float = 60.0
+    replication_factor: int = 1
+    """Of the changelog topics faust creates (the pipeline's own come from ``corroborate topics``)."""
+    group_instance_id: str | None = None
+    """Static group membership (KIP-345): a restarted worker with the same id gets its
+    partitions back without a rebalance of the whole group, within the session timeout."""
 
 
 def create_app(config: AppConfig, **overrides: Any) -> faust.App:
@@ -64,7 +69,8 @@ def create_app(config: AppConfig, **overrides: Any) -> faust.App:
         "store": "memory://",
         "datadir": str(config.state_dir / "faust"),
         "topic_partitions": config.partitions,
-        "topic_replication_factor": 1,
+        "topic_replication_factor": config.replication_factor,
+        "consumer_group_instance_id": config.group_instance_id,
         "broker_session_timeout": config.session_timeout,
         "broker_heartbeat_interval": config.heartbeat_interval,
         "broker_rebalance_timeout": max(config.session_timeout, 4.0),

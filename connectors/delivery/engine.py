@@ -42,7 +42,7 @@ from connectors.delivery.throttle import TokenBucket, backoff
 from streams.messages import Alert, SchemaError
 from streams.topics import TopicNames
 
-__all__ = ["DeliveryEngine", "DeliveryStats", "redact"]
+__all__ = ["LATENCY_BUCKETS", "DeliveryEngine", "DeliveryStats", "LatencyHistogram", "redact"]
 
 log = logging.getLogger("corroborate.delivery")
 
@@ -71,6 +71,37 @@ class DeliveryStats:
     dead: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     bad_records: int = 0
     committed: int = 0
+    latency: LatencyHistogram = field(default_factory=lambda: LatencyHistogram())
+    """Seconds from the alert's emission to its delivery, every destination together."""
+
+
+#: Upper bounds (seconds) of the delivery latency buckets, as Prometheus expects them.
+LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, float("inf"))
+
+
+@dataclass(slots=True)
+class LatencyHistogram:
+    """Cumulative-ready counts per bucket, a sum and a count: what a Prometheus histogram carries."""
+
+    counts: list[int] = field(default_factory=lambda: [0] * len(LATENCY_BUCKETS))
+    total: float = 0.0
+    n: int = 0
+
+    def observe(self, seconds: float) -> None:
+        seconds = max(0.0, seconds)
+        for i, bound in enumerate(LATENCY_BUCKETS):
+            if seconds <= bound:
+                self.counts[i] += 1
+                break
+        self.total += seconds
+        self.n += 1
+
+    def cumulative(self) -> list[tuple[str, int]]:
+        out, running = [], 0
+        for bound, count in zip(LATENCY_BUCKETS, self.counts, strict=True):
+            running += count
+            out.append(("+Inf" if bound == float("inf") else repr(bound), running))
+        return out
 
 
 class DeliveryEngine:
@@ -209,6 +240,8 @@ class DeliveryEngine:
             if isinstance(outcome, Delivered):
                 await self._record(key, outcome.record)
                 self.stats.delivered[name] += 1
+                if alert.emitted_at:
+                    self.stats.latency.observe(self._wall() - alert.emitted_at)
                 return
             if isinstance(outcome, RetryAfter):
                 limited += 1

@@ -1,0 +1,159 @@
+"""Is the worker alive, is it ready, and what it has done: ``/livez``, ``/readyz``, ``/metrics``.
+
+Why liveness by progress and not by the process being up: faust workers are
+known to sit in rebalance loops or "slowly die" with the process running
+(faust-streaming #602, #594). A worker is alive when records it fetched get
+processed (offsets move) and its timers fire; one that holds records and
+completes none for ``stall_seconds``, or whose sweep timer is silent for three
+periods, is not, and the orchestrator should restart it. Readiness comes
+after the first rebalance completed and the tables were recovered from their
+changelogs; before that the worker must not get traffic that depends on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+import mode
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+__all__ = ["HealthServer", "Progress", "ProgressSensor", "Verdict"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    ok: bool
+    reason: str
+
+
+class Progress:
+    """Fetched and completed offsets per partition, and when a record last completed."""
+
+    def __init__(
+        self,
+        *,
+        stall_seconds: float,
+        timer_every: float,
+        timer_at: Callable[[], float | None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stall_seconds = stall_seconds
+        self.timer_every = timer_every
+        self._timer_at = timer_at
+        self._clock = clock
+        self.fetched: dict[tuple[str, int], int] = {}
+        self.done: dict[tuple[str, int], int] = {}
+        self.started = clock()
+        self.last_done = clock()
+        self.ready_when: Callable[[], bool] = lambda: False
+        """Set by the service: rebalanced, and tables recovered from their changelogs."""
+
+    @property
+    def ready(self) -> bool:
+        return self.ready_when()
+
+    def on_fetched(self, topic: str, partition: int, offset: int) -> None:
+        key = (topic, partition)
+        if offset > self.fetched.get(key, -1):
+            if not self.waiting():
+                self.last_done = self._clock()  # the stall clock starts when work arrives
+            self.fetched[key] = offset
+
+    def on_done(self, topic: str, partition: int, offset: int) -> None:
+        key = (topic, partition)
+        if offset > self.done.get(key, -1):
+            self.done[key] = offset
+        self.last_done = self._clock()
+
+    def lag(self, highwater: Callable[[str, int], int | None]) -> dict[tuple[str, int], int]:
+        """Records behind the end of each partition this worker has read from."""
+        out = {}
+        for (topic, partition), fetched in self.fetched.items():
+            end = highwater(topic, partition)
+            if end is not None and end >= 0:
+                out[(topic, partition)] = max(0, end - self.done.get((topic, partition), fetched) - 1)
+        return out
+
+    def waiting(self) -> int:
+        """Records fetched and not yet completed, over all partitions."""
+        return sum(max(0, off - self.done.get(key, -1)) for key, off in self.fetched.items())
+
+    def liveness(self) -> Verdict:
+        now = self._clock()
+        waiting = self.waiting()
+        if waiting and now - self.last_done > self.stall_seconds:
+            return Verdict(
+                False, f"{waiting} records waiting, none completed for {now - self.last_done:.0f}s"
+            )
+        timer_at = self._timer_at()
+        since_timer = now - (timer_at if timer_at is not None else self.started)
+        limit = max(3 * self.timer_every, 30.0)
+        if self.ready and since_timer > limit:
+            return Verdict(
+                False, f"the sweep timer has not fired for {since_timer:.0f}s (every {self.timer_every:g}s)"
+            )
+        return Verdict(True, f"{waiting} records waiting; last completed {now - self.last_done:.0f}s ago")
+
+
+class ProgressSensor(faust.Sensor):
+    """Feeds :class:`Progress` from faust's own hooks: a record in, a record fully processed."""
+
+    def __init__(self, progress: Progress, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.progress = progress
+
+    def on_message_in(self, tp: Any, offset: int, message: Any) -> None:
+        self.progress.on_fetched(tp.topic, tp.partition, offset)
+
+    def on_message_out(self, tp: Any, offset: int, message: Any) -> None:
+        self.progress.on_done(tp.topic, tp.partition, offset)
+
+
+class HealthServer(mode.Service):
+    """``/livez``, ``/readyz`` and ``/metrics`` on ``port``, for probes and Prometheus."""
+
+    def __init__(
+        self, progress: Progress, registry: CollectorRegistry, *, port: int, host: str = "0.0.0.0", **kw: Any
+    ) -> None:
+        super().__init__(**kw)
+        self.progress = progress
+        self.registry = registry
+        self.host = host
+        self.port = port
+        self._runner: web.AppRunner | None = None
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/livez", self._live)
+        app.router.add_get("/readyz", self._ready)
+        app.router.add_get("/metrics", self._metrics)
+        return app
+
+    async def on_start(self) -> None:
+        self._runner = web.AppRunner(self.app(), access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, self.port).start()
+
+    async def on_stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _live(self, request: web.Request) -> web.Response:
+        verdict = self.progress.liveness()
+        return web.json_response(
+            {"ok": verdict.ok, "reason": verdict.reason}, status=200 if verdict.ok else 503
+        )
+
+    async def _ready(self, request: web.Request) -> web.Response:
+        ready = self.progress.ready
+        return web.json_response({"ready": ready}, status=200 if ready else 503)
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        body = await asyncio.to_thread(generate_latest, self.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

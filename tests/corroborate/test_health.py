@@ -1,0 +1,101 @@
+"""Liveness by progress, readiness after recovery, and the metrics endpoint of a real worker."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from corroborate.health import Progress
+from tests.conftest import CLI
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_worker_holding_records_it_does_not_complete_is_not_alive() -> None:
+    clock, timer = Clock(), [1000.0]
+    progress = Progress(stall_seconds=60, timer_every=10, timer_at=lambda: timer[0], clock=clock)
+    progress.on_fetched("items", 0, 10)
+    progress.on_done("items", 0, 10)
+    clock.now += 600
+    timer[0] = clock.now
+    assert progress.liveness().ok, "idle with nothing waiting is alive"
+    progress.on_fetched("items", 0, 15)
+    clock.now += 30
+    timer[0] = clock.now
+    assert progress.liveness().ok
+    clock.now += 31
+    timer[0] = clock.now
+    verdict = progress.liveness()
+    assert not verdict.ok and "5 records waiting" in verdict.reason
+    progress.on_done("items", 0, 15)
+    assert progress.liveness().ok
+    assert progress.lag(lambda t, p: 20) == {("items", 0): 4}
+
+
+def test_a_silent_timer_fails_liveness_once_ready() -> None:
+    clock = Clock()
+    progress = Progress(stall_seconds=60, timer_every=10, timer_at=lambda: None, clock=clock)
+    clock.now += 100
+    assert progress.liveness().ok, "not ready yet: recovery may take long"
+    progress.ready_when = lambda: True
+    verdict = progress.liveness()
+    assert not verdict.ok and "sweep timer" in verdict.reason
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.broker
+def test_a_running_worker_serves_livez_readyz_and_metrics(cli_env: dict[str, str]) -> None:
+    port = _free_port()
+    env = {**cli_env, "CORROBORATE_METRICS_PORT": str(port), "CORROBORATE_SWEEP_SECONDS": "1"}
+    proc = subprocess.Popen(
+        [*CLI, "replay", "--scenario", "panjshir", "--exit-when-idle", "8", "--no-progress"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    metrics = ""
+    ready = live = None
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+                live = httpx.get(f"http://127.0.0.1:{port}/livez", timeout=2)
+                metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+            except httpx.TransportError:
+                time.sleep(0.2)
+                continue
+            if ready.status_code == 200 and 'corroborate_alerts_total{state="CORROBORATED"}' in metrics:
+                break
+            time.sleep(0.2)
+    finally:
+        _, err = proc.communicate(timeout=90)
+    assert proc.returncode == 0, err[-2000:]
+    assert ready is not None and ready.status_code == 200
+    assert live is not None and live.status_code == 200 and live.json()["ok"]
+    for name in (
+        "corroborate_items_in_total",
+        "corroborate_claims_out_total",
+        "corroborate_clusters_live",
+        "corroborate_consumer_lag",
+        "corroborate_records_waiting",
+        'corroborate_alerts_total{state="CONTESTED"}',
+    ):
+        assert name in metrics, name
+    assert "health and metrics on :" in err
