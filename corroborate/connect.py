@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from corroborate.admin import ensure_topics
 from corroborate.config import Settings
 from corroborate.errors import ConfigError
 from corroborate.health import HealthServer, Progress
+from corroborate.logs import configure_logging
 from corroborate.metrics import WorkerCollector, worker_registry
 from streams.topics import TopicNames
 
@@ -261,8 +261,7 @@ def connect(settings: Settings, names: Sequence[str]) -> int:
     if unknown:
         raise ConfigError(f"no source named {', '.join(unknown)}; configured: {', '.join(config.sources)}")
     chosen = [config.sources[n] for n in names] if names else config.enabled()
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(settings)
     log.info("connecting %s", ", ".join(c.name for c in chosen))
     done = asyncio.run(_serve(settings, chosen, settings.bootstrap_servers))
     for stats in done.stats:

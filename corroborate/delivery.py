@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
 
 from connectors.delivery.config import DeliveryConfig
 from connectors.delivery.engine import DeliveryEngine
 from corroborate.config import Settings
 from corroborate.errors import ConfigError
+from corroborate.logs import configure_logging
 from streams.topics import TopicNames
 
 __all__ = ["deliver", "make_engine"]
@@ -55,7 +55,7 @@ def deliver(settings: Settings) -> int:
     config = settings.delivery_config()
     if config is None:
         raise ConfigError("corroborate deliver needs CORROBORATE_DELIVERY: the destinations and routes file")
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(settings)
     engine = make_engine(settings, config, settings.bootstrap_servers)
     log.info("delivering to %s", ", ".join(config.destinations) or "nowhere")
     asyncio.run(_run(engine))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import logging.config
 import os
 import signal
 import sys
@@ -35,6 +36,7 @@ from corroborate.config import Settings
 from corroborate.connect import run_connectors
 from corroborate.delivery import make_engine
 from corroborate.health import HealthServer, Progress, ProgressSensor
+from corroborate.logs import json_logging_config
 from corroborate.metrics import WorkerCollector, worker_registry
 from streams.agents import Pipeline, register_pipeline
 from streams.app import create_app
@@ -55,7 +57,14 @@ class RunOptions:
     progress: bool = True
 
 
+_JSON_LOGS = False
+
+
 def _say(msg: str) -> None:
+    """A line for the operator: plain on a terminal, a JSON log line when logs are JSON."""
+    if _JSON_LOGS:
+        log.warning("%s", msg)  # WARNING: shown even where INFO is filtered out
+        return
     sys.stderr.write(f"corroborate: {msg}\n")
     sys.stderr.flush()
 
@@ -200,8 +209,12 @@ def _create_topics(bootstrap: str, settings: Settings) -> None:
 
 def serve(settings: Settings, options: RunOptions, out: IO[str] | None = None) -> int:
     """Run the service until SIGTERM/Ctrl-C, or until idle when asked. Returns an exit code."""
+    global _JSON_LOGS
     t0 = time.monotonic()
     out = out or sys.stdout
+    _JSON_LOGS = settings.log_format == "json"
+    if _JSON_LOGS:
+        logging.config.dictConfig(json_logging_config())
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     broker: EmbeddedBroker | None = None
     try:
@@ -250,10 +263,13 @@ def serve(settings: Settings, options: RunOptions, out: IO[str] | None = None) -
         if settings.metrics_port:
             _observe(app, pipeline, settings, rebalanced, engine, connectors)
             _say(f"health and metrics on :{settings.metrics_port} (/livez /readyz /metrics)")
+        json_logs = settings.log_format == "json"
         worker = faust.Worker(
             app,
             loglevel="INFO",
-            logfile=str(settings.state_dir / "worker.log"),
+            # Containers log to stderr, as JSON; a desk machine keeps a file beside its state.
+            logfile=None if json_logs else str(settings.state_dir / "worker.log"),
+            logging_config=json_logging_config() if json_logs else None,
             quiet=True,
             redirect_stdouts=False,
         )

@@ -99,3 +99,25 @@ def test_a_running_worker_serves_livez_readyz_and_metrics(cli_env: dict[str, str
     ):
         assert name in metrics, name
     assert "health and metrics on :" in err
+
+
+@pytest.mark.broker
+def test_json_logs_tie_each_alert_to_its_items(cli_env: dict[str, str]) -> None:
+    import orjson
+
+    env = {**cli_env, "CORROBORATE_LOG_FORMAT": "json"}
+    done = subprocess.run(
+        [*CLI, "replay", "--scenario", "panjshir", "--exit-when-idle", "5", "--no-progress"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [orjson.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    assert lines and len(lines) == len([line for line in done.stderr.splitlines() if line.strip()]), (
+        "all JSON"
+    )
+    alerts = [entry for entry in lines if "alert_id" in entry]
+    assert alerts and all(a["alert_id"].startswith(a["cluster_id"] + ":") and a["caused_by"] for a in alerts)
+    assert any("worker ready" in entry["msg"] for entry in lines)
