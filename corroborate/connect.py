@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ from connectors.sources.x_stream import XFilteredStream, XRule
 from corroborate.admin import ensure_topics
 from corroborate.config import Settings
 from corroborate.errors import ConfigError
-from corroborate.health import HealthServer, Progress
+from corroborate.health import process_health
 from corroborate.logs import configure_logging
 from corroborate.metrics import WorkerCollector, worker_registry
 from streams.topics import TopicNames
@@ -232,14 +231,10 @@ async def _serve(settings: Settings, configs: Sequence[SourceConfig], bootstrap:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     running: list[SourceStats] = []
-    server = None
-    if settings.metrics_port:
-        # A connector process is alive while its event loop answers; ready once its sources run.
-        progress = Progress(stall_seconds=settings.stall_seconds, timer_every=60.0, timer_at=time.monotonic)
-        progress.ready_when = lambda: bool(running)
-        registry = worker_registry(WorkerCollector(sources=lambda: running))
-        server = HealthServer(progress, registry, port=settings.metrics_port)
-        await server.start()
+    registry = worker_registry(WorkerCollector(sources=lambda: running))
+    server = await process_health(
+        settings.metrics_port, registry, lambda: bool(running), settings.stall_seconds
+    )
     try:
         return await run_connectors(configs, bootstrap=bootstrap, topics=topics, stop=stop, running=running)
     finally:

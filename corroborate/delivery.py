@@ -12,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 
 from connectors.delivery.config import DeliveryConfig
 from connectors.delivery.engine import DeliveryEngine
 from corroborate.config import Settings
 from corroborate.errors import ConfigError
+from corroborate.health import process_health
 from corroborate.logs import configure_logging
+from corroborate.metrics import WorkerCollector, worker_registry
 from streams.topics import TopicNames
 
 __all__ = ["deliver", "make_engine"]
@@ -37,12 +40,21 @@ def make_engine(settings: Settings, config: DeliveryConfig, bootstrap: str) -> D
     )
 
 
-async def _run(engine: DeliveryEngine) -> None:
+async def _run(engine: DeliveryEngine, settings: Settings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await engine.run(stop)
+    registry = worker_registry(WorkerCollector(delivery=lambda: engine.stats))
+    started = time.monotonic()
+    server = await process_health(
+        settings.metrics_port, registry, lambda: time.monotonic() - started > 1.0, settings.stall_seconds
+    )
+    try:
+        await engine.run(stop)
+    finally:
+        if server is not None:
+            await server.stop()
 
 
 def deliver(settings: Settings) -> int:
@@ -58,7 +70,7 @@ def deliver(settings: Settings) -> int:
     configure_logging(settings)
     engine = make_engine(settings, config, settings.bootstrap_servers)
     log.info("delivering to %s", ", ".join(config.destinations) or "nowhere")
-    asyncio.run(_run(engine))
+    asyncio.run(_run(engine, settings))
     stats = engine.stats
     log.info(
         "stopped: delivered %s, already there %s, dead-lettered %s",

@@ -23,7 +23,7 @@ import mode
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-__all__ = ["HealthServer", "Progress", "ProgressSensor", "Verdict"]
+__all__ = ["HealthServer", "Progress", "ProgressSensor", "Verdict", "process_health"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,3 +157,17 @@ class HealthServer(mode.Service):
     async def _metrics(self, request: web.Request) -> web.Response:
         body = await asyncio.to_thread(generate_latest, self.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def process_health(
+    port: int | None, registry: CollectorRegistry, ready: Callable[[], bool], stall_seconds: float
+) -> HealthServer | None:
+    """Health of a single-purpose process (``connect``, ``deliver``): alive while its event loop
+    answers, ready once ``ready()``; started here, stopped by the caller. None without a port."""
+    if not port:
+        return None
+    progress = Progress(stall_seconds=stall_seconds, timer_every=60.0, timer_at=time.monotonic)
+    progress.ready_when = ready
+    server = HealthServer(progress, registry, port=port)
+    await server.start()
+    return server

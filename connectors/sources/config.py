@@ -146,6 +146,9 @@ def _source(raw: Mapping[str, Any], env: Mapping[str, str], n: int) -> SourceCon
             if option not in _KEYS[kind] | {"enabled"} or option.endswith(("_env", "_file")):
                 raise SourceConfigError(f"{key}: {option!r} is not a scalar option of {kind} source {name}")
             options[option] = _scalar(value)
+    if options.get("enabled", True) is False:
+        # Switched off: its credentials need not exist in this environment.
+        return SourceConfig(name, str(kind), options)
     token = read_secret(raw, "token", env, where, SourceConfigError)
     tokens: dict[str, Secret] = {}
     for t, entry in enumerate(raw.get("tokens") or []):
