@@ -122,15 +122,20 @@ class IngestServer:
                 return _error(413, f"body larger than {self.max_body_bytes} bytes")
         body = bytes(received)
         ctype = request.content_type
+        lines: list[bytes | InvalidItem] | web.Response
         if ctype == "application/json":
             lines = self._json_lines(body)
         elif ctype in _NDJSON:
-            lines = body.split(b"\n")
+            lines = list(body.split(b"\n"))
         else:
             return _error(415, f"content type {ctype!r}: send application/json or application/x-ndjson")
         if isinstance(lines, web.Response):
             return lines
-        numbered = [(n, line.strip()) for n, line in enumerate(lines, 1) if line.strip()]
+        numbered = [
+            (n, line if isinstance(line, InvalidItem) else line.strip())
+            for n, line in enumerate(lines, 1)
+            if isinstance(line, InvalidItem) or line.strip()
+        ]
         if not numbered:
             return _error(400, "no items in the body")
         if len(numbered) > self.max_items:
@@ -141,10 +146,13 @@ class IngestServer:
         for n, raw in numbered:
             self.stats.received += 1
             try:
+                if isinstance(raw, InvalidItem):
+                    raise raw
                 item = self._item(raw, client)
             except InvalidItem as exc:
                 rejected.append({"line": n, "error": exc.reason, "detail": exc.detail})
-                await self.publisher.reject(raw, exc.reason, f"ingest line {n} from {client}: {exc.detail}")
+                kept = raw if isinstance(raw, bytes) else b""  # too deep to re-encode: the reason says so
+                await self.publisher.reject(kept, exc.reason, f"ingest line {n} from {client}: {exc.detail}")
                 continue
             if await self.publisher.offer(item):
                 accepted.append(item.id)
@@ -156,14 +164,22 @@ class IngestServer:
         return web.json_response(out, status=status, dumps=lambda o: orjson.dumps(o).decode())
 
     @staticmethod
-    def _json_lines(body: bytes) -> list[bytes] | web.Response:
+    def _json_lines(body: bytes) -> list[bytes | InvalidItem] | web.Response:
+        """The items of a JSON body, one per array element; an element that cannot be
+        re-encoded (nested deeper than the encoder goes) is an error of its own line."""
         try:
             doc = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             return _error(400, f"body is not JSON: {exc}")
-        if isinstance(doc, list):
-            return [orjson.dumps(d) for d in doc]
-        return [body]
+        if not isinstance(doc, list):
+            return [body]
+        out: list[bytes | InvalidItem] = []
+        for element in doc:
+            try:
+                out.append(orjson.dumps(element))
+            except TypeError as exc:
+                out.append(InvalidItem("too_deep", str(exc)))
+        return out
 
     @staticmethod
     def _item(raw: bytes, client: str) -> Item:

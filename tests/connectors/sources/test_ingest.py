@@ -134,3 +134,36 @@ async def test_json_arrays_are_taken_and_a_resubmitted_batch_is_not_produced_twi
     assert resp.status_code == 415
     too_many = b"\n".join(_line(n) for n in range(101))
     assert (await client.post("/items", content=too_many, headers=NDJSON)).status_code == 413
+
+
+async def test_hostile_bodies_get_an_answer_never_a_server_error(
+    ingest: tuple[IngestServer, httpx.AsyncClient],
+) -> None:
+    import random
+
+    rng = random.Random(7)
+    _, client = ingest
+
+    def body() -> bytes:
+        kind = rng.randrange(6)
+        if kind == 0:
+            return rng.randbytes(rng.randrange(1, 3000))
+        if kind == 1:
+            depth = rng.randrange(1, 3000)
+            return b"[" * depth + b"]" * depth
+        if kind == 2:
+            return b"\n".join(_line(n, text="\x00\x1b[31m\u202e" * rng.randrange(1, 50)) for n in range(5))
+        if kind == 3:
+            return b'{"id": "x", "text": "\xff\xfe", "created_at": 1}\n' + _line(1)
+        if kind == 4:
+            return orjson.dumps([{"id": rng.random(), "text": [1], "created_at": {}}] * rng.randrange(1, 50))
+        return b"\n" * rng.randrange(1, 1000)
+
+    statuses = set()
+    for _ in range(300):
+        ctype = rng.choice(["application/x-ndjson", "application/json", "text/plain", "application/xml", ""])
+        resp = await client.post("/items", content=body(), headers={"Content-Type": ctype})
+        statuses.add(resp.status_code)
+        assert resp.status_code in {202, 400, 413, 415}, resp.text
+        assert resp.headers["Content-Type"].startswith("application/json")
+    assert {202, 400, 415} <= statuses
