@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench eval clean
+.PHONY: run test lint bench eval fuzz clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: $(STAMP)
 	$(PY) -m bench.connectors --out bench/connectors.json
 	$(PY) -m bench.window --out bench/window.json
 	$(PY) -m bench.delivery_kills --out bench/delivery.json
+
+## fuzz: coverage-guided fuzzing (atheris) of the decoder, ingest, feeds and stream parsers (bench/fuzz.json)
+fuzz: $(STAMP)
+	$(PY) -m bench.fuzz --seconds $${FUZZ_SECONDS:-60}
 
 ## eval: matching and clustering quality on ../shared/data, as a table (bench/eval.json)
 eval: $(STAMP)

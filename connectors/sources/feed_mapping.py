@@ -60,6 +60,15 @@ def _struct_ts(value: Any) -> float | None:
 
 def _json_feed(body: bytes) -> FeedDocument:
     try:
+        return _json_feed_document(body)
+    except (AttributeError, TypeError, ValueError) as exc:
+        if isinstance(exc, FeedError):
+            raise
+        raise FeedError(f"a JSON Feed field of unexpected type ({type(exc).__name__}: {exc})") from None
+
+
+def _json_feed_document(body: bytes) -> FeedDocument:
+    try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise FeedError(f"not JSON: {exc}") from None
@@ -100,7 +109,10 @@ def parse_feed(body: bytes, content_type: str = "") -> FeedDocument:
     head = body.lstrip()[:1]
     if "json" in content_type or head == b"{":
         return _json_feed(body)
-    parsed = feedparser.parse(body)
+    try:
+        parsed = feedparser.parse(body)
+    except Exception as exc:  # feedparser raises what its decoders raise (seen: UnicodeDecodeError)
+        raise FeedError(f"the feed parser gave up: {type(exc).__name__}: {exc}") from None
     bozo = bool(parsed.get("bozo"))
     problem = str(parsed.get("bozo_exception") or "") if bozo else ""
     if bozo and not parsed.entries:
@@ -154,7 +166,28 @@ def entry_item(
     now: float,
     topics: Sequence[str] = (),
 ) -> Item | None:
-    """The item of one entry, or None when it has neither text nor an identity."""
+    """The item of one entry, or None when it has neither text nor an identity.
+
+    An entry whose fields have other types than the formats allow (a JSON Feed
+    ``url`` that is a number) is a :class:`FeedError`, never a crash.
+    """
+    try:
+        return _entry_item(entry, doc, feed_url=feed_url, outlet=outlet, now=now, topics=topics)
+    except (AttributeError, TypeError, ValueError) as exc:
+        if isinstance(exc, FeedError):
+            raise
+        raise FeedError(f"an entry field of unexpected type ({type(exc).__name__}: {exc})") from None
+
+
+def _entry_item(
+    entry: FeedEntry,
+    doc: FeedDocument,
+    *,
+    feed_url: str,
+    outlet: str | None,
+    now: float,
+    topics: Sequence[str] = (),
+) -> Item | None:
     summary, links = html_text(entry.summary_html)
     title, _ = html_text(entry.title)
     text = _compose(title, summary)

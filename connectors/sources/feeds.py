@@ -106,7 +106,12 @@ class FeedPoller:
                 await asyncio.wait_for(stop.wait(), timeout=wait)
             if stop.is_set():
                 return
-            delay = await self.poll(client, spec)
+            try:
+                delay = await self.poll(client, spec)
+            except Exception:  # one feed's surprise must not end its polling, nor touch the others
+                log.exception("feed %s: poll failed", spec.url)
+                self.stats.errors["unexpected"] += 1
+                delay = 0.0
             if delay is None:
                 failures = 0
                 wait = spec.interval
@@ -154,7 +159,13 @@ class FeedPoller:
             self.stats.errors["not_wellformed"] += 1
         self.stats.received += len(doc.entries)
         for entry in reversed(doc.entries):  # feeds list the newest first
-            item = entry_item(entry, doc, feed_url=spec.url, outlet=spec.outlet, now=now, topics=spec.topics)
+            try:
+                item = entry_item(
+                    entry, doc, feed_url=spec.url, outlet=spec.outlet, now=now, topics=spec.topics
+                )
+            except FeedError as exc:
+                await self.publisher.reject(body[:4096], "unmappable_entry", f"{spec.url}: {exc}")
+                continue
             if item is None:
                 self.stats.dropped["empty_entry"] += 1
                 continue

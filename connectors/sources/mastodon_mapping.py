@@ -63,14 +63,27 @@ def _status_item(status: Mapping[str, Any], host: str, topics: Sequence[str]) ->
         retweet_of=f"mastodon:{host}:{reblog['id']}"
         if isinstance(reblog, Mapping) and reblog.get("id")
         else None,
-        reply_to=f"mastodon:{host}:{reply}" if reply else None,
+        reply_to=f"mastodon:{host}:{reply}" if isinstance(reply, str | int) and reply != "" else None,
         urls=tuple(dict.fromkeys(cited))[:50],
         extra=extra,
     )
 
 
 def status_items(status: Mapping[str, Any], host: str, topics: Sequence[str] = ()) -> list[Item]:
-    """A boost yields the boosted status first (an origin of its own), then the boost."""
+    """A boost yields the boosted status first (an origin of its own), then the boost.
+
+    A status whose fields have other types than Mastodon documents is a
+    :class:`MastodonPayloadError`, never a crash.
+    """
+    try:
+        return _status_items(status, host, topics)
+    except (AttributeError, TypeError, KeyError, ValueError) as exc:
+        if isinstance(exc, MastodonPayloadError):
+            raise
+        raise MastodonPayloadError(f"a field of unexpected type ({type(exc).__name__}: {exc})") from None
+
+
+def _status_items(status: Mapping[str, Any], host: str, topics: Sequence[str]) -> list[Item]:
     out = []
     reblog = status.get("reblog")
     if isinstance(reblog, Mapping):

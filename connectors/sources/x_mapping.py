@@ -101,8 +101,18 @@ def tweet_items(payload: Mapping[str, Any]) -> list[Item]:
     """The items of one stream line: referenced tweets first, then the matched tweet.
 
     The matched tweet carries the ``matching_rules`` tags as ``topics`` (alert
-    routing reads them) and the rule ids as ``x_rules``.
+    routing reads them) and the rule ids as ``x_rules``. A line whose fields
+    have other types than X documents is an :class:`XPayloadError`, never a crash.
     """
+    try:
+        return _tweet_items(payload)
+    except (AttributeError, TypeError, KeyError, ValueError) as exc:
+        if isinstance(exc, XPayloadError):
+            raise
+        raise XPayloadError(f"a field of unexpected type ({type(exc).__name__}: {exc})") from None
+
+
+def _tweet_items(payload: Mapping[str, Any]) -> list[Item]:
     data = payload.get("data")
     if not isinstance(data, Mapping):
         raise XPayloadError("no 'data' object in the stream line")
