@@ -29,7 +29,7 @@ def test_a_status_with_fields_of_other_types_is_unmappable() -> None:
 
 
 def test_an_xml_declaration_with_a_broken_encoding_name_is_a_feed_error() -> None:
-    with pytest.raises(FeedError, match="gave up|not a readable feed"):
+    with pytest.raises(FeedError, match=r"gave up|not a readable feed"):
         parse_feed(b"<?xml version='1.0' encoding='\xb2\xff'?><rss version='2.0'><channel></channel></rss>")
 
 
