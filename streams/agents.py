@@ -230,9 +230,22 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             await dead_letter(DeadLetter(event.value or b"", reason, str(exc)), stage, event)
             return None
 
+    restored = False
+
+    def restore_clusters() -> None:
+        """After a (re)start, before the first item: the exemplars earlier runs announced."""
+        nonlocal restored
+        restored = True
+        entries = [BlockEntry.from_list(v) for block in block_table.values() for v in orjson.loads(block)]
+        if entries:
+            known = cluster_stage.restore(entries)
+            log.info("restored %d exemplars of %d clusters from the blocks table", len(entries), known)
+
     @app.agent(items, name="cluster")
     async def cluster_agent(stream: Any) -> None:
         async for event in stream.events():
+            if not restored:
+                restore_clusters()
             stats.items_in += 1
             out = cluster_stage.process(event.value or b"", source=event.message.partition)
             if isinstance(out, DeadLetter):

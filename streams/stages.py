@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -295,6 +295,20 @@ class ClusterStage:
                 [(cid, ex_item, ex.full, score) for cid, score, ex, ex_item in assignment.near],
             )
         return ClusterOutput(claim, update, announces, merges, links)
+
+    def restore(self, entries: Iterable[BlockEntry]) -> int:
+        """Re-learn the exemplars of an earlier run, oldest first; returns the clusters known after."""
+        for entry in sorted(entries, key=lambda e: (e.touched_at, e.cluster_id, e.match)):
+            self.clusterer.restore(
+                entry.cluster_id,
+                created=entry.first_seen,
+                item_id=entry.item_id,
+                exemplar=entry.signature(),
+                representative=entry.full,
+                event_ts=entry.event_ts or entry.first_seen,
+                touched_at=entry.touched_at,
+            )
+        return len(self.clusterer)
 
     def expire(self, now: float) -> int:
         return len(self.clusterer.expire(now))

@@ -373,6 +373,55 @@ class ClaimClusterer:
                     self._postings.setdefault(token, deque()).append(cid)
         return tuple(added)
 
+    def restore(
+        self,
+        cid: str,
+        *,
+        created: float,
+        item_id: str,
+        exemplar: Signature,
+        representative: str,
+        event_ts: float,
+        touched_at: float,
+    ) -> None:
+        """Re-learn an exemplar a previous run announced (the stream's blocks table keeps them).
+
+        Why: the index lives in memory, so after a restart a post of a claim seen
+        before would found a new cluster and be merged back later, an alias and
+        extra alert versions a crash should not cause. Restored clusters keep
+        their ids and times; their member count restarts from their exemplars.
+        """
+        state = self._clusters.get(cid)
+        if state is None:
+            state = ClusterState(
+                cluster_id=cid,
+                representative=representative,
+                first_seen=created,
+                last_seen=event_ts,
+                created=created,
+                touched_at=touched_at,
+            )
+            self._clusters[cid] = state
+        if any(ex.match == exemplar.match for ex in state.exemplars):
+            return
+        state.last_seen = max(state.last_seen, event_ts)
+        state.touched_at = max(state.touched_at, touched_at)
+        self._clusters.move_to_end(cid)
+        state.size += 1
+        if len(state.members) < self.config.max_members:
+            state.members.append(item_id)
+        self._item_cluster.setdefault(item_id, cid)
+        self._item_order.append((item_id, cid))
+        if exemplar.match and exemplar.match not in self._exact:
+            self._exact[exemplar.match] = (cid, item_id)
+        if len(state.exemplars) < self.config.max_exemplars and exemplar.match:
+            state.exemplars.append(Exemplar.of(exemplar))
+            state.names.update(exemplar.entities)
+            state.shortest = min(state.shortest, len(exemplar.words))
+            self._exemplar_item[(cid, exemplar.match)] = item_id
+            for token in exemplar.words:
+                self._postings.setdefault(token, deque()).append(cid)
+
     def _names_clash(self, cid: str, text: Signature) -> bool:
         """``text`` names people or places, the cluster names others, and none of them is shared.
 

@@ -62,3 +62,27 @@ def test_corroboration_uses_the_cluster_stages_text_view_as_if_it_normalised_its
     recomputed = corroboration.evidence_item(dataclasses.replace(out.claim, match_text=None, text_urls=()))
     assert viewed == recomputed
     assert viewed.linked_domains == ("news18.com",)
+
+
+def test_a_restarted_cluster_stage_puts_a_known_claims_posts_in_its_old_cluster() -> None:
+    from streams.domain.blocking import BlockEntry
+
+    def item(n: int, text: str) -> bytes:
+        return orjson.dumps({"id": f"t:{n}", "text": text, "created_at": 1630900000 + n, "author": f"a{n}"})
+
+    first = ClusterStage()
+    out = first.process(item(1, "Pakistani aircraft are bombing resistance positions in the Panjshir valley"))
+    assert isinstance(out, ClusterOutput) and out.announces
+    entries = [BlockEntry.from_list(orjson.loads(a.to_json())["entry"]) for a in out.announces]
+
+    restarted = ClusterStage()
+    assert restarted.restore(entries) == 1
+    later = restarted.process(
+        item(2, "Pakistani jets bombing resistance positions in Panjshir valley, sources say")
+    )
+    fresh = ClusterStage().process(
+        item(2, "Pakistani jets bombing resistance positions in Panjshir valley, sources say")
+    )
+    assert isinstance(later, ClusterOutput) and isinstance(fresh, ClusterOutput)
+    assert later.claim.cluster_id == out.claim.cluster_id, "joins the cluster of the earlier run"
+    assert fresh.claim.cluster_id != out.claim.cluster_id, "without the restore it would found its own"

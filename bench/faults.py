@@ -1,0 +1,414 @@
+"""``make faults``: the service under faults, measured against the embedded broker.
+
+* ``sigterm``: a worker with a backlog gets SIGTERM; how long it takes to exit
+  (the deployments give it 45 s), whether the offsets of what it processed were
+  committed (a restart then reprocesses nothing it had finished).
+* ``outage``: the broker stops for 30 s under load and starts again on the same
+  port. The embedded broker keeps everything in memory, so it comes back empty
+  (no topics, no offsets, no group): the topics job runs again, as an operator
+  would, and the question is whether the worker reconnects by itself and
+  processes what arrives afterwards.
+* ``crash``: 50 k items, once undisturbed and once with the worker killed -9
+  at random points and restarted; the alert ids (cluster id and version) on
+  ``alert-history`` of the two runs are compared, and a second undisturbed run
+  says how much differs between two runs with no fault at all.
+* ``recovery``: the evidence table's changelog filled with 1 M claims; a worker
+  starts and the time until ``/readyz`` (tables recovered) is measured, with
+  its resident memory.
+
+Writes ``bench/faults.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from bench.synthetic import synthetic_items
+from corroborate.admin import ensure_topics
+from corroborate.broker import EmbeddedBroker
+from streams.topics import TopicNames
+
+ROOT = Path(__file__).resolve().parent.parent
+PARTITIONS = 4
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Worker:
+    """``corroborate run`` on the bench broker, with its health port."""
+
+    def __init__(self, bootstrap: str, prefix: str, state: Path, **env: str) -> None:
+        self.bootstrap, self.prefix = bootstrap, prefix
+        self.app_id = f"app-{prefix}"
+        self.port = _port()
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CORROBORATE_")}
+        self.env.update(
+            KAFKA_BOOTSTRAP_SERVERS=bootstrap,
+            CORROBORATE_TOPIC_PREFIX=prefix,
+            CORROBORATE_APP_ID=self.app_id,
+            CORROBORATE_SESSION_TIMEOUT="6",
+            CORROBORATE_STATE_DIR=str(state / prefix),
+            CORROBORATE_METRICS_PORT=str(self.port),
+            CORROBORATE_PARTITIONS=str(PARTITIONS),
+            **env,
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, wait_ready: bool = True, within: float = 600) -> float:
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "corroborate.cli", "run", "--json"],
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if wait_ready:
+            self.wait_ready(within)
+        return time.monotonic() - t0
+
+    def wait_ready(self, within: float) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert self.proc is not None and self.proc.poll() is None, "worker exited before it was ready"
+            time.sleep(0.2)
+        raise RuntimeError(f"worker not ready in {within}s")
+
+    def metric(self, name: str) -> float:
+        text = httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5).text
+        return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(30)
+
+    def sigterm(self, within: float = 120) -> float:
+        assert self.proc is not None
+        t0 = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(within)
+        return time.monotonic() - t0
+
+
+async def _produce(bootstrap: str, topic: str, items: list[tuple[str, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        for key, value in items:
+            await producer.send(topic, value=value, key=key.encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def _records(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes]]:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        if not parts:
+            return []
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        out: list[tuple[bytes | None, bytes]] = []
+        while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
+            for recs in (await consumer.getmany(timeout_ms=500, max_records=10_000)).values():
+                out += [(r.key, r.value) for r in recs]
+        return out
+    finally:
+        await consumer.stop()
+
+
+async def _committed(bootstrap: str, group: str, topic: str) -> int:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        total = 0
+        for p in range(PARTITIONS):
+            total += await consumer.committed(TopicPartition(topic, p)) or 0
+        return total
+    finally:
+        await consumer.stop()
+
+
+def _claimed_items(bootstrap: str, names: TopicNames) -> list[str]:
+    ids = []
+    for _, value in asyncio.run(_records(bootstrap, names.claims)):
+        record = orjson.loads(value)
+        if "item" in record and "kind" not in record:
+            ids.append(record["item"]["id"])
+    return ids
+
+
+def _wait_idle(worker: Worker, expect_items: int, quiet: float = 10.0, within: float = 900) -> None:
+    """Until every item went through the cluster stage and no alert came for ``quiet`` seconds."""
+    deadline = time.monotonic() + within
+    last, since = -1.0, time.monotonic()
+    while time.monotonic() < deadline:
+        try:
+            done, alerts = (
+                worker.metric("corroborate_claims_out_total"),
+                worker.metric("corroborate_alerts_total"),
+            )
+        except httpx.TransportError:
+            time.sleep(1)
+            continue
+        if alerts != last:
+            last, since = alerts, time.monotonic()
+        if (
+            done >= expect_items
+            and time.monotonic() - since >= quiet
+            and worker.metric("corroborate_records_waiting") == 0
+        ):
+            return
+        time.sleep(0.5)
+    raise RuntimeError("pipeline did not go idle")
+
+
+def sigterm(bootstrap: str, state: Path, n: int = 20_000) -> dict[str, Any]:
+    names = TopicNames(f"st{uuid.uuid4().hex[:6]}.")
+    worker = Worker(bootstrap, names.prefix, state)
+    worker.start()
+    asyncio.run(_produce(bootstrap, names.items, list(synthetic_items(n, seed=21))))
+    time.sleep(15)  # a backlog in hand
+    processed_before = worker.metric("corroborate_claims_out_total")
+    seconds = worker.sigterm()
+    committed = asyncio.run(_committed(bootstrap, worker.app_id, names.items))
+    claimed = _claimed_items(bootstrap, names)
+    worker.start()
+    after = _claimed_items(bootstrap, names)
+    deadline = time.monotonic() + 900
+    while len(set(after)) < n and time.monotonic() < deadline:
+        time.sleep(2)
+        after = _claimed_items(bootstrap, names)
+    worker.sigterm()
+    repeated = len(after) - len(set(after))
+    return {
+        "items": n,
+        "processed_at_sigterm": int(processed_before),
+        "exit_seconds": round(seconds, 2),
+        "deadline_seconds": 45,
+        "committed_offsets": committed,
+        "claims_before_restart": len(claimed),
+        "items_reprocessed_after_restart": repeated,
+        "items_processed_in_all": len(set(after)),
+    }
+
+
+def outage(bootstrap: str, broker: EmbeddedBroker, state: Path, seconds: float = 30.0) -> dict[str, Any]:
+    names = TopicNames(f"ou{uuid.uuid4().hex[:6]}.")
+    worker = Worker(bootstrap, names.prefix, state)
+    worker.start()
+    before = list(synthetic_items(3000, claims=100, seed=31))
+    asyncio.run(_produce(bootstrap, names.items, before))
+    _wait_idle(worker, len(before), quiet=3)
+    alerts_before = worker.metric("corroborate_alerts_total")
+    port = broker.port
+    broker.stop()
+    time.sleep(seconds)
+    broker.start(port=port)
+    t0 = time.monotonic()
+    asyncio.run(ensure_topics(bootstrap, names.specs(PARTITIONS)))  # the topics job, again
+    after = [
+        (f"after-{k}", v.replace(b'"syn:', b'"after-syn:'))
+        for k, v in synthetic_items(3000, claims=100, seed=32)
+    ]
+    asyncio.run(_produce(bootstrap, names.items, after))
+    first_claim = None
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and worker.proc is not None and worker.proc.poll() is None:
+        try:
+            done = worker.metric("corroborate_claims_out_total")
+        except httpx.TransportError:
+            time.sleep(1)
+            continue
+        if done > len(before) and first_claim is None:
+            first_claim = time.monotonic() - t0
+        if done >= len(before) + len(after):
+            break
+        time.sleep(0.5)
+    alive = worker.proc is not None and worker.proc.poll() is None
+    result = {
+        "outage_seconds": seconds,
+        "worker_alive_after": alive,
+        "seconds_to_first_item_after_restart": None if first_claim is None else round(first_claim, 1),
+        "items_after_outage": len(after),
+        "items_processed_after_outage": int(worker.metric("corroborate_claims_out_total")) - len(before)
+        if alive
+        else 0,
+        "alerts_before": int(alerts_before),
+        "alerts_after": int(worker.metric("corroborate_alerts_total") - alerts_before) if alive else 0,
+    }
+    if alive:
+        worker.sigterm()
+    return result
+
+
+def _alert_ids(bootstrap: str, names: TopicNames) -> set[str]:
+    return {orjson.loads(v)["alert_id"] for _, v in asyncio.run(_records(bootstrap, names.alert_history))}
+
+
+def _crash_run(
+    bootstrap: str, state: Path, items: list[tuple[str, bytes]], kills: int, rng: random.Random
+) -> set[str]:
+    names = TopicNames(f"cr{uuid.uuid4().hex[:6]}.")
+    worker = Worker(bootstrap, names.prefix, state)
+    worker.start()
+    asyncio.run(_produce(bootstrap, names.items, items))
+    for _ in range(kills):
+        time.sleep(rng.uniform(5, 25))
+        worker.kill9()
+        worker.start()
+    _wait_idle(worker, 0, quiet=20)
+    while len(set(_claimed_items(bootstrap, names))) < len(items):
+        time.sleep(2)
+    _wait_idle(worker, 0, quiet=15)
+    worker.sigterm()
+    return _alert_ids(bootstrap, names)
+
+
+def crash(bootstrap: str, state: Path, n: int = 50_000, kills: int = 4) -> dict[str, Any]:
+    rng = random.Random(5)
+    items = list(synthetic_items(n, claims=2000, seed=41))
+    calm = _crash_run(bootstrap, state, items, 0, rng)
+    calm_again = _crash_run(bootstrap, state, items, 0, rng)
+    killed = _crash_run(bootstrap, state, items, kills, rng)
+    return {
+        "items": n,
+        "kills": kills,
+        "alerts_undisturbed": len(calm),
+        "differ_between_two_undisturbed_runs": len(calm ^ calm_again),
+        "alerts_with_kills": len(killed),
+        "missing_after_kills": len(calm - killed),
+        "extra_after_kills": len(killed - calm),
+    }
+
+
+async def _fill_changelog(bootstrap: str, topic: str, n: int) -> None:
+    from streams.messages import ClaimAssigned
+    from streams.records import Item
+    from streams.stages import CorroborationStage
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics(
+            [NewTopic(topic, PARTITIONS, 1, topic_configs={"cleanup.policy": "compact"})]
+        )
+    finally:
+        await admin.close()
+    item = Item(id="tw:template", text="Pakistani aircraft are bombing the Panjshir valley", created_at=1.7e9)
+    record = ClaimAssigned(item, "cTEMPLATE", 1.0, None, "new", item.text)
+    handled = CorroborationStage().handle(record, None)
+    assert handled.evidence is not None
+    template = orjson.dumps(handled.evidence.to_dict())
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=20, max_batch_size=1 << 20)
+    await producer.start()
+    try:
+        for i in range(n):
+            cid = f"c{i:015x}"
+            await producer.send(
+                topic,
+                key=cid.encode(),
+                value=template.replace(b"cTEMPLATE", cid.encode()),
+                partition=i % PARTITIONS,
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+def recovery(bootstrap: str, state: Path, n: int = 1_000_000) -> dict[str, Any]:
+    names = TopicNames(f"rc{uuid.uuid4().hex[:6]}.")
+    worker = Worker(bootstrap, names.prefix, state)
+    t0 = time.monotonic()
+    asyncio.run(_fill_changelog(bootstrap, f"{worker.app_id}-evidence-changelog", n))
+    filled = time.monotonic() - t0
+    ready = worker.start(within=1800)
+    assert worker.proc is not None
+    rss = _rss_mb(worker.proc.pid)
+    worker.sigterm()
+    return {
+        "claims": n,
+        "changelog_fill_seconds": round(filled, 1),
+        "start_to_ready_seconds": round(ready, 1),
+        "rss_mb_after_recovery": round(rss),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", action="append", choices=["sigterm", "outage", "crash", "recovery"])
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "faults.json")
+    parser.add_argument("--crash-items", type=int, default=50_000)
+    parser.add_argument("--recovery-claims", type=int, default=1_000_000)
+    args = parser.parse_args(argv)
+    parts = args.only or ["sigterm", "outage", "crash", "recovery"]
+    report: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "command": "python -m bench.faults",
+    }
+    if args.out.exists():
+        report = {**orjson.loads(args.out.read_bytes()), **report}
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker(log_path=Path(tmp) / "broker.log") as broker:
+        state = Path(tmp)
+        for part in parts:
+            t0 = time.monotonic()
+            if part == "sigterm":
+                report[part] = sigterm(broker.bootstrap, state)
+            elif part == "outage":
+                report[part] = outage(broker.bootstrap, broker, state)
+            elif part == "crash":
+                report[part] = crash(broker.bootstrap, state, args.crash_items)
+            else:
+                report[part] = recovery(broker.bootstrap, state, args.recovery_claims)
+            report[part]["bench_seconds"] = round(time.monotonic() - t0)
+            print(part, report[part], flush=True)
+            args.out.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
