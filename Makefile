@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench eval fuzz clean
+.PHONY: run test lint bench eval fuzz faults clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench: $(STAMP)
 ## fuzz: coverage-guided fuzzing (atheris) of the decoder, ingest, feeds and stream parsers (bench/fuzz.json)
 fuzz: $(STAMP)
 	$(PY) -m bench.fuzz --seconds $${FUZZ_SECONDS:-60}
+
+## faults: SIGTERM under load, a 30 s broker outage, kill -9 during 50k items, recovery of 1M claims (bench/faults.json)
+faults: $(STAMP)
+	$(PY) -m bench.faults
 
 ## eval: matching and clustering quality on ../shared/data, as a table (bench/eval.json)
 eval: $(STAMP)

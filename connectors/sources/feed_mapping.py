@@ -176,7 +176,7 @@ def entry_item(
     except (AttributeError, TypeError, ValueError) as exc:
         if isinstance(exc, FeedError):
             raise
-        raise FeedError(f"an entry field of unexpected type ({type(exc).__name__}: {exc})") from None
+        raise FeedError(f"an entry field of unexpected type or value ({type(exc).__name__}: {exc})") from None
 
 
 def _entry_item(

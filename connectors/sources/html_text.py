@@ -1,8 +1,9 @@
 """Text and links out of the HTML that feeds and Mastodon put in their payloads.
 
 Why the stdlib parser and not a regex: entities, comments, ``<script>`` and
-unclosed tags are what real feeds contain; ``html.parser`` handles them and
-never raises on broken markup.
+unclosed tags are what real feeds contain, and ``html.parser`` handles them.
+It does raise on a few malformed declarations (``<![`` followed by junk, an
+``AssertionError`` found by fuzzing); those fall back to stripping tags.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ __all__ = ["html_text"]
 _BLOCK = frozenset({"p", "br", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr"})
 _SKIP = frozenset({"script", "style", "noscript", "template"})
 _SPACE = re.compile(r"\s+")
+_TAG = re.compile(r"<[^>]*>?")
 
 
 class _Extractor(HTMLParser):
@@ -51,6 +53,9 @@ def html_text(markup: str) -> tuple[str, tuple[str, ...]]:
     if "<" not in markup:
         return _SPACE.sub(" ", html.unescape(markup)).strip(), ()
     parser = _Extractor()
-    parser.feed(markup)
-    parser.close()
+    try:
+        parser.feed(markup)
+        parser.close()
+    except (AssertionError, ValueError):
+        return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", markup))).strip(), ()
     return _SPACE.sub(" ", "".join(parser.parts)).strip(), tuple(dict.fromkeys(parser.links))

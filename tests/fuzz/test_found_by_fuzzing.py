@@ -39,3 +39,10 @@ def test_a_json_feed_entry_with_a_numeric_url_is_a_feed_error() -> None:
     )
     with pytest.raises(FeedError, match="unexpected type"):
         entry_item(doc.entries[0], doc, feed_url="https://f.example/feed.json", outlet=None, now=0.0)
+
+
+def test_a_malformed_marked_section_falls_back_to_stripping_tags() -> None:
+    from connectors.sources.html_text import html_text
+
+    text, links = html_text("<p>Before</p><![\x00\x00>CDATA[<p\x00>after &amp; more")
+    assert text.startswith("Before") and "after & more" in text and links == ()
