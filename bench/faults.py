@@ -66,7 +66,9 @@ def _rss_mb(pid: int) -> float:
 class Worker:
     """``corroborate run`` on the bench broker, with its health port."""
 
-    def __init__(self, bootstrap: str, prefix: str, state: Path, **env: str) -> None:
+    def __init__(
+        self, bootstrap: str, prefix: str, state: Path, partitions: int = PARTITIONS, **env: str
+    ) -> None:
         self.bootstrap, self.prefix = bootstrap, prefix
         self.app_id = f"app-{prefix}"
         self.port = _port()
@@ -78,7 +80,7 @@ class Worker:
             CORROBORATE_SESSION_TIMEOUT="6",
             CORROBORATE_STATE_DIR=str(state / prefix),
             CORROBORATE_METRICS_PORT=str(self.port),
-            CORROBORATE_PARTITIONS=str(PARTITIONS),
+            CORROBORATE_PARTITIONS=str(partitions),
             **env,
         )
         self.proc: subprocess.Popen[bytes] | None = None
@@ -290,10 +292,15 @@ def _alert_ids(bootstrap: str, names: TopicNames) -> set[str]:
 
 
 def _crash_run(
-    bootstrap: str, state: Path, items: list[tuple[str, bytes]], kills: int, rng: random.Random
+    bootstrap: str,
+    state: Path,
+    items: list[tuple[str, bytes]],
+    kills: int,
+    rng: random.Random,
+    partitions: int,
 ) -> set[str]:
     names = TopicNames(f"cr{uuid.uuid4().hex[:6]}.")
-    worker = Worker(bootstrap, names.prefix, state)
+    worker = Worker(bootstrap, names.prefix, state, partitions=partitions)
     worker.start()
     asyncio.run(_produce(bootstrap, names.items, items))
     for _ in range(kills):
@@ -308,14 +315,19 @@ def _crash_run(
     return _alert_ids(bootstrap, names)
 
 
-def crash(bootstrap: str, state: Path, n: int = 50_000, kills: int = 4) -> dict[str, Any]:
+def crash(
+    bootstrap: str, state: Path, n: int = 50_000, kills: int = 4, partitions: int = 1
+) -> dict[str, Any]:
+    """With one partition, an undisturbed run is repeatable (items meet the matcher in one
+    order); with several, arrival order across partitions changes ids and versions."""
     rng = random.Random(5)
     items = list(synthetic_items(n, claims=2000, seed=41))
-    calm = _crash_run(bootstrap, state, items, 0, rng)
-    calm_again = _crash_run(bootstrap, state, items, 0, rng)
-    killed = _crash_run(bootstrap, state, items, kills, rng)
+    calm = _crash_run(bootstrap, state, items, 0, rng, partitions)
+    calm_again = _crash_run(bootstrap, state, items, 0, rng, partitions)
+    killed = _crash_run(bootstrap, state, items, kills, rng, partitions)
     return {
         "items": n,
+        "partitions": partitions,
         "kills": kills,
         "alerts_undisturbed": len(calm),
         "differ_between_two_undisturbed_runs": len(calm ^ calm_again),
@@ -326,6 +338,8 @@ def crash(bootstrap: str, state: Path, n: int = 50_000, kills: int = 4) -> dict[
 
 
 async def _fill_changelog(bootstrap: str, topic: str, n: int) -> None:
+    from streams.domain.policy import PolicyConfig
+    from streams.domain.registry import load_registry
     from streams.messages import ClaimAssigned
     from streams.records import Item
     from streams.stages import CorroborationStage
@@ -340,7 +354,7 @@ async def _fill_changelog(bootstrap: str, topic: str, n: int) -> None:
         await admin.close()
     item = Item(id="tw:template", text="Pakistani aircraft are bombing the Panjshir valley", created_at=1.7e9)
     record = ClaimAssigned(item, "cTEMPLATE", 1.0, None, "new", item.text)
-    handled = CorroborationStage().handle(record, None)
+    handled = CorroborationStage(load_registry(None), PolicyConfig()).handle(record, None)
     assert handled.evidence is not None
     template = orjson.dumps(handled.evidence.to_dict())
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=20, max_batch_size=1 << 20)
@@ -383,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "faults.json")
     parser.add_argument("--crash-items", type=int, default=50_000)
     parser.add_argument("--recovery-claims", type=int, default=1_000_000)
+    parser.add_argument("--crash-partitions", type=int, default=1)
     args = parser.parse_args(argv)
     parts = args.only or ["sigterm", "outage", "crash", "recovery"]
     report: dict[str, Any] = {
@@ -400,7 +415,9 @@ def main(argv: list[str] | None = None) -> int:
             elif part == "outage":
                 report[part] = outage(broker.bootstrap, broker, state)
             elif part == "crash":
-                report[part] = crash(broker.bootstrap, state, args.crash_items)
+                report[part] = crash(
+                    broker.bootstrap, state, args.crash_items, partitions=args.crash_partitions
+                )
             else:
                 report[part] = recovery(broker.bootstrap, state, args.recovery_claims)
             report[part]["bench_seconds"] = round(time.monotonic() - t0)

@@ -107,6 +107,8 @@ class PipelineStats:
     clusters_expired: int = 0
     dead_reasons: dict[str, int] = field(default_factory=dict)
     alerts_by_state: dict[str, int] = field(default_factory=dict)
+    evidence_forgotten: int = 0
+    """Evidence of claims that never alerted, deleted once their cluster went quiet."""
     timer_at: float | None = None
     """Monotonic time the sweep timer last ran (liveness: timers must fire)."""
 
@@ -264,6 +266,17 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
                 await claims.send(key=link.cluster_id.encode(), value=link.to_json())
                 stats.contradictions_found += 1
             stats.claims_out += 1
+            await announce_expired()
+
+    async def announce_expired() -> None:
+        """Clusters the matcher dropped (quiet): their evidence owner decides what to keep."""
+        expired = cluster_stage.drain_expired()
+        if expired:
+            now = time.time()
+            watermark = event_time.value(now)
+            for cid in expired:
+                check = QuietCheck(cid, max(watermark, cluster_stage.watermark), now)
+                await claims.send(key=cid.encode(), value=check.to_json())
 
     block_stage = BlockStage(config.cluster)
 
@@ -332,6 +345,9 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             event_time.observe(partition, record.item.created_at, time.time())
         handled = corroboration.handle(record, load_evidence(key))
         evidence, alert = handled.evidence, handled.alert
+        if handled.forget:
+            drop_evidence(key)
+            stats.evidence_forgotten += 1
         if evidence is None:
             watch_table.pop(key, None)
             return
@@ -379,6 +395,7 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         stats.timer_at = time.monotonic()
         # Wall-clock sweep: quiet clusters leave the matcher even when nothing arrives.
         cluster_stage.expire(time.time())
+        await announce_expired()
         # Replays also expire clusters by event time as items arrive: count both.
         stats.clusters_expired = cluster_stage.clusterer.expired_total
         # Alerted claims that went quiet: ask their owner (tables are written only there).

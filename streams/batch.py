@@ -163,6 +163,8 @@ class BatchCorroborator:
         if target != record.cluster_id:
             record = dataclasses.replace(record, cluster_id=target)
         handled = self.stage.handle(record, self.evidence.get(target))
+        if handled.forget:
+            self.evidence.pop(target, None)
         if handled.evidence is None:
             return []
         self.evidence[target] = handled.evidence

@@ -107,6 +107,9 @@ class Handled:
     alert: Alert | None
     sends: tuple[OpposingSummary, ...] = ()
     """Records for other clusters' owners (our supporting origins, for those we contradict)."""
+    forget: bool = False
+    """Delete the stored evidence: a claim that never alerted and went quiet (its cluster
+    left the matcher), so that evidence does not outlive it and state stays bounded."""
 
 
 def contradiction_links(
@@ -312,6 +315,13 @@ class ClusterStage:
 
     def expire(self, now: float) -> int:
         return len(self.clusterer.expire(now))
+
+    def drain_expired(self) -> list[str]:
+        return self.clusterer.drain_expired()
+
+    @property
+    def watermark(self) -> float:
+        return self.clusterer.watermark
 
 
 class BlockStage:
@@ -539,6 +549,11 @@ class CorroborationStage:
         if isinstance(record, QuietCheck):
             if current is None:
                 return Handled(None, None)
+            if current.version == 0:  # never alerted: nothing to tell, nothing to keep once quiet
+                quiet = is_quiet(
+                    current, self.policy(current), event_time=record.event_time, wall_time=record.wall_time
+                )
+                return Handled(None, None, forget=quiet)
             return Handled(current, self.check_quiet(record, current))
         if isinstance(record, EvidenceMoved):
             evidence, alert = self.absorb(record, current, record.claim)

@@ -159,6 +159,7 @@ class ClaimClusterer:
         self._swept_at = 0.0  # watermark at the last event-time sweep
         self._dead_since_compact = 0
         self.expired_total = 0
+        self._expired: list[str] = []
 
     def __len__(self) -> int:
         return len(self._clusters)
@@ -452,6 +453,7 @@ class ClaimClusterer:
                 break
             del self._clusters[cid]
             gone.append(state)
+            self._expired.append(cid)
             for ex in state.exemplars:
                 self._exemplar_item.pop((cid, ex.match), None)
         self.expired_total += len(gone)
@@ -461,6 +463,16 @@ class ClaimClusterer:
             self._compact()
             self._dead_since_compact = 0
         return gone
+
+    def drain_expired(self) -> list[str]:
+        """Ids of clusters expired since the last call (by either clock), oldest first."""
+        out, self._expired = self._expired, []
+        return out
+
+    @property
+    def watermark(self) -> float:
+        """Event time as the matcher sees it (the slowest active source's newest)."""
+        return self._watermark
 
     def _compact(self) -> None:
         live = self._clusters

@@ -86,3 +86,28 @@ def test_a_restarted_cluster_stage_puts_a_known_claims_posts_in_its_old_cluster(
     assert isinstance(later, ClusterOutput) and isinstance(fresh, ClusterOutput)
     assert later.claim.cluster_id == out.claim.cluster_id, "joins the cluster of the earlier run"
     assert fresh.claim.cluster_id != out.claim.cluster_id, "without the restore it would found its own"
+
+
+def test_the_evidence_of_a_claim_that_never_alerted_is_forgotten_once_it_went_quiet() -> None:
+    from streams.messages import QuietCheck
+
+    stage = CorroborationStage(load_registry(None))
+    lone = stage.handle(_claim("c1", "tw:1", "someone", "Kabul weather: rain all day"), None).evidence
+    assert lone is not None and lone.version == 0
+    hour = 3600.0
+    early = QuietCheck("c1", lone.last_seen + hour, lone.touched_at + hour)
+    assert not stage.handle(early, lone).forget, "not quiet yet"
+    late = QuietCheck("c1", lone.last_seen + 49 * hour, lone.touched_at + 49 * hour)
+    assert stage.handle(late, lone).forget
+
+    alerted = dataclasses.replace(lone, version=2)
+    kept = stage.handle(late, alerted)
+    assert not kept.forget and kept.evidence is alerted, "an alerted claim goes QUIET instead"
+
+
+def test_expired_clusters_are_reported_once() -> None:
+    stage = ClusterStage()
+    out = stage.process(orjson.dumps({"id": "x:1", "text": "Kabul weather: rain", "created_at": 1630900000}))
+    assert isinstance(out, ClusterOutput)
+    assert stage.expire(out.claim.item.ingested_at + 49 * 3600) == 1  # type: ignore[operator]
+    assert stage.drain_expired() == [out.claim.cluster_id] and stage.drain_expired() == []
