@@ -391,15 +391,69 @@ def recovery(bootstrap: str, state: Path, n: int = 1_000_000) -> dict[str, Any]:
     }
 
 
+def _unique_items(n: int, seed: int = 9) -> list[tuple[str, bytes]]:
+    """``n`` posts that share no claim: each founds a cluster (the worst case for memory)."""
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(5000)]
+    out = []
+    for i in range(n):
+        text = f"Report {i}: " + " ".join(rng.choice(words) for _ in range(12))
+        out.append(
+            (f"u:{i}", orjson.dumps({"id": f"u:{i}", "text": text, "created_at": 1_700_000_000 + i * 0.01}))
+        )
+    return out
+
+
+def flood(bootstrap: str, state: Path, n: int, cap: int) -> dict[str, Any]:
+    """``n`` unique items into one worker whose matcher holds ``cap`` clusters: resident memory over time."""
+    names = TopicNames(f"fl{uuid.uuid4().hex[:6]}.")
+    worker = Worker(bootstrap, names.prefix, state, CORROBORATE_MAX_CLUSTERS=str(cap))
+    worker.start()
+    assert worker.proc is not None
+    items = _unique_items(n)
+    asyncio.run(_produce(bootstrap, names.items, items))
+    samples: list[tuple[int, float]] = []
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 4 * 3600:
+        try:
+            done = int(worker.metric("corroborate_claims_out_total"))
+            live = int(worker.metric("corroborate_clusters_live"))
+        except httpx.TransportError:
+            time.sleep(2)
+            continue
+        samples.append((done, _rss_mb(worker.proc.pid)))
+        if done >= n:
+            break
+        time.sleep(5)
+    seconds = time.monotonic() - t0
+    worker.sigterm()
+    peak = max(rss for _, rss in samples)
+    half = [rss for done, rss in samples if done >= n // 2]
+    return {
+        "items": n,
+        "max_clusters": cap,
+        "clusters_live_at_end": live,
+        "rss_mb_peak": round(peak),
+        "rss_mb_at_half": round(half[0]) if half else None,
+        "rss_mb_at_end": round(samples[-1][1]),
+        "items_per_s": round(n / seconds),
+        "rss_mb_by_items": [[d, round(r)] for d, r in samples[:: max(1, len(samples) // 20)]],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", action="append", choices=["sigterm", "outage", "crash", "recovery"])
+    parser.add_argument(
+        "--only", action="append", choices=["sigterm", "outage", "crash", "recovery", "flood"]
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "faults.json")
     parser.add_argument("--crash-items", type=int, default=50_000)
     parser.add_argument("--recovery-claims", type=int, default=1_000_000)
     parser.add_argument("--crash-partitions", type=int, default=1)
+    parser.add_argument("--flood-items", type=int, default=200_000)
+    parser.add_argument("--flood-cap", type=int, default=20_000)
     args = parser.parse_args(argv)
-    parts = args.only or ["sigterm", "outage", "crash", "recovery"]
+    parts = args.only or ["sigterm", "outage", "crash", "recovery", "flood"]
     report: dict[str, Any] = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "command": "python -m bench.faults",
@@ -418,6 +472,8 @@ def main(argv: list[str] | None = None) -> int:
                 report[part] = crash(
                     broker.bootstrap, state, args.crash_items, partitions=args.crash_partitions
                 )
+            elif part == "flood":
+                report[part] = flood(broker.bootstrap, state, args.flood_items, args.flood_cap)
             else:
                 report[part] = recovery(broker.bootstrap, state, args.recovery_claims)
             report[part]["bench_seconds"] = round(time.monotonic() - t0)

@@ -23,6 +23,7 @@ variable                           default                 meaning
 ``CORROBORATE_SWEEP_SECONDS``      ``60``                  how often quiet clusters and claims are swept
 ``CORROBORATE_DELIVERY``           (none)                  alert destinations and routes TOML (Slack, webhooks)
 ``CORROBORATE_CONNECTORS``         (none)                  source connectors TOML (X, feeds, Mastodon, ingest, replays)
+``CORROBORATE_MAX_CLUSTERS``       ``500000``              live claim clusters per worker at most (memory bound)
 ``CORROBORATE_REPLICATION``        ``1``                   replication factor of every topic (3 on a production cluster)
 ``CORROBORATE_INSTANCE_ID``        (none)                  static group membership id of this worker (a pod's name)
 ``CORROBORATE_METRICS_PORT``       (none)                  serve /metrics, /livez, /readyz on this port
@@ -74,6 +75,7 @@ ENV_VARS = (
     "CORROBORATE_SWEEP_SECONDS",
     "CORROBORATE_DELIVERY",
     "CORROBORATE_CONNECTORS",
+    "CORROBORATE_MAX_CLUSTERS",
     "CORROBORATE_REPLICATION",
     "CORROBORATE_INSTANCE_ID",
     "CORROBORATE_METRICS_PORT",
@@ -125,6 +127,7 @@ class Settings:
     sweep_seconds: float = 60.0
     delivery_path: str | None = None
     connectors_path: str | None = None
+    max_clusters: int = 500_000
     replication: int = 1
     instance_id: str | None = None
     metrics_port: int | None = None
@@ -174,6 +177,7 @@ class Settings:
             sweep_seconds=_num(e, "CORROBORATE_SWEEP_SECONDS", 60.0, minimum=0.1),
             delivery_path=e.get("CORROBORATE_DELIVERY") or None,
             connectors_path=e.get("CORROBORATE_CONNECTORS") or None,
+            max_clusters=int(_num(e, "CORROBORATE_MAX_CLUSTERS", 500_000, minimum=100)),
             replication=int(_num(e, "CORROBORATE_REPLICATION", 1, minimum=1)),
             instance_id=e.get("CORROBORATE_INSTANCE_ID") or None,
             metrics_port=int(_num(e, "CORROBORATE_METRICS_PORT", 0, minimum=0)) or None,
@@ -234,6 +238,7 @@ class Settings:
             quiet_seconds=self.quiet_hours * 3600.0,
             join_threshold=self.join_threshold,
             merge_threshold=self.merge_threshold,
+            max_live=self.max_clusters,
             match=self.match_config(),
         )
 

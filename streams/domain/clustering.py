@@ -62,6 +62,8 @@ class ClusterConfig:
     link_threshold    0.5       match probability from which two clusters that clash
                                 (negation, opposite word, denial, count) contradict
     block_entries     32        newest exemplars a block key keeps for merge detection
+    max_live          500000    live clusters at most; beyond, the longest quiet leaves
+                                early (memory: about 2.8 KB each)
     ================  ========  ================================================
 
     Why ``join_threshold`` is stricter than the matcher's own (pair) threshold:
@@ -89,6 +91,7 @@ class ClusterConfig:
     merge_threshold: float = 0.8
     link_threshold: float = 0.5
     block_entries: int = 32
+    max_live: int = 500_000
     match: MatchConfig = field(default_factory=MatchConfig)
 
 
@@ -159,6 +162,7 @@ class ClaimClusterer:
         self._swept_at = 0.0  # watermark at the last event-time sweep
         self._dead_since_compact = 0
         self.expired_total = 0
+        self.evicted_total = 0
         self._expired: list[str] = []
 
     def __len__(self) -> int:
@@ -293,6 +297,8 @@ class ClaimClusterer:
             touched_at=self._now,
         )
         added = self._add(cid, item_id, whole, ts, claims)
+        if len(self._clusters) > self.config.max_live:
+            self._evict(len(self._clusters) - self.config.max_live)
         return Assignment(cid, 1.0, None, True, "new", whole, None, added)
 
     def _claim_texts(self, sentences: Sequence[Normalised], whole: Signature) -> tuple[Signature, ...]:
@@ -463,6 +469,21 @@ class ClaimClusterer:
             self._compact()
             self._dead_since_compact = 0
         return gone
+
+    def _evict(self, n: int) -> None:
+        """A flood of new claims past ``max_live``: the longest quiet clusters leave early,
+        as if expired, so memory stays bounded whatever arrives."""
+        for _ in range(n):
+            cid, state = next(iter(self._clusters.items()))
+            del self._clusters[cid]
+            for ex in state.exemplars:
+                self._exemplar_item.pop((cid, ex.match), None)
+            self._expired.append(cid)
+        self.evicted_total += n
+        self._dead_since_compact += n
+        if self._dead_since_compact > max(1000, len(self._clusters) // 10):
+            self._compact()
+            self._dead_since_compact = 0
 
     def drain_expired(self) -> list[str]:
         """Ids of clusters expired since the last call (by either clock), oldest first."""

@@ -133,3 +133,20 @@ def test_a_partition_read_ahead_does_not_expire_claims_another_has_not_delivered
         "b", [normalise("Pakistani jets are bombing the Panjshir valley now")], day + 60, now=wall, source=0
     )
     assert again.cluster_id == first.cluster_id
+
+
+def test_a_flood_past_max_live_evicts_the_longest_quiet_clusters() -> None:
+    from streams.domain.clustering import ClaimClusterer, ClusterConfig
+    from streams.domain.normalise import normalise
+
+    clusterer = ClaimClusterer(ClusterConfig(max_live=3))
+    texts = [
+        "Pakistani aircraft are bombing the Panjshir valley",
+        "Kabul banks cap cash withdrawals at two hundred dollars",
+        "Floods close the main road into Jalalabad overnight",
+        "Taliban name an interim cabinet led by Hasan Akhund",
+        "Earthquake shakes Herat province, no casualties reported",
+    ]
+    ids = [clusterer.assign(f"i:{n}", [normalise(t)], 1000.0 + n).cluster_id for n, t in enumerate(texts)]
+    assert len(clusterer) == 3 and clusterer.evicted_total == 2
+    assert clusterer.drain_expired() == ids[:2], "the oldest leave, and their owners are told"
