@@ -23,7 +23,7 @@ variable                           default                 meaning
 ``CORROBORATE_SWEEP_SECONDS``      ``60``                  how often quiet clusters and claims are swept
 ``CORROBORATE_DELIVERY``           (none)                  alert destinations and routes TOML (Slack, webhooks)
 ``CORROBORATE_CONNECTORS``         (none)                  source connectors TOML (X, feeds, Mastodon, ingest, replays)
-``CORROBORATE_MAX_CLUSTERS``       ``500000``              live claim clusters per worker at most (memory bound)
+``CORROBORATE_MAX_CLUSTERS``       ``200000``              live claim clusters per worker at most (memory bound)
 ``CORROBORATE_REPLICATION``        ``1``                   replication factor of every topic (3 on a production cluster)
 ``CORROBORATE_INSTANCE_ID``        (none)                  static group membership id of this worker (a pod's name)
 ``CORROBORATE_METRICS_PORT``       (none)                  serve /metrics, /livez, /readyz on this port
@@ -127,7 +127,7 @@ class Settings:
     sweep_seconds: float = 60.0
     delivery_path: str | None = None
     connectors_path: str | None = None
-    max_clusters: int = 500_000
+    max_clusters: int = 200_000
     replication: int = 1
     instance_id: str | None = None
     metrics_port: int | None = None
@@ -177,7 +177,7 @@ class Settings:
             sweep_seconds=_num(e, "CORROBORATE_SWEEP_SECONDS", 60.0, minimum=0.1),
             delivery_path=e.get("CORROBORATE_DELIVERY") or None,
             connectors_path=e.get("CORROBORATE_CONNECTORS") or None,
-            max_clusters=int(_num(e, "CORROBORATE_MAX_CLUSTERS", 500_000, minimum=100)),
+            max_clusters=int(_num(e, "CORROBORATE_MAX_CLUSTERS", 200_000, minimum=100)),
             replication=int(_num(e, "CORROBORATE_REPLICATION", 1, minimum=1)),
             instance_id=e.get("CORROBORATE_INSTANCE_ID") or None,
             metrics_port=int(_num(e, "CORROBORATE_METRICS_PORT", 0, minimum=0)) or None,

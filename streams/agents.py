@@ -275,7 +275,7 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             now = time.time()
             watermark = event_time.value(now)
             for cid in expired:
-                check = QuietCheck(cid, max(watermark, cluster_stage.watermark), now)
+                check = QuietCheck(cid, max(watermark, cluster_stage.watermark), now, left_matcher=True)
                 await claims.send(key=cid.encode(), value=check.to_json())
 
     block_stage = BlockStage(config.cluster)

@@ -332,6 +332,9 @@ class QuietCheck:
     event_time: float
     """The newest item time this worker has seen: quiet in event time (replays)."""
     wall_time: float
+    left_matcher: bool = False
+    """The cluster stage dropped the cluster (quiet, or pushed out by ``max_live``): a claim
+    that never alerted has nothing left to gain, and its evidence is deleted."""
 
     def to_json(self) -> bytes:
         return orjson.dumps(
@@ -341,6 +344,7 @@ class QuietCheck:
                 "cluster_id": self.cluster_id,
                 "event_time": self.event_time,
                 "wall_time": self.wall_time,
+                "left_matcher": self.left_matcher,
             }
         )
 
@@ -373,7 +377,12 @@ def decode_claims_record(raw: bytes) -> ClaimsRecord:
             (str(items[0]), str(items[1])),
         )
     if kind == "quiet":
-        return QuietCheck(str(obj["cluster_id"]), float(obj["event_time"]), float(obj["wall_time"]))
+        return QuietCheck(
+            str(obj["cluster_id"]),
+            float(obj["event_time"]),
+            float(obj["wall_time"]),
+            bool(obj.get("left_matcher", False)),
+        )
     if kind == "opposing":
         origins = obj["origins"]
         if not isinstance(origins, list) or not all(isinstance(o, dict) for o in origins):

@@ -549,8 +549,8 @@ class CorroborationStage:
         if isinstance(record, QuietCheck):
             if current is None:
                 return Handled(None, None)
-            if current.version == 0:  # never alerted: nothing to tell, nothing to keep once quiet
-                quiet = is_quiet(
+            if current.version == 0:  # never alerted: nothing to tell, nothing to keep once gone
+                quiet = record.left_matcher or is_quiet(
                     current, self.policy(current), event_time=record.event_time, wall_time=record.wall_time
                 )
                 return Handled(None, None, forget=quiet)

@@ -62,7 +62,7 @@ class ClusterConfig:
     link_threshold    0.5       match probability from which two clusters that clash
                                 (negation, opposite word, denial, count) contradict
     block_entries     32        newest exemplars a block key keeps for merge detection
-    max_live          500000    live clusters at most; beyond, the longest quiet leaves
+    max_live          200000    live clusters at most; beyond, the longest quiet leaves
                                 early (memory: about 2.8 KB each)
     ================  ========  ================================================
 
@@ -91,7 +91,7 @@ class ClusterConfig:
     merge_threshold: float = 0.8
     link_threshold: float = 0.5
     block_entries: int = 32
-    max_live: int = 500_000
+    max_live: int = 200_000
     match: MatchConfig = field(default_factory=MatchConfig)
 
 

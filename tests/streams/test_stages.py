@@ -99,6 +99,7 @@ def test_the_evidence_of_a_claim_that_never_alerted_is_forgotten_once_it_went_qu
     assert not stage.handle(early, lone).forget, "not quiet yet"
     late = QuietCheck("c1", lone.last_seen + 49 * hour, lone.touched_at + 49 * hour)
     assert stage.handle(late, lone).forget
+    assert stage.handle(dataclasses.replace(early, left_matcher=True), lone).forget, "pushed out by max_live"
 
     alerted = dataclasses.replace(lone, version=2)
     kept = stage.handle(late, alerted)
