@@ -19,6 +19,7 @@ from typing import Any
 import feedparser
 import orjson
 
+from connectors.sources.boundary import shapes_checked
 from connectors.sources.html_text import html_text
 from connectors.sources.urls import canonical_url
 from streams.domain.registry import domain_of
@@ -58,16 +59,8 @@ def _struct_ts(value: Any) -> float | None:
         return None
 
 
+@shapes_checked(FeedError, "a JSON Feed field")
 def _json_feed(body: bytes) -> FeedDocument:
-    try:
-        return _json_feed_document(body)
-    except (AttributeError, TypeError, ValueError) as exc:
-        if isinstance(exc, FeedError):
-            raise
-        raise FeedError(f"a JSON Feed field of unexpected type ({type(exc).__name__}: {exc})") from None
-
-
-def _json_feed_document(body: bytes) -> FeedDocument:
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -157,6 +150,7 @@ def entry_keys(entry: FeedEntry, feed_url: str) -> list[str]:
     return keys
 
 
+@shapes_checked(FeedError, "an entry field")
 def entry_item(
     entry: FeedEntry,
     doc: FeedDocument,
@@ -166,28 +160,7 @@ def entry_item(
     now: float,
     topics: Sequence[str] = (),
 ) -> Item | None:
-    """The item of one entry, or None when it has neither text nor an identity.
-
-    An entry whose fields have other types than the formats allow (a JSON Feed
-    ``url`` that is a number) is a :class:`FeedError`, never a crash.
-    """
-    try:
-        return _entry_item(entry, doc, feed_url=feed_url, outlet=outlet, now=now, topics=topics)
-    except (AttributeError, TypeError, ValueError) as exc:
-        if isinstance(exc, FeedError):
-            raise
-        raise FeedError(f"an entry field of unexpected type or value ({type(exc).__name__}: {exc})") from None
-
-
-def _entry_item(
-    entry: FeedEntry,
-    doc: FeedDocument,
-    *,
-    feed_url: str,
-    outlet: str | None,
-    now: float,
-    topics: Sequence[str] = (),
-) -> Item | None:
+    """The item of one entry, or None when it has neither text nor an identity."""
     summary, links = html_text(entry.summary_html)
     title, _ = html_text(entry.title)
     text = _compose(title, summary)

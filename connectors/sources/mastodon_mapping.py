@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from connectors.sources.boundary import shapes_checked
 from connectors.sources.html_text import html_text
 from streams.records import MAX_TEXT_CHARS, Item, parse_ts
 
@@ -69,21 +70,13 @@ def _status_item(status: Mapping[str, Any], host: str, topics: Sequence[str]) ->
     )
 
 
+@shapes_checked(MastodonPayloadError, "a field")
 def status_items(status: Mapping[str, Any], host: str, topics: Sequence[str] = ()) -> list[Item]:
     """A boost yields the boosted status first (an origin of its own), then the boost.
 
     A status whose fields have other types than Mastodon documents is a
     :class:`MastodonPayloadError`, never a crash.
     """
-    try:
-        return _status_items(status, host, topics)
-    except (AttributeError, TypeError, KeyError, ValueError) as exc:
-        if isinstance(exc, MastodonPayloadError):
-            raise
-        raise MastodonPayloadError(f"a field of unexpected type ({type(exc).__name__}: {exc})") from None
-
-
-def _status_items(status: Mapping[str, Any], host: str, topics: Sequence[str]) -> list[Item]:
     out = []
     reblog = status.get("reblog")
     if isinstance(reblog, Mapping):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from connectors.sources.boundary import shapes_checked
 from streams.records import Item, parse_ts
 
 __all__ = ["STREAM_PARAMS", "XPayloadError", "tweet_items"]
@@ -97,6 +98,7 @@ def _tweet_item(
     )
 
 
+@shapes_checked(XPayloadError, "a field")
 def tweet_items(payload: Mapping[str, Any]) -> list[Item]:
     """The items of one stream line: referenced tweets first, then the matched tweet.
 
@@ -104,15 +106,6 @@ def tweet_items(payload: Mapping[str, Any]) -> list[Item]:
     routing reads them) and the rule ids as ``x_rules``. A line whose fields
     have other types than X documents is an :class:`XPayloadError`, never a crash.
     """
-    try:
-        return _tweet_items(payload)
-    except (AttributeError, TypeError, KeyError, ValueError) as exc:
-        if isinstance(exc, XPayloadError):
-            raise
-        raise XPayloadError(f"a field of unexpected type ({type(exc).__name__}: {exc})") from None
-
-
-def _tweet_items(payload: Mapping[str, Any]) -> list[Item]:
     data = payload.get("data")
     if not isinstance(data, Mapping):
         raise XPayloadError("no 'data' object in the stream line")
