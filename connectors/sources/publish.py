@@ -61,6 +61,7 @@ class Publisher:
         self._clock = clock
         self._buffer: list[Item] = []
         self._buffer_keys: list[list[str]] = []
+        self._pending_keys: set[str] = set()
         self._pending_position: dict[str, Any] | None = None
         self._buffered_since: float | None = None
         self._lock = asyncio.Lock()
@@ -77,9 +78,6 @@ class Publisher:
         self.recent = RecentKeys(self.recent.cap, state.get("recent") or ())
         return self.position
 
-    def seen(self, keys: Iterable[str]) -> bool:
-        return self.recent.any_of(keys)
-
     async def offer(
         self, item: Item, *, keys: Iterable[str] = (), position: dict[str, Any] | None = None
     ) -> bool:
@@ -91,11 +89,12 @@ class Publisher:
         all_keys = [item.id, *keys]
         if position is not None:
             self._pending_position = position
-        if self.recent.any_of(all_keys):
+        if self.recent.any_of(all_keys) or any(k in self._pending_keys for k in all_keys):
             self.stats.dropped["duplicate"] += 1
             return False
-        for key in all_keys:
-            self.recent.add(key)
+        # Only acknowledged items' keys enter ``recent`` (which the checkpoint saves): a key
+        # saved before its item was durable would make a restart drop it as a repeat.
+        self._pending_keys.update(all_keys)
         self._buffer.append(item.stamped(self._clock()))
         self._buffer_keys.append(all_keys)
         if self._buffered_since is None:
@@ -113,7 +112,7 @@ class Publisher:
     async def flush(self) -> None:
         async with self._lock:
             items, self._buffer = self._buffer, []
-            self._buffer_keys = []
+            keys, self._buffer_keys = self._buffer_keys, []
             self._buffered_since = None
             position = self._pending_position
             self._pending_position = None
@@ -134,6 +133,10 @@ class Publisher:
                     )
                     await asyncio.sleep(self.retry_seconds)
             self.stats.produced += len(items)
+            for item_keys in keys:
+                for key in item_keys:
+                    self.recent.add(key)
+                    self._pending_keys.discard(key)
             if position is not None:
                 self.position = position
             await self._save()

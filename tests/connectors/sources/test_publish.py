@@ -88,3 +88,26 @@ def test_recent_keys_forget_the_oldest_first() -> None:
     keys.add("a")  # refreshed: now the newest
     keys.add("d")
     assert keys.to_list() == ["c", "a", "d"] and "b" not in keys
+
+
+def test_a_checkpoint_never_names_an_item_that_is_not_yet_acknowledged() -> None:
+    class SlowOutlet(FlakyOutlet):
+        async def send(self, items: Sequence[Item], source: str) -> None:
+            await asyncio.sleep(0.05)
+            await super().send(items, source)
+
+    async def go() -> tuple[MemoryCheckpoints, Publisher]:
+        store = MemoryCheckpoints()
+        pub = Publisher("s", SlowOutlet(), store)
+        await pub.open()
+        await pub.offer(_item(1), position={"at": 1})
+        flushing = asyncio.create_task(pub.flush())
+        await asyncio.sleep(0.01)  # the first batch is on its way
+        await pub.offer(_item(2), position={"at": 2})
+        await flushing
+        return store, pub
+
+    store, pub = asyncio.run(go())
+    saved = store.states["s"]
+    assert saved["recent"] == ["i:1"] and saved["position"] == {"at": 1}, "i:2 is not durable yet"
+    assert asyncio.run(pub.offer(_item(2))) is False, "still a repeat within this run"
