@@ -261,8 +261,9 @@ def test_a_restarted_worker_joins_new_posts_to_the_claims_it_saw_before(
     broker: EmbeddedBroker, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     """The in-memory clusterer starts empty after a restart; the changelogged block
-    table still knows the old exemplars, so a post of an old claim that starts a
-    new cluster is merged back into the old one."""
+    table still knows the old exemplars, which the restarted worker re-learns before
+    its first item, so a post of an old claim joins the old cluster (a post that
+    still founds a new one is merged back)."""
     prefix = f"r{uuid.uuid4().hex[:8]}."
     env = pipeline_env(cli_env, broker.bootstrap, prefix, CORROBORATE_PARTITIONS="4")
     lines = list(_items())
@@ -276,10 +277,9 @@ def test_a_restarted_worker_joins_new_posts_to_the_claims_it_saw_before(
     second = _start_workers(1, env, tmp_path / "after")
     try:
         asyncio.run(_produce(broker.bootstrap, f"{prefix}items", lines[half:]))
-        clusters, aliases = asyncio.run(_final_clusters(broker.bootstrap, f"{prefix}claims", len(lines)))
+        clusters, _ = asyncio.run(_final_clusters(broker.bootstrap, f"{prefix}claims", len(lines)))
     finally:
         _stop(second)
-    assert aliases > 0  # old claims were met again by new clusters and merged
     for c in range(len(_PLACES)):
         posts = {f"p{c}-{v}" for v in range(5)} | {f"p{c}-rt"}
         assert posts in clusters, f"claim {c} split across the restart"
