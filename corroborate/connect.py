@@ -25,6 +25,7 @@ from connectors.sources.ingest import IngestServer
 from connectors.sources.mastodon import MastodonStream
 from connectors.sources.outlet import KafkaOutlet
 from connectors.sources.publish import Publisher
+from connectors.sources.reconnect import wait_or_stop
 from connectors.sources.replay import ReplaySource, replay_input
 from connectors.sources.stats import SourceStats
 from connectors.sources.x_stream import XFilteredStream, XRule
@@ -147,8 +148,7 @@ def build_connector(
 
 async def _report(connectors: Sequence[Connector], stop: asyncio.Event) -> None:
     while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=STATS_EVERY)
+        await wait_or_stop(stop, STATS_EVERY)
         for c in connectors:
             log.info("source stats %s", c.stats.snapshot())
 

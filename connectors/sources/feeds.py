@@ -25,6 +25,7 @@ import httpx
 
 from connectors.sources.feed_mapping import FeedError, entry_item, entry_keys, parse_feed
 from connectors.sources.publish import Publisher
+from connectors.sources.reconnect import wait_or_stop
 
 __all__ = ["FeedPoller", "FeedSpec"]
 
@@ -70,7 +71,6 @@ class FeedPoller:
         self._clock = clock
         self.timeout = timeout
         self.max_backoff = max_backoff
-        self.polls = 0
         self._state: dict[str, dict[str, Any]] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -102,9 +102,7 @@ class FeedPoller:
             else max(0.0, float(last) + spec.interval - self._clock())
         )
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=wait)
-            if stop.is_set():
+            if await wait_or_stop(stop, wait):
                 return
             try:
                 delay = await self.poll(client, spec)
@@ -128,7 +126,6 @@ class FeedPoller:
             headers["If-None-Match"] = str(state["etag"])
         if state.get("modified"):
             headers["If-Modified-Since"] = str(state["modified"])
-        self.polls += 1
         try:
             resp = await client.get(spec.url, headers=headers)
         except httpx.TransportError as exc:

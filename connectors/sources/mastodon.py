@@ -28,7 +28,7 @@ from connectors.secrets import Secret
 from connectors.sources.lines import LineTooLong, complete_lines
 from connectors.sources.mastodon_mapping import MastodonPayloadError, status_items
 from connectors.sources.publish import Publisher
-from connectors.sources.reconnect import Failure, ReconnectPolicy
+from connectors.sources.reconnect import Failure, ReconnectPolicy, wait_or_stop
 from connectors.sources.sse import EventParser
 from streams.errors import InvalidItem
 
@@ -113,8 +113,7 @@ class MastodonStream:
                 ever = ever or failure is Failure.DROPPED
                 delay = retry if retry is not None else self.policy.delay(failure, now=self._clock())
                 log.info("source %s: %s; reconnecting in %.2fs", self.publisher.name, failure.value, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                await wait_or_stop(stop, delay)
 
     async def _connect_once(
         self, client: httpx.AsyncClient, stop: asyncio.Event, reconnect: bool

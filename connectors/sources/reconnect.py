@@ -16,10 +16,12 @@ A success resets every ladder.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["Failure", "ReconnectPolicy"]
+__all__ = ["Failure", "ReconnectPolicy", "wait_or_stop"]
 
 
 class Failure(Enum):
@@ -62,3 +64,11 @@ class ReconnectPolicy:
     def succeeded(self) -> None:
         self._attempts = 0
         self._last = None
+
+
+async def wait_or_stop(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleep ``seconds`` unless ``stop`` is set first; True if it was (every wait of a
+    source must end at once on SIGTERM)."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=max(0.0, seconds))
+    return stop.is_set()

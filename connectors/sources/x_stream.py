@@ -17,7 +17,6 @@ dropped by the publisher's memory of recent ids, which the checkpoint keeps.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -32,7 +31,7 @@ from connectors.errors import SourceConfigError, SourceError
 from connectors.secrets import Secret
 from connectors.sources.lines import LineTooLong, complete_lines
 from connectors.sources.publish import Publisher
-from connectors.sources.reconnect import Failure, ReconnectPolicy
+from connectors.sources.reconnect import Failure, ReconnectPolicy, wait_or_stop
 from connectors.sources.x_mapping import STREAM_PARAMS, XPayloadError, tweet_items
 from streams.errors import InvalidItem
 
@@ -157,7 +156,6 @@ class XFilteredStream:
         self.policy = policy or ReconnectPolicy()
         self.transport = transport
         self._clock = clock
-        self.connected = asyncio.Event()
         self._position: dict[str, Any] = {}
 
     def _client(self) -> httpx.AsyncClient:
@@ -191,8 +189,7 @@ class XFilteredStream:
                 position = self._position
                 delay = self.policy.delay(failure, now=self._clock(), reset_at=reset_at)
                 log.info("source %s: %s; reconnecting in %.2fs", self.publisher.name, failure.value, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                await wait_or_stop(stop, delay)
 
     async def _sync_rules(self, client: httpx.AsyncClient, stop: asyncio.Event) -> bool:
         """Bring the rules in line, retrying while X is unreachable; False if stopped first."""
@@ -211,10 +208,8 @@ class XFilteredStream:
                 self.stats.errors[f"rules_http_{exc.status}"] += 1
                 failure = Failure.RATE_LIMITED if exc.status == 429 else Failure.HTTP
                 delay = self.policy.delay(failure, now=self._clock(), reset_at=exc.reset_at)
-            if stop.is_set():
+            if stop.is_set() or await wait_or_stop(stop, delay):
                 return False
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=delay)
 
     async def _connect_once(
         self, client: httpx.AsyncClient, position: dict[str, Any], stop: asyncio.Event, reconnect: bool
@@ -242,7 +237,6 @@ class XFilteredStream:
                 self.policy.succeeded()
                 if reconnect:
                     self.stats.reconnects += 1
-                self.connected.set()
                 async for line in complete_lines(resp.aiter_bytes()):
                     if line.strip():
                         await self._line(line)
@@ -257,8 +251,6 @@ class XFilteredStream:
             self.stats.errors["cut" if connected else "network"] += 1
             log.info("source %s: %s", self.publisher.name, type(exc).__name__)
             return (Failure.DROPPED if connected else Failure.NETWORK), None
-        finally:
-            self.connected.clear()
 
     async def _line(self, line: bytes) -> None:
         self.stats.received += 1
