@@ -51,6 +51,7 @@ class Progress:
         self.done: dict[tuple[str, int], int] = {}
         self.started = clock()
         self.last_done = clock()
+        self._waiting = 0
         self.ready_when: Callable[[], bool] = lambda: False
         """Set by the service: rebalanced, and tables recovered from their changelogs."""
 
@@ -59,15 +60,21 @@ class Progress:
         return self.ready_when()
 
     def on_fetched(self, topic: str, partition: int, offset: int) -> None:
+        """Called for every record (a sensor hook): constant work, the count kept running."""
         key = (topic, partition)
-        if offset > self.fetched.get(key, -1):
-            if not self.waiting():
+        before = self.fetched.get(key, -1)
+        if offset > before:
+            if not self._waiting:
                 self.last_done = self._clock()  # the stall clock starts when work arrives
+            done = self.done.get(key, -1)
+            self._waiting += max(0, offset - done) - max(0, before - done)
             self.fetched[key] = offset
 
     def on_done(self, topic: str, partition: int, offset: int) -> None:
         key = (topic, partition)
-        if offset > self.done.get(key, -1):
+        before = self.done.get(key, -1)
+        if offset > before:
+            self._waiting -= max(0, min(offset, self.fetched.get(key, -1)) - before)
             self.done[key] = offset
         self.last_done = self._clock()
 
@@ -82,7 +89,7 @@ class Progress:
 
     def waiting(self) -> int:
         """Records fetched and not yet completed, over all partitions."""
-        return sum(max(0, off - self.done.get(key, -1)) for key, off in self.fetched.items())
+        return self._waiting
 
     def liveness(self) -> Verdict:
         now = self._clock()

@@ -8,6 +8,8 @@ import time
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from corroborate.health import Progress
 from tests.conftest import CLI
@@ -121,3 +123,14 @@ def test_json_logs_tie_each_alert_to_its_items(cli_env: dict[str, str]) -> None:
     alerts = [entry for entry in lines if "alert_id" in entry]
     assert alerts and all(a["alert_id"].startswith(a["cluster_id"] + ":") and a["caused_by"] for a in alerts)
     assert any("worker ready" in entry["msg"] for entry in lines)
+
+
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 2), st.integers(0, 50)), max_size=60))
+def test_the_running_count_of_waiting_records_equals_counting_them(
+    events: list[tuple[bool, int, int]],
+) -> None:
+    progress = Progress(stall_seconds=60, timer_every=10, timer_at=lambda: None, clock=Clock())
+    for fetched, partition, offset in events:
+        (progress.on_fetched if fetched else progress.on_done)("items", partition, offset)
+        counted = sum(max(0, off - progress.done.get(k, -1)) for k, off in progress.fetched.items())
+        assert progress.waiting() == counted
