@@ -110,6 +110,16 @@ async def _until_produced(publisher: Publisher, n: int, limit: float = 600) -> N
         await asyncio.sleep(0.01)
 
 
+async def _run_until_produced(source: Any, publisher: Publisher, n: int) -> int:
+    """Run a streaming source until ``n`` items are acknowledged; stop it cleanly."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(source.run(stop))
+    await _until_produced(publisher, n)
+    stop.set()
+    await task
+    return publisher.stats.produced
+
+
 async def _ingest(bootstrap: str, topics: TopicNames, n: int) -> int:
     async with _Wired(bootstrap, topics, "ingest") as publisher:
         server = IngestServer(publisher, tokens={"bench": Secret("bench-token")}, port=0, max_items=500)
@@ -135,12 +145,7 @@ async def _x(bootstrap: str, topics: TopicNames, n: int) -> int:
     fake.queue([*(Step("line", tweet_line(i)) for i in range(1, n + 1)), Step("hold")])
     async with serve(fake.app()) as base, _Wired(bootstrap, topics, "x") as publisher:
         stream = XFilteredStream(publisher, token=Secret(X_TOKEN), base_url=base)
-        stop = asyncio.Event()
-        task = asyncio.create_task(stream.run(stop))
-        await _until_produced(publisher, n)
-        stop.set()
-        await task
-        return publisher.stats.produced
+        return await _run_until_produced(stream, publisher, n)
 
 
 async def _feeds(bootstrap: str, topics: TopicNames, n: int) -> int:
@@ -163,12 +168,7 @@ async def _feeds(bootstrap: str, topics: TopicNames, n: int) -> int:
         )
     async with serve(fake.app()) as base, _Wired(bootstrap, topics, "feeds") as publisher:
         poller = FeedPoller(publisher, [FeedSpec(f"{base}/feeds/f{f}", interval=3600) for f in range(feeds)])
-        stop = asyncio.Event()
-        task = asyncio.create_task(poller.run(stop))
-        await _until_produced(publisher, feeds * per_feed)
-        stop.set()
-        await task
-        return publisher.stats.produced
+        return await _run_until_produced(poller, publisher, feeds * per_feed)
 
 
 async def _mastodon(bootstrap: str, topics: TopicNames, n: int) -> int:
@@ -176,12 +176,7 @@ async def _mastodon(bootstrap: str, topics: TopicNames, n: int) -> int:
     fake.scripts.append([*(("update", status(i)) for i in range(1, n + 1)), ("hold", None)])
     async with serve(fake.app()) as base, _Wired(bootstrap, topics, "mastodon") as publisher:
         stream = MastodonStream(publisher, base_url=base, tag="panjshir", token=Secret(MD_TOKEN))
-        stop = asyncio.Event()
-        task = asyncio.create_task(stream.run(stop))
-        await _until_produced(publisher, n)
-        stop.set()
-        await task
-        return publisher.stats.produced
+        return await _run_until_produced(stream, publisher, n)
 
 
 PATHS: dict[str, Path_] = {
