@@ -63,7 +63,8 @@ class ClusterConfig:
                                 (negation, opposite word, denial, count) contradict
     block_entries     32        newest exemplars a block key keeps for merge detection
     max_live          200000    live clusters at most; beyond, the longest quiet leaves
-                                early (memory: about 2.8 KB each)
+                                early (a worker holds about 6 KB per
+                                live claim, all its state together)
     ================  ========  ================================================
 
     Why ``join_threshold`` is stricter than the matcher's own (pair) threshold:

@@ -35,9 +35,27 @@ def test_html_text_never_fails_and_collapses_whitespace(markup: str) -> None:
     assert all(link.startswith(("http://", "https://")) for link in links)
 
 
-@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\r\n"), max_size=40), max_size=30))
-def test_the_event_parser_takes_any_lines(lines: list[str]) -> None:
+_field = st.text(
+    alphabet=st.characters(blacklist_characters="\r\n", blacklist_categories=["Cs"]), max_size=30
+)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["update", "delete", "status.update"]), st.lists(_field, min_size=1, max_size=3)
+        ),
+        max_size=10,
+    ),
+    st.lists(_field.map(lambda c: ":" + c), max_size=3),
+)
+def test_events_written_in_the_sse_format_are_read_back_whole(
+    events: list[tuple[str, list[str]]], comments: list[str]
+) -> None:
     parser = EventParser()
-    for line in lines:
-        event = parser.feed(line)
-        assert event is None or isinstance(event.data, str)
+    lines = list(comments)
+    for name, data in events:
+        lines += [f"event: {name}", *(f"data: {d}" for d in data), ""]
+    got = [e for e in (parser.feed(line) for line in lines) if e is not None]
+    assert [(e.event, e.data) for e in got] == [(n, "\n".join(d)) for n, d in events]
+    assert parser.comments == len(comments)
