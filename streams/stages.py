@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 from rapidfuzz import fuzz
 
-from streams.domain.blocking import BlockEntry, add_to_block, block_keys, block_matches
+from streams.domain.blocking import BlockEntry, add_to_block, block_keys, block_matches, entries_agree
 from streams.domain.clustering import Assignment, ClaimClusterer, ClusterConfig
 from streams.domain.contradiction import contradiction
 from streams.domain.cues import denies
@@ -362,7 +362,7 @@ class BlockStage:
                 (new.item_id, hit.entry.item_id),
             )
             for hit in found
-            if hit.score >= cfg.merge_threshold
+            if hit.score >= cfg.merge_threshold and entries_agree(new, hit.entry)
         ]
         links = contradiction_links(
             new.cluster_id,

@@ -20,9 +20,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from streams.domain.matching import SimilarityScorer
-from streams.domain.pair_features import Exemplar, Signature
+from streams.domain.pair_features import Exemplar, Signature, names_agree
 
-__all__ = ["BlockEntry", "BlockMatch", "add_to_block", "block_keys", "block_matches", "key_rank"]
+__all__ = [
+    "BlockEntry",
+    "BlockMatch",
+    "add_to_block",
+    "block_keys",
+    "block_matches",
+    "entries_agree",
+    "key_rank",
+]
 
 DEFAULT_KEYS = 4
 #: Share of the longer text's words two exemplars must have in common to be scored.
@@ -132,6 +140,13 @@ def block_matches(
         if score >= threshold:
             out.append(BlockMatch(entry, score))
     return out
+
+
+def entries_agree(a: BlockEntry, b: BlockEntry) -> bool:
+    """The names of two exemplars allow merging their clusters (``names_agree``)."""
+    return names_agree(
+        frozenset(a.entities), frozenset(a.full.split()), frozenset(b.entities), frozenset(b.full.split())
+    )
 
 
 def add_to_block(

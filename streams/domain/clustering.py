@@ -32,7 +32,7 @@ from streams.domain.cues import denies
 from streams.domain.matching import MIN_CONTENT_TOKENS as MIN_CONTENT_WORDS
 from streams.domain.matching import MatchConfig, SimilarityScorer
 from streams.domain.normalise import Normalised
-from streams.domain.pair_features import Exemplar, Signature
+from streams.domain.pair_features import Exemplar, Signature, names_agree
 from streams.domain.watermark import Watermark
 
 __all__ = ["Assignment", "ClaimClusterer", "ClusterConfig", "ClusterState", "cluster_id_for"]
@@ -233,7 +233,7 @@ class ClaimClusterer:
         near: dict[str, tuple[str, float, Signature]] = {}
         for text in claims:
             for found in self._candidates(text):
-                if self._names_clash(found[0], text):
+                if self._names_clash(found[0], whole):
                     continue
                 if found[1] >= self.config.merge_threshold:
                     matched_clusters[found[0]] = max(found[1], matched_clusters.get(found[0], 0.0))
@@ -241,9 +241,9 @@ class ClaimClusterer:
                     found[0] not in near or found[1] > near[found[0]][1]
                 ):
                     near[found[0]] = found
-                if best is None or found[1] > best[1]:
+                if (best is None or found[1] > best[1]) and found[1] >= self._join_bar(found[0], whole):
                     best, best_text = found, text
-        if best is not None and best[1] >= self.config.join_threshold:
+        if best is not None:
             cid, score, matched = best
             # An exemplar must itself say what the cluster's founding text says, so
             # exemplars cannot drift step by step to another claim; and say it the same
@@ -254,12 +254,19 @@ class ClaimClusterer:
                 and denies(best_text.full) == denies(root[0].full)
                 and self._scorer.score(best_text, root[0].signature()) >= self.config.join_threshold
             )
-            added = self._add(cid, item_id, whole, ts, (best_text,) if near_root else ())
+            # Nor may it bring names the cluster never used: "First Boston, now Texas"
+            # joins the Boston cluster, but must not make "Texas" one of its names.
+            joined = self._clusters[cid]
+            adds_names = bool(joined.names) and not whole.entities <= (joined.names | self._said(joined))
+            exemplar = (best_text,) if near_root and not adds_names else ()
+            added = self._add(cid, item_id, whole, ts, exemplar)
             matched_item = self._exemplar_item.get((cid, matched.match))
             also = tuple(
                 (other, state.created, sc)
                 for other, sc in sorted(matched_clusters.items())
-                if other != cid and (state := self._clusters.get(other)) is not None
+                if other != cid
+                and (state := self._clusters.get(other)) is not None
+                and self._names_agree(cid, state)
             )
             others = (
                 self._near(near, cid) if not root or denies(best_text.full) == denies(root[0].full) else ()
@@ -372,6 +379,10 @@ class ClaimClusterer:
             if len(state.exemplars) >= self.config.max_exemplars:
                 break
             if sig.match and all(ex.match != sig.match for ex in state.exemplars):
+                # The whole item's names, not the sentence's: "#PrayForVisayas. Keep safe
+                # everyone!" gives the exemplar "keep safe everyone", about the Visayas.
+                if not whole.entities <= sig.entities:
+                    sig = dataclasses.replace(sig, entities=sig.entities | whole.entities)
                 state.exemplars.append(Exemplar.of(sig))
                 state.names.update(sig.entities)
                 state.shortest = min(state.shortest, len(sig.words))
@@ -430,19 +441,44 @@ class ClaimClusterer:
             for token in exemplar.words:
                 self._postings.setdefault(token, deque()).append(cid)
 
+    def _join_bar(self, cid: str, whole: Signature) -> float:
+        """Score a post needs to join ``cid``: higher when the cluster names a place or
+        person and the post names none.
+
+        Why: "thoughts and prayers to all those affected" fits every disaster; with
+        the plain bar, one week's sympathy posts for the West Texas explosion all
+        joined the live Boston cluster that first said it with "Boston" in it.
+        """
+        state = self._clusters.get(cid)
+        if state is not None and state.names and not whole.entities:
+            return self.config.merge_threshold
+        return self.config.join_threshold
+
+    def _names_agree(self, cid: str, other: ClusterState) -> bool:
+        """Two clusters may merge: both name no one, or a name of one is in the other."""
+        state = self._clusters[cid]
+        return names_agree(state.names, self._said(state), other.names, self._said(other))
+
+    @staticmethod
+    def _said(state: ClusterState) -> frozenset[str]:
+        return frozenset().union(*(ex.signature().tokens for ex in state.exemplars))
+
     def _names_clash(self, cid: str, text: Signature) -> bool:
         """``text`` names people or places, the cluster names others, and none of them is shared.
 
         The pair rule (``different_names``) sees only the exemplar matched; a
         sympathy post naming New York can match "hope everyone in that pub is
-        safe" word for word while the cluster is about Glasgow.
+        safe" word for word while the cluster is about Glasgow. ``text`` is the
+        whole item, not the sentence that matched: "Train derailed in NYC. My
+        heart goes out to the victims" matches through its second sentence,
+        and is still about New York.
         """
         if not text.entities:
             return False
         state = self._clusters.get(cid)
         if state is None or not state.names or state.names & text.tokens:
             return False
-        return not any(text.entities & ex.signature().tokens for ex in state.exemplars)
+        return not text.entities & self._said(state)
 
     def expire(self, now: float) -> list[ClusterState]:
         """Drop clusters quiet for longer than the quiet period; return them.

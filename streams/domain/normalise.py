@@ -25,6 +25,7 @@ __all__ = [
     "STOPWORDS",
     "AliasTable",
     "Normalised",
+    "hashtag_name",
     "load_aliases",
     "normalise",
     "split_hashtag",
@@ -38,6 +39,15 @@ _HASHTAG = re.compile(r"(?<!\w)#(\w+)")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"'“‘(\[]?[A-Z0-9])|\s*\n+\s*")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 # Words: letters (any script) with inner apostrophes or hyphens, or numbers.
+# Solidarity hashtags: "pray for X", "stand with X", "X strong" (X at least three or four letters).
+_SOLIDARITY_PREFIX = re.compile(r"(pray|prayers|stand|thoughts)(for|4|with)([^\W\d_]{3,})")
+_SOLIDARITY_SUFFIX = re.compile(r"([^\W\d_]{4,}?)strong")
+_TITLE_WORD = re.compile(r"[A-Z][a-z]{2,}|[A-Z]{2,4}")
+#: Capitalised hashtags that name no one: news and feeling words.
+_GENERIC_TAGS = frozenset(
+    """breaking news update updates live video photo photos pic pics alert urgent warning
+    pray prayers rip help sad omg wow love tbt ff fail win lol wtf smh fb rt""".split()
+)
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,]\d+)*")
 
 #: Function words that carry no claim. Negations and denial words are *not*
@@ -201,9 +211,35 @@ def load_aliases(extra_path: str | None = None) -> AliasTable:
 
 
 def split_hashtag(tag: str) -> list[str]:
-    """``#PanjshirValley`` -> ``["panjshir", "valley"]``; all-lower tags stay whole."""
+    """``#PanjshirValley`` -> ``["panjshir", "valley"]``; all-lower tags stay whole,
+    except the solidarity forms whose other half is a name (``hashtag_name``)."""
+    folded = tag.casefold()
+    if m := _SOLIDARITY_PREFIX.fullmatch(folded):
+        return [m.group(1), "for" if m.group(2) == "4" else m.group(2), m.group(3)]
     parts = _CAMEL.findall(tag)
-    return [p.casefold() for p in parts] if len(parts) > 1 else [tag.casefold()]
+    if len(parts) > 1:
+        return [p.casefold() for p in parts]
+    if m := _SOLIDARITY_SUFFIX.fullmatch(folded):
+        return [m.group(1), "strong"]
+    return [folded]
+
+
+def hashtag_name(tag: str) -> str | None:
+    """The place or group a hashtag names: ``#PrayForBoston``, ``#bostonstrong``, ``#Boston`` -> boston.
+
+    Why: in a crisis these tags are often all that says which event a post is
+    about ("#prayfortexas what is happening to this world"), and they are
+    lower case or stand apart, so the case-based name finder cannot see them.
+    A lower-case single word (#clutha) says nothing: it may be any word.
+    """
+    folded = tag.casefold()
+    if m := _SOLIDARITY_PREFIX.fullmatch(folded):
+        return m.group(3)
+    if m := _SOLIDARITY_SUFFIX.fullmatch(folded):
+        return m.group(1)
+    if _TITLE_WORD.fullmatch(tag) and folded not in _GENERIC_TAGS:
+        return folded  # #Texas, #Clutha: one capitalised word is a name
+    return None
 
 
 def split_sentences(text: str) -> list[str]:
@@ -253,13 +289,17 @@ def normalise(text: str, aliases: AliasTable | None = None) -> Normalised:
     text = _MENTION.sub(" ", text)
     hashtags: list[str] = []
 
+    tag_names: set[str] = set()
+
     def _expand(match: re.Match[str]) -> str:
         words = split_hashtag(match.group(1))
         hashtags.append(match.group(1).casefold())
+        if (name := hashtag_name(match.group(1))) is not None:
+            tag_names.add(table.apply(name))
         return " " + " ".join(words) + " "
 
     text = _HASHTAG.sub(_expand, text)
-    entities = _entities(text, table)
+    entities = _entities(text, table) | tag_names
     tokens: list[str] = []
     numbers: set[str] = set()
     for raw in _TOKEN.findall(text.casefold()):

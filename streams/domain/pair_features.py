@@ -31,6 +31,7 @@ __all__ = [
     "Signature",
     "different_names",
     "match_text",
+    "names_agree",
     "pair_features",
 ]
 
@@ -175,6 +176,23 @@ def different_names(a: Signature, b: Signature) -> bool:
     # A name counts as shared when the other text has the word anywhere (it may
     # open a sentence there, where case says nothing).
     return not (a.entities & b.tokens) and not (b.entities & a.tokens)
+
+
+def names_agree(
+    names_a: frozenset[str] | set[str],
+    tokens_a: frozenset[str],
+    names_b: frozenset[str] | set[str],
+    tokens_b: frozenset[str],
+) -> bool:
+    """Two clusters (or exemplars) may be one claim as far as their names go: every
+    name of each appears in the other's words (or names).
+
+    Why this strict: a merge joins whole clusters. One that names a place and one
+    that names none do not agree ("thoughts with everyone affected" is about every
+    disaster of the week, "... in Boston" about one), and a post naming two events
+    ("#prayfortexas #prayforboston") must not bridge the cluster of each.
+    """
+    return names_a <= (tokens_b | names_b) and names_b <= (tokens_a | names_a)
 
 
 def pair_features(a: Signature, b: Signature, min_tokens: int) -> Sequence[float]:

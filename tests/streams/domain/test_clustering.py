@@ -115,6 +115,48 @@ def test_a_post_naming_other_places_does_not_join_through_a_nameless_exemplar() 
     assert elsewhere.cluster_id != first.cluster_id
 
 
+def test_names_anywhere_in_the_item_keep_it_out_of_another_places_cluster() -> None:
+    c = ClaimClusterer()
+    glasgow = _assign(
+        c, "g1", "Hope everyone in the Clutha pub in Glasgow is okay. Thoughts with the victims"
+    )
+    # Matches through its second sentence, which names no place; the first names New York.
+    ny = _assign(c, "n1", "Train derailed in New York tonight. Thoughts with the victims")
+    assert ny.cluster_id != glasgow.cluster_id
+
+
+def test_a_nameless_post_needs_the_merge_bar_to_join_a_named_cluster() -> None:
+    c = ClaimClusterer()
+    boston = _assign(
+        c, "b1", "Our thoughts and prayers are with everyone affected by the explosions in Boston"
+    )
+    near = _assign(
+        c, "b2", "Our thoughts and prayers are with everyone affected by the explosions in #Boston"
+    )
+    # Scores about 0.68 against the Boston post: enough to join a nameless cluster, not this one.
+    generic = _assign(c, "t1", "My prayers go out to all the families affected by this explosion")
+    assert near.cluster_id == boston.cluster_id
+    assert generic.cluster_id != boston.cluster_id
+    assert generic.query is not None
+    assert c._join_bar(boston.cluster_id, generic.query) == c.config.merge_threshold
+    unnamed = ClaimClusterer()
+    first = _assign(unnamed, "u1", "Our thoughts and prayers are with everyone affected by the explosions")
+    assert _assign(
+        unnamed, "u2", "My prayers go out to all the families affected by this explosion"
+    ).cluster_id == (first.cluster_id)
+
+
+def test_a_post_naming_two_events_joins_but_does_not_lend_the_cluster_its_names() -> None:
+    c = ClaimClusterer()
+    boston = _assign(c, "b1", "Bombs exploded at the finish line of the marathon in Boston")
+    both = _assign(c, "x1", "Bombs exploded at the finish line in Boston and now a plant exploded in Texas")
+    texas = _assign(c, "t1", "A fertilizer plant exploded in West Texas, many feared dead")
+    state = c.get(boston.cluster_id)
+    assert state is not None and "texas" not in state.names
+    assert texas.cluster_id != boston.cluster_id
+    assert both.cluster_id in (boston.cluster_id, both.cluster_id)
+
+
 def test_a_partition_read_ahead_does_not_expire_claims_another_has_not_delivered() -> None:
     from streams.domain.clustering import ClaimClusterer
     from streams.domain.normalise import normalise

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.domain.normalise import STOPWORDS, normalise, split_hashtag, split_sentences
+from streams.domain.normalise import STOPWORDS, hashtag_name, normalise, split_hashtag, split_sentences
 
 
 def test_platform_noise_is_removed_and_kept_as_evidence() -> None:
@@ -25,6 +25,27 @@ def test_nfkc_and_casefold() -> None:
 def test_hashtags_split_on_case() -> None:
     assert split_hashtag("PanjshirValley") == ["panjshir", "valley"]
     assert split_hashtag("panjshir") == ["panjshir"]
+
+
+def test_solidarity_hashtags_split_and_name_their_place() -> None:
+    assert split_hashtag("prayforboston") == ["pray", "for", "boston"]
+    assert split_hashtag("prayers4boston") == ["prayers", "for", "boston"]
+    assert split_hashtag("bostonstrong") == ["boston", "strong"]
+    assert split_hashtag("armstrong") == ["armstrong"]  # a name, not "arm strong"
+    assert [hashtag_name(t) for t in ("PrayForBoston", "standwithukraine", "bostonstrong")] == [
+        "boston",
+        "ukraine",
+        "boston",
+    ]
+    # One capitalised word names something; news words and lower-case words say nothing.
+    assert [hashtag_name(t) for t in ("Texas", "NYC", "Breaking", "clutha", "sghaze")] == [
+        "texas",
+        "nyc",
+        None,
+        None,
+        None,
+    ]
+    assert normalise("what is happening to this world #prayfortexas").entities == {"texas"}
 
 
 def test_sentences_split_for_wire_copy() -> None:
@@ -54,4 +75,6 @@ def test_names_come_from_case_mid_sentence_only() -> None:
     # Title Case headlines and lower-case texts say nothing about names.
     assert normalise("Strong Quake Hits North Italy At Least Three Dead").entities == frozenset()
     assert normalise("strong quake hits north italy").entities == frozenset()
-    assert normalise("#PrayForTexas what is happening #breaking").entities == frozenset()
+    # Hashtags name only in solidarity forms or as one capitalised word (#breaking is news).
+    assert normalise("#PrayForTexas what is happening #breaking").entities == {"texas"}
+    assert normalise("what is happening #breaking #sad").entities == frozenset()
