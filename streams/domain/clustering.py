@@ -455,7 +455,8 @@ class ClaimClusterer:
         return self.config.join_threshold
 
     def _names_agree(self, cid: str, other: ClusterState) -> bool:
-        """Two clusters may merge: both name no one, or a name of one is in the other."""
+        """Two clusters may merge as far as their names go (``names_agree``: every name of
+        each is in the other's names or words)."""
         state = self._clusters[cid]
         return names_agree(state.names, self._said(state), other.names, self._said(other))
 

@@ -38,7 +38,6 @@ _MENTION = re.compile(r"(?<!\w)@(\w{1,30})")
 _HASHTAG = re.compile(r"(?<!\w)#(\w+)")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"'“‘(\[]?[A-Z0-9])|\s*\n+\s*")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
-# Words: letters (any script) with inner apostrophes or hyphens, or numbers.
 # Solidarity hashtags: "pray for X", "stand with X", "X strong" (X at least three or four letters).
 _SOLIDARITY_PREFIX = re.compile(r"(pray|prayers|stand|thoughts)(for|4|with)([^\W\d_]{3,})")
 _SOLIDARITY_SUFFIX = re.compile(r"([^\W\d_]{4,}?)strong")
@@ -48,6 +47,7 @@ _GENERIC_TAGS = frozenset(
     """breaking news update updates live video photo photos pic pics alert urgent warning
     pray prayers rip help sad omg wow love tbt ff fail win lol wtf smh fb rt""".split()
 )
+# Words: letters (any script) with inner apostrophes or hyphens, or numbers.
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,]\d+)*")
 
 #: Function words that carry no claim. Negations and denial words are *not*
