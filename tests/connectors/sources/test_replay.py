@@ -48,7 +48,10 @@ async def test_a_stopped_replay_resumes_where_it_stopped_without_gap_or_repeat(
     with pytest.raises(asyncio.CancelledError):
         await task
     second = await replay().run()
-    assert second.skipped >= 200 and second.skipped + second.sent == 600
+    # The last record read may have been waiting for its pace slot when the stop came:
+    # it was never sent, so it is not skipped either.
+    assert second.skipped >= first.stats.received - 1 >= 199
+    assert second.skipped + second.sent == 600
     ids = await topics.item_ids()
     assert Counter(ids) == Counter(f"r:{i}" for i in range(600))
 
