@@ -112,3 +112,42 @@ def test_expired_clusters_are_reported_once() -> None:
     assert isinstance(out, ClusterOutput)
     assert stage.expire(out.claim.item.ingested_at + 49 * 3600) == 1  # type: ignore[operator]
     assert stage.drain_expired() == [out.claim.cluster_id] and stage.drain_expired() == []
+
+
+def _wire_claim(cluster: str, item_id: str, domain: str, text: str) -> ClaimAssigned:
+    raw = orjson.dumps(
+        {
+            "id": item_id,
+            "text": text,
+            "outlet": domain,
+            "url": f"https://{domain}/{item_id}",
+            "created_at": "2021-09-06T05:00:00Z",
+        }
+    )
+    return ClaimAssigned(decode_item(raw), cluster, 0.9, None, "similar", text)
+
+
+def test_a_redelivered_item_sends_the_version_it_caused_again_and_nothing_new() -> None:
+    stage = CorroborationStage(load_registry(None), clock=lambda: 1.0)
+    texts = [
+        ("r1", "reuters.com", "Pakistani jets bombing the Panjshir valley, witnesses say"),
+        ("a1", "apnews.com", "Pakistani aircraft bombed positions in the Panjshir valley"),
+        ("f1", "afp.com", "Jets from Pakistan are bombing the Panjshir valley resistance"),
+    ]
+    evidence, alerts = None, []
+    for item_id, domain, text in texts:
+        evidence, alert = stage.process(_wire_claim("c1", item_id, domain, text), evidence)
+        alerts.append(alert)
+    raised = [(i, a) for i, a in zip(texts, alerts, strict=True) if a is not None]
+    assert raised, "three wire agencies must raise an alert"
+    (cause, *_), last = raised[-1]
+    assert evidence is not None
+    version = evidence.version
+    # A crash lost the alert after the evidence was saved: the item comes again.
+    again_ev, again = stage.process(_wire_claim("c1", cause, "x.com", "ignored"), evidence)
+    assert again is not None and again.alert_id == last.alert_id and again.state == last.state
+    assert again_ev.version == version and again_ev.items_total == 3
+    # An item that did not cause the current version changes nothing and sends nothing.
+    earlier = next(i for i, _, _ in texts if i != cause)
+    _, nothing = stage.process(_wire_claim("c1", earlier, "x.com", "ignored"), again_ev)
+    assert nothing is None
