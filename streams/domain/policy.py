@@ -376,7 +376,9 @@ def decide(
     cause: str,
 ) -> tuple[list[Origin], Verdict] | None:
     """Re-evaluate the evidence; origins and verdict when that is worth an alert (a new version)."""
-    origins, verdict = current_verdict(evidence, registry, config)
+    origins = group_origins(evidence.items, registry)
+    opposing = evidence.opposing_origins()
+    verdict = evaluate(origins, config, opposing)
     if verdict.signature == evidence.signature and evidence.state is not EvidenceState.QUIET:
         return None
     evidence.signature = verdict.signature
@@ -394,7 +396,7 @@ def decide(
         }
     )
     del evidence.timeline[:-_TIMELINE_CAP]
-    return origins, verdict
+    return with_opposing(origins, opposing), verdict
 
 
 def support_summary(origins: Sequence[Origin]) -> list[dict[str, Any]]:
