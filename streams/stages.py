@@ -35,8 +35,6 @@ from streams.domain.policy import (
     Verdict,
     add_evidence,
     add_evidence_batch,
-    caused_current_version,
-    current_verdict,
     decide,
     evaluate,
     go_quiet,
@@ -465,10 +463,6 @@ class CorroborationStage:
             for tag in named:
                 if tag not in evidence.tags and len(evidence.tags) < _TAGS_CAP:
                     evidence.tags.append(tag)
-        if caused_current_version(evidence, ev_item.item_id):
-            # Redelivered after a crash that may have lost the alert it caused: that version again.
-            again = current_verdict(evidence, self.registry, self.policy(evidence))
-            return evidence, self._alert(evidence, again, ev_item.item_id, claim.item.ingested_at)
         decided = add_evidence(evidence, ev_item, self.registry, self.policy(evidence))
         if decided is None:
             return evidence, None

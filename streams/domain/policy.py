@@ -34,8 +34,6 @@ __all__ = [
     "Verdict",
     "add_evidence",
     "add_evidence_batch",
-    "caused_current_version",
-    "current_verdict",
     "decide",
     "evaluate",
     "go_quiet",
@@ -339,32 +337,6 @@ def add_evidence_batch(
         return None
     last = max(items, key=lambda i: (i.created_at, i.item_id))
     return decide(evidence, registry, config, at=last.created_at, cause=last.item_id)
-
-
-def caused_current_version(evidence: ClaimEvidence, item_id: str) -> bool:
-    """``item_id`` is already in the evidence and its arrival made the current alert version.
-
-    Why: the evidence table and the alerts topic are written one after the other,
-    not atomically. After a crash between the two, the redelivered item finds
-    itself already counted and would change nothing, so the alert it caused would
-    never be sent; sending that version again (same alert id) is harmless.
-    """
-    return (
-        evidence.version > 0
-        and bool(evidence.timeline)
-        and evidence.timeline[-1].get("item") == item_id
-        and evidence.timeline[-1].get("state") == evidence.state.value
-        and item_id in evidence.seen
-    )
-
-
-def current_verdict(
-    evidence: ClaimEvidence, registry: SourceRegistry, config: PolicyConfig
-) -> tuple[list[Origin], Verdict]:
-    """Origins and verdict of the evidence as it stands (no new version)."""
-    origins = group_origins(evidence.items, registry)
-    opposing = evidence.opposing_origins()
-    return with_opposing(origins, opposing), evaluate(origins, config, opposing)
 
 
 def decide(
