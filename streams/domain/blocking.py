@@ -144,9 +144,8 @@ def block_matches(
 
 def entries_agree(a: BlockEntry, b: BlockEntry) -> bool:
     """The names of two exemplars allow merging their clusters (``names_agree``)."""
-    return names_agree(
-        frozenset(a.entities), frozenset(a.full.split()), frozenset(b.entities), frozenset(b.full.split())
-    )
+    sa, sb = a.signature(), b.signature()
+    return names_agree(sa.entities, sa.tokens, sb.entities, sb.tokens)
 
 
 def add_to_block(

@@ -479,7 +479,7 @@ class ClaimClusterer:
         state = self._clusters.get(cid)
         if state is None or not state.names or state.names & text.tokens:
             return False
-        return not text.entities & self._said(state)
+        return not any(text.entities & ex.signature().tokens for ex in state.exemplars)
 
     def expire(self, now: float) -> list[ClusterState]:
         """Drop clusters quiet for longer than the quiet period; return them.
@@ -492,32 +492,32 @@ class ClaimClusterer:
         event_horizon = self._watermark - self.config.quiet_seconds
         gone: list[ClusterState] = []
         while self._clusters:
-            cid, state = next(iter(self._clusters.items()))
+            state = next(iter(self._clusters.values()))
             if state.touched_at > wall_horizon and state.last_seen > event_horizon:
                 break
-            del self._clusters[cid]
-            gone.append(state)
-            self._expired.append(cid)
-            for ex in state.exemplars:
-                self._exemplar_item.pop((cid, ex.match), None)
+            gone.append(self._drop_oldest())
         self.expired_total += len(gone)
-        self._dead_since_compact += len(gone)
-        # Lookups skip dead clusters anyway; compact once they are a sizeable share.
-        if self._dead_since_compact > max(1000, len(self._clusters) // 10):
-            self._compact()
-            self._dead_since_compact = 0
+        self._dropped(len(gone))
         return gone
 
     def _evict(self, n: int) -> None:
         """A flood of new claims past ``max_live``: the longest quiet clusters leave early,
         as if expired, so memory stays bounded whatever arrives."""
         for _ in range(n):
-            cid, state = next(iter(self._clusters.items()))
-            del self._clusters[cid]
-            for ex in state.exemplars:
-                self._exemplar_item.pop((cid, ex.match), None)
-            self._expired.append(cid)
+            self._drop_oldest()
         self.evicted_total += n
+        self._dropped(n)
+
+    def _drop_oldest(self) -> ClusterState:
+        """Remove the cluster quiet longest; its owner is told through ``drain_expired``."""
+        cid, state = self._clusters.popitem(last=False)
+        self._expired.append(cid)
+        for ex in state.exemplars:
+            self._exemplar_item.pop((cid, ex.match), None)
+        return state
+
+    def _dropped(self, n: int) -> None:
+        # Lookups skip dead clusters anyway; compact once they are a sizeable share.
         self._dead_since_compact += n
         if self._dead_since_compact > max(1000, len(self._clusters) // 10):
             self._compact()

@@ -3,7 +3,14 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.domain.blocking import BlockEntry, add_to_block, block_keys, block_matches, key_rank
+from streams.domain.blocking import (
+    BlockEntry,
+    add_to_block,
+    block_keys,
+    block_matches,
+    entries_agree,
+    key_rank,
+)
 from streams.domain.matching import SimilarityScorer
 from streams.domain.normalise import normalise
 from streams.domain.pair_features import Signature
@@ -12,7 +19,18 @@ from streams.domain.pair_features import Signature
 def _entry(cid: str, text: str, touched: float = 100.0, event_ts: float = 100.0) -> BlockEntry:
     sig = Signature.of(normalise(text))
     numbers = tuple(sorted(sig.numbers))
-    return BlockEntry(cid, 1.0, f"i-{cid}", sig.match, sig.full, numbers, block_keys(sig), touched, event_ts)
+    return BlockEntry(
+        cid,
+        1.0,
+        f"i-{cid}",
+        sig.match,
+        sig.full,
+        numbers,
+        block_keys(sig),
+        touched,
+        event_ts,
+        tuple(sig.entities),
+    )
 
 
 def test_keys_are_stable_and_bounded() -> None:
@@ -76,3 +94,15 @@ def test_block_forgets_entries_quiet_in_event_time_during_a_replay() -> None:
     key = min(set(today.keys), key=key_rank)
     assert block_matches(key, today, [last_month], scorer, threshold=0.6, quiet_seconds=172800) == []
     assert add_to_block([last_month], today, max_entries=8, quiet_seconds=172800) == [today]
+
+
+def test_exemplars_merge_only_when_each_ones_names_are_in_the_other() -> None:
+    boston = _entry("b", "Our thoughts are with everyone affected by the explosions in Boston")
+    boston_caps = _entry(
+        "B", "THOUGHTS WITH EVERYONE AFFECTED BY THE BOSTON EXPLOSIONS"
+    )  # no names, the word
+    nameless = _entry("n", "Our thoughts are with everyone affected by the explosions")
+    both = _entry("x", "#prayforboston #prayfortexas thoughts with everyone affected")
+    assert entries_agree(boston, boston_caps) and entries_agree(nameless, nameless)
+    assert not entries_agree(boston, nameless), "a place against no place"
+    assert not entries_agree(boston, both), "a post naming two events bridges nothing"

@@ -118,10 +118,16 @@ def test_a_post_naming_other_places_does_not_join_through_a_nameless_exemplar() 
 def test_names_anywhere_in_the_item_keep_it_out_of_another_places_cluster() -> None:
     c = ClaimClusterer()
     glasgow = _assign(
-        c, "g1", "Hope everyone in the Clutha pub in Glasgow is okay. Thoughts with the victims"
+        c,
+        "g1",
+        "Helicopter crashed into the Clutha pub in Glasgow. Our thoughts are with the families tonight",
+    )
+    again = _assign(
+        c, "g2", "Police helicopter hit a pub roof in Glasgow. Our thoughts are with the families tonight"
     )
     # Matches through its second sentence, which names no place; the first names New York.
-    ny = _assign(c, "n1", "Train derailed in New York tonight. Thoughts with the victims")
+    ny = _assign(c, "n1", "Train derailed in New York. Our thoughts are with the families tonight")
+    assert again.cluster_id == glasgow.cluster_id
     assert ny.cluster_id != glasgow.cluster_id
 
 
@@ -152,9 +158,9 @@ def test_a_post_naming_two_events_joins_but_does_not_lend_the_cluster_its_names(
     both = _assign(c, "x1", "Bombs exploded at the finish line in Boston and now a plant exploded in Texas")
     texas = _assign(c, "t1", "A fertilizer plant exploded in West Texas, many feared dead")
     state = c.get(boston.cluster_id)
+    assert both.cluster_id == boston.cluster_id, "it still makes the Boston claim"
     assert state is not None and "texas" not in state.names
     assert texas.cluster_id != boston.cluster_id
-    assert both.cluster_id in (boston.cluster_id, both.cluster_id)
 
 
 def test_a_partition_read_ahead_does_not_expire_claims_another_has_not_delivered() -> None:
