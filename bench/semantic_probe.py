@@ -23,8 +23,7 @@ import sys
 from collections.abc import Sequence
 
 from bench.datasets import pit2015_pairs, url_corpus_pairs
-from bench.logreg import fit_logistic, sigmoid
-from bench.train_matcher import FOLDS, URL_SHARE, Example, Scored, _fold, best_threshold, examples, prf
+from bench.train_matcher import Example, best_threshold, cross_validate, examples, prf
 
 __all__ = ["main"]
 
@@ -58,23 +57,7 @@ def main() -> int:
 
     pit = _with_cosine(examples(pit_pairs), [cos(p.a, p.b) for p in pit_pairs])
     url = _with_cosine(examples(url_pairs), [cos(p.a, p.b) for p in url_pairs])
-    url_weight = URL_SHARE * len(pit) / len(url)
-    held_pit: list[Scored] = []
-    held_url: list[Scored] = []
-    for k in range(FOLDS):
-        rows, labels, weights = [], [], []
-        for exs, w in ((pit, 1.0), (url, url_weight)):
-            for e in exs:
-                if _fold(e.group) != k and e.rule is None:
-                    rows.append(e.features)
-                    labels.append(e.same)
-                    weights.append(w)
-        coef, bias = fit_logistic(rows, labels, weights)
-        for exs, held in ((pit, held_pit), (url, held_url)):
-            for e in exs:
-                if _fold(e.group) == k:
-                    z = bias + math.fsum(c * x for c, x in zip(coef, e.features, strict=True))
-                    held.append(Scored(e.rule if e.rule is not None else sigmoid(z), e.same))
+    held_pit, held_url = cross_validate(pit, url)
     threshold = best_threshold(held_pit, held_url)
     for name, held in (("pit2015_dev", held_pit), ("url_corpus_train", held_url)):
         p, r, f = prf(held, threshold)
