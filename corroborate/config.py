@@ -16,8 +16,9 @@ variable                           default                 meaning
 ``CORROBORATE_MIN_WEIGHT``         ``1.0``                 their summed weight
 ``CORROBORATE_QUIET_HOURS``        ``48``                  a cluster with no new member expires, and an
                                                            alerted claim goes QUIET, after this
-``CORROBORATE_MATCH_THRESHOLD``    the model's             pair threshold of match-pairs (model: 0.35)
+``CORROBORATE_MATCH_THRESHOLD``    the model's             pair threshold of match-pairs (model: 0.34)
 ``CORROBORATE_MATCH_MODEL``        bundled                 a retrained match model (bench/train_matcher.py)
+``CORROBORATE_ENCODER_DIR``        packaged                a sentence encoder directory (safetensors, BERT)
 ``CORROBORATE_STANCE_MODEL``       bundled                 a retrained stance model (bench/train_stance.py)
 ``CORROBORATE_POLICY``             (none)                  alert policy TOML: [default], [topics.NAME]
 ``CORROBORATE_SWEEP_SECONDS``      ``60``                  how often quiet clusters and claims are swept
@@ -47,6 +48,7 @@ from connectors.sources.config import SourcesConfig, load_sources_config
 from corroborate.errors import ConfigError
 from streams.app import AppConfig
 from streams.domain.clustering import ClusterConfig
+from streams.domain.encoder import load_encoder
 from streams.domain.matching import MatchConfig, load_model
 from streams.domain.policy import PolicyBook, PolicyConfig, load_policy_book
 from streams.domain.stance import StanceModel, load_stance_model
@@ -70,6 +72,7 @@ ENV_VARS = (
     "CORROBORATE_QUIET_HOURS",
     "CORROBORATE_MATCH_THRESHOLD",
     "CORROBORATE_MATCH_MODEL",
+    "CORROBORATE_ENCODER_DIR",
     "CORROBORATE_STANCE_MODEL",
     "CORROBORATE_POLICY",
     "CORROBORATE_SWEEP_SECONDS",
@@ -122,6 +125,7 @@ class Settings:
     quiet_hours: float = 48.0
     match_threshold: float | None = None
     match_model_path: str | None = None
+    encoder_dir: str | None = None
     stance_model_path: str | None = None
     policy_path: str | None = None
     sweep_seconds: float = 60.0
@@ -172,6 +176,7 @@ class Settings:
                 _num(e, "CORROBORATE_MATCH_THRESHOLD", 0.0) if e.get("CORROBORATE_MATCH_THRESHOLD") else None
             ),
             match_model_path=e.get("CORROBORATE_MATCH_MODEL") or None,
+            encoder_dir=e.get("CORROBORATE_ENCODER_DIR") or None,
             stance_model_path=e.get("CORROBORATE_STANCE_MODEL") or None,
             policy_path=e.get("CORROBORATE_POLICY") or None,
             sweep_seconds=_num(e, "CORROBORATE_SWEEP_SECONDS", 60.0, minimum=0.1),
@@ -188,13 +193,14 @@ class Settings:
         )
 
     def match_config(self) -> MatchConfig:
-        """The matcher: the bundled or configured model, at its own or the configured threshold."""
+        """The matcher: the bundled or configured model and encoder, at its own or the configured threshold."""
         try:
             model = load_model(self.match_model_path)
+            encoder = load_encoder(self.encoder_dir)
         except ModelError as exc:
             raise ConfigError(str(exc)) from exc
         threshold = model.threshold if self.match_threshold is None else self.match_threshold
-        return MatchConfig(threshold=threshold, model=model)
+        return MatchConfig(threshold=threshold, model=model, encoder=encoder)
 
     def stance_model(self) -> StanceModel:
         """The bundled stance model, or the one ``CORROBORATE_STANCE_MODEL`` names."""

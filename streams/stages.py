@@ -112,21 +112,34 @@ class Handled:
     left the matcher), so that evidence does not outlive it and state stays bounded."""
 
 
+#: Cues that say only that one text denies or counts something, not what: they need
+#: the texts to be surely about one thing (``ClusterConfig.weak_link_threshold``).
+_WEAK_CUES = ("denial", "numbers")
+
+
 def contradiction_links(
-    cluster_id: str, item_id: str, text: str, others: Sequence[tuple[str, str, str, float]]
+    cluster_id: str,
+    item_id: str,
+    text: str,
+    others: Sequence[tuple[str, str, str, float]],
+    *,
+    weak_bar: float = 0.0,
 ) -> tuple[ClusterLink, ...]:
     """Links both ways for each ``(cluster, item, text, match score)`` that ``text`` contradicts.
 
     The texts were matched above the link threshold (about the same thing) but
     below the merge threshold, so a clash of polarity, opposite words or counts
-    makes two claims of one event that cannot both hold.
+    makes two claims of one event that cannot both hold. A negation or an
+    opposite word clashes on what the texts share; a one-sided denial ("NRF
+    denies Taliban claims") or another count may be about something else the
+    other text does not say, so those need a match score of ``weak_bar``.
     """
     out: list[ClusterLink] = []
     for other, other_item, other_text, score in others:
         if other == cluster_id:
             continue
         found = contradiction(text, other_text, about_same=True)
-        if found.contradicts:
+        if found.contradicts and (score >= weak_bar or not found.cue.startswith(_WEAK_CUES)):
             out.append(ClusterLink(cluster_id, other, found.cue, score, (item_id, other_item)))
             out.append(ClusterLink(other, cluster_id, found.cue, score, (other_item, item_id)))
     return tuple(out)
@@ -296,6 +309,7 @@ class ClusterStage:
                 item.id,
                 assignment.query.full,
                 [(cid, ex_item, ex.full, score) for cid, score, ex, ex_item in assignment.near],
+                weak_bar=self.clusterer.config.weak_link_threshold,
             )
         return ClusterOutput(claim, update, announces, merges, links)
 
@@ -373,6 +387,7 @@ class BlockStage:
                 for hit in found
                 if hit.score < cfg.merge_threshold
             ],
+            weak_bar=cfg.weak_link_threshold,
         )
         kept = add_to_block(entries, new, max_entries=cfg.block_entries, quiet_seconds=cfg.quiet_seconds)
         return merges, list(links), kept

@@ -136,7 +136,7 @@ def block_matches(
         shared = len(words.intersection(theirs_words))
         if shared < 2 or shared < min_overlap * max(n_words, len(set(theirs_words))):
             continue
-        score = scorer.score(sig, entry.signature())
+        score = scorer.score(sig, entry.signature(), floor=threshold)
         if score >= threshold:
             out.append(BlockMatch(entry, score))
     return out

@@ -59,8 +59,9 @@ class ClusterConfig:
     max_members       200       member ids kept per cluster (the count stays exact)
     join_threshold    0.6       match probability at which a claim joins a cluster
     merge_threshold   0.8       match probability at which two clusters become one
-    link_threshold    0.5       match probability from which two clusters that clash
-                                (negation, opposite word, denial, count) contradict
+    link_threshold    0.3       match probability from which two clusters that clash
+                                (negation, opposite word) contradict
+    weak_link_...     0.5       the same for the weaker cues (a one-sided denial, a count)
     block_entries     32        newest exemplars a block key keeps for merge detection
     max_live          200000    live clusters at most; beyond, the longest quiet leaves
                                 early (a worker holds about 6 KB per
@@ -76,9 +77,13 @@ class ClusterConfig:
     joins two whole clusters, and merges chain (A with B, B with C); at the
     join threshold, chains of sympathy tweets joined the Boston bombing and
     the West Texas explosion into one cluster of 900 (CrisisLexT26). Why
-    ``link_threshold`` is above the pair threshold: two claims about one event
-    ("jets bomb Panjshir", "NRF denies Panjshir fell") share names and score
-    about 0.4; a contradiction needs them to be more likely than not one claim.
+    ``link_threshold`` is below the pair threshold: two claims that contradict
+    are not paraphrases, and the model (whose cosine sees the meaning) scores
+    "Panjshir has been completely conquered" against "Panjshir has not fallen and
+    the fight will continue" about 0.3; a negation or opposite word on what they
+    share is the evidence. Why ``weak_link_threshold`` is higher: "NRF denies
+    Taliban claims that Panjshir has fallen" denies something, not necessarily
+    what "Pakistani jets are bombing the resistance in Panjshir" says (0.2).
     """
 
     quiet_seconds: float = 48 * 3600.0
@@ -90,7 +95,8 @@ class ClusterConfig:
     max_members: int = 200
     join_threshold: float = 0.6
     merge_threshold: float = 0.8
-    link_threshold: float = 0.5
+    link_threshold: float = 0.3
+    weak_link_threshold: float = 0.5
     block_entries: int = 32
     max_live: int = 200_000
     match: MatchConfig = field(default_factory=MatchConfig)
@@ -354,7 +360,10 @@ class ClaimClusterer:
         if not cands:
             return []
         best: dict[str, tuple[str, float, Signature]] = {}
-        for owner, cand, score in zip(owners, cands, self._scorer.score_many(text, cands), strict=True):
+        # Scores below every bar this clusterer acts on need not be exact.
+        floor = min(cfg.link_threshold, cfg.join_threshold, cfg.merge_threshold)
+        scores = self._scorer.score_many(text, cands, floor=floor)
+        for owner, cand, score in zip(owners, cands, scores, strict=True):
             if owner not in best or score > best[owner][1]:
                 best[owner] = (owner, score, cand)
         return list(best.values())

@@ -6,8 +6,15 @@ URL corpus): ``token_set_ratio`` calls any short text a match of any long text
 containing it, ``token_sort_ratio`` punishes a tweet that adds commentary, and
 both let shared names ("Panjshir valley") outweigh a different predicate. A
 logistic regression over the seventeen features of ``pair_features`` weighs
-them against each other; it is trained by ``bench/train_matcher.py`` on the
-shared data and ships as ``match_model.json`` (versioned, a few numbers).
+them against each other, with the cosine of the two texts' sentence vectors
+(``encoder``) and its square: the string scores see shared words, the cosine
+sees a shared meaning in other words. It is trained by ``bench/train_matcher.py``
+on the shared data and ships as ``match_model.json`` (versioned, a few numbers).
+
+The cosine costs a pass through the encoder for every text not seen recently,
+so a scorer asked only whether a candidate reaches ``floor`` first bounds the
+model's answer from the string features alone, and runs the encoder only when
+the cosine could lift the pair to the floor.
 
 Texts with fewer than ``min_tokens`` content words ("wow", "this is huge")
 only match an identical text: a fitted model cannot be trusted on them. Two
@@ -25,6 +32,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from streams.domain.encoder import Encoder, cosine, load_encoder
 from streams.domain.normalise import Normalised
 from streams.domain.pair_features import (
     FEATURE_NAMES,
@@ -37,7 +45,9 @@ from streams.errors import ModelError
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "EMBEDDING_FEATURES",
     "MIN_CONTENT_TOKENS",
+    "MODEL_FEATURES",
     "MatchConfig",
     "MatchModel",
     "SimilarityScorer",
@@ -49,10 +59,20 @@ __all__ = [
 #: Texts with fewer content words than this only match an identical text.
 MIN_CONTENT_TOKENS = 3
 
+#: The model's inputs beyond the string features: the sentence vectors' cosine and its square.
+EMBEDDING_FEATURES: tuple[str, ...] = ("embedding_cosine", "embedding_cosine_sq")
+MODEL_FEATURES: tuple[str, ...] = FEATURE_NAMES + EMBEDDING_FEATURES
+
+
+def _sigmoid(z: float) -> float:
+    if z < -30.0:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-min(z, 30.0)))
+
 
 @dataclass(frozen=True, slots=True)
 class MatchModel:
-    """A logistic regression over ``FEATURE_NAMES``: P(same claim) = sigmoid(w . x + bias)."""
+    """A logistic regression over ``MODEL_FEATURES``: P(same claim) = sigmoid(w . x + bias)."""
 
     version: str
     weights: tuple[float, ...]
@@ -61,10 +81,24 @@ class MatchModel:
     """The operating point chosen by the training script (best mean F1 held out)."""
 
     def probability(self, features: Sequence[float]) -> float:
-        z = self.bias + math.fsum(w * x for w, x in zip(self.weights, features, strict=True))
-        if z < -30.0:
-            return 0.0
-        return 1.0 / (1.0 + math.exp(-min(z, 30.0)))
+        return _sigmoid(self.bias + math.fsum(w * x for w, x in zip(self.weights, features, strict=True)))
+
+    def lexical_logit(self, lexical: Sequence[float]) -> float:
+        """The part of the logit the string features give (without the cosine terms)."""
+        lexical_weights = self.weights[: len(FEATURE_NAMES)]
+        return self.bias + math.fsum(w * x for w, x in zip(lexical_weights, lexical, strict=True))
+
+    def with_cosine(self, lexical_logit: float, cos: float) -> float:
+        w_cos, w_sq = self.weights[len(FEATURE_NAMES) :]
+        return _sigmoid(lexical_logit + w_cos * cos + w_sq * cos * cos)
+
+    def upper_bound(self, lexical_logit: float) -> float:
+        """The highest probability any cosine in [-1, 1] could give these string features."""
+        w_cos, w_sq = self.weights[len(FEATURE_NAMES) :]
+        points = [-1.0, 1.0]
+        if w_sq < 0.0 and -1.0 < -w_cos / (2.0 * w_sq) < 1.0:
+            points.append(-w_cos / (2.0 * w_sq))
+        return _sigmoid(lexical_logit + max(w_cos * c + w_sq * c * c for c in points))
 
     @classmethod
     def from_json(cls, raw: bytes | str, origin: str) -> MatchModel:
@@ -75,10 +109,10 @@ class MatchModel:
             model = cls(str(data["version"]), weights, float(data["bias"]), float(data["threshold"]))
         except (ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"match model {origin} is not a valid model file: {exc}") from exc
-        if features != FEATURE_NAMES or len(weights) != len(FEATURE_NAMES):
+        if features != MODEL_FEATURES or len(weights) != len(MODEL_FEATURES):
             raise ModelError(
                 f"match model {origin} was trained on features {list(features)}, "
-                f"this code computes {list(FEATURE_NAMES)}: retrain with bench/train_matcher.py"
+                f"this code computes {list(MODEL_FEATURES)}: retrain with bench/train_matcher.py"
             )
         return model
 
@@ -109,20 +143,51 @@ class MatchConfig:
     threshold       model's          probability at or above which texts match
     min_tokens      3                content words below which only equality matches
     model           bundled          the fitted model
+    encoder         packaged         the sentence encoder behind the cosine features
     ==============  ===============  ===============================================
     """
 
     threshold: float = DEFAULT_THRESHOLD
     min_tokens: int = MIN_CONTENT_TOKENS
     model: MatchModel = field(default_factory=load_model)
+    encoder: Encoder = field(default_factory=load_encoder)
 
 
-def _score(a: Signature, b: Signature, cfg: MatchConfig) -> float:
+def _rule(a: Signature, b: Signature, cfg: MatchConfig) -> float | None:
+    """The decision of the rules that stand beside the model, where one applies."""
     if not a.match or not b.match:
         return 0.0
     if min(a.length, b.length) < cfg.min_tokens or different_names(a, b):
         return 1.0 if a.match == b.match else 0.0
-    return cfg.model.probability(pair_features(a, b, cfg.min_tokens))
+    return None
+
+
+def _score(a: Signature, b: Signature, cfg: MatchConfig, floor: float = 0.0) -> float:
+    return _score_all(a, [b], cfg, floor)[0]
+
+
+def _score_all(
+    query: Signature, candidates: Sequence[Signature], cfg: MatchConfig, floor: float
+) -> list[float]:
+    scores: list[float] = []
+    logits: dict[int, float] = {}
+    for i, cand in enumerate(candidates):
+        ruled = _rule(query, cand, cfg)
+        if ruled is not None:
+            scores.append(ruled)
+            continue
+        z = cfg.model.lexical_logit(pair_features(query, cand, cfg.min_tokens))
+        bound = cfg.model.upper_bound(z) if floor > 0.0 else 1.0
+        scores.append(bound)
+        if bound >= floor:
+            logits[i] = z
+    if logits:
+        # One batch through the encoder for the query and every candidate it lacks.
+        texts = [query.full, *(candidates[i].full for i in logits)]
+        vectors = cfg.encoder.embed_many(texts)
+        for (i, z), vector in zip(logits.items(), vectors[1:], strict=True):
+            scores[i] = cfg.model.with_cosine(z, cosine(vectors[0], vector))
+    return scores
 
 
 def claim_similarity(a: Normalised, b: Normalised, config: MatchConfig | None = None) -> float:
@@ -142,10 +207,17 @@ class SimilarityScorer:
     def config(self) -> MatchConfig:
         return self._cfg
 
-    def score(self, a: Signature, b: Signature) -> float:
-        return _score(a, b, self._cfg)
+    def score(self, a: Signature, b: Signature, *, floor: float = 0.0) -> float:
+        """P(same claim); below ``floor`` possibly an upper bound instead (see ``score_many``)."""
+        return _score(a, b, self._cfg, floor)
 
-    def score_many(self, query: Signature, candidates: Sequence[Signature]) -> list[float]:
-        """Scores of ``query`` against each candidate, in candidate order."""
-        cfg = self._cfg
-        return [_score(query, cand, cfg) for cand in candidates]
+    def score_many(
+        self, query: Signature, candidates: Sequence[Signature], *, floor: float = 0.0
+    ) -> list[float]:
+        """Scores of ``query`` against each candidate, in candidate order.
+
+        A score below ``floor`` may be an upper bound rather than the exact
+        probability: callers that act only at or above ``floor`` lose nothing,
+        and the encoder runs only for candidates that could reach it.
+        """
+        return _score_all(query, candidates, self._cfg, floor)

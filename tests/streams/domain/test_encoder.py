@@ -1,0 +1,65 @@
+"""The numpy sentence encoder against sentence-transformers' own output.
+
+``data/encoder_reference.json`` was written by sentence-transformers 5 on PyTorch
+(``SentenceTransformer(...).encode(texts, normalize_embeddings=True)`` and its
+tokenizer's ``input_ids``) for the packaged all-MiniLM-L6-v2.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from streams.domain.encoder import cosine, load_encoder
+from streams.errors import ModelError
+
+REFERENCE = json.loads((Path(__file__).parent / "data" / "encoder_reference.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("case", REFERENCE["cases"], ids=lambda c: c["text"][:20] or "empty")
+def test_tokens_and_vector_equal_the_reference(case: dict[str, object]) -> None:
+    encoder = load_encoder()
+    assert encoder.tokens(str(case["text"])) == case["ids"]
+    vector = encoder.embed(str(case["text"]))
+    assert np.abs(vector - np.asarray(case["vector"], dtype=np.float32)).max() < 1e-4
+
+
+def test_batched_vectors_equal_one_at_a_time() -> None:
+    encoder = load_encoder()
+    texts = ["short one", "a much longer sentence about jets bombing the panjshir valley today", "x"]
+    batched = encoder.embed_many(texts)
+    for text, vector in zip(texts, batched, strict=True):
+        alone = encoder._forward([encoder.tokens(text)])[0]
+        assert np.abs(vector - alone).max() < 1e-5
+
+
+def test_paraphrase_is_closer_than_a_topic_neighbour() -> None:
+    encoder = load_encoder()
+    claim = encoder.embed("pakistani jets are bombing the panjshir valley")
+    reworded = encoder.embed("pakistan air force aircraft strike panjshir")
+    neighbour = encoder.embed("the taliban say they have conquered panjshir")
+    assert cosine(claim, reworded) > cosine(claim, neighbour)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=400))
+def test_any_text_gives_bounded_ids_and_a_unit_vector(text: str) -> None:
+    encoder = load_encoder()
+    ids = encoder.tokens(text)
+    assert ids[0] == 101 and ids[-1] == 102 and len(ids) <= 128
+    assert all(0 <= i < 30522 for i in ids)
+    assert abs(float(np.linalg.norm(encoder.embed(text))) - 1.0) < 1e-4
+
+
+def test_a_long_text_is_cut_to_the_maximum_length() -> None:
+    assert len(load_encoder().tokens("word " * 1000)) == 128
+
+
+def test_a_directory_without_a_model_is_refused_with_its_path(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match=str(tmp_path)):
+        load_encoder(str(tmp_path))
