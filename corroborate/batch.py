@@ -21,6 +21,7 @@ from streams.domain.matching import SimilarityScorer
 from streams.domain.normalise import load_aliases, normalise
 from streams.domain.pair_features import Signature
 from streams.domain.registry import load_registry
+from streams.stages import PREFETCH_BATCH, ClusterStage
 
 __all__ = ["alert_items", "cluster_items", "match_pairs", "stance_lines"]
 
@@ -62,14 +63,27 @@ def match_pairs(settings: Settings, src: IO[bytes], out: IO[bytes]) -> int:
     return 1 if errors else 0
 
 
+def _item_lines(src: IO[bytes], stage: ClusterStage) -> Iterator[tuple[int, bytes]]:
+    """Numbered non-blank lines, read ``PREFETCH_BATCH`` at a time and their claim texts
+    encoded in one pass first, as the cluster agent does (a pass per line costs ten times more)."""
+    chunk: list[tuple[int, bytes]] = []
+    for lineno, line in enumerate(src, 1):
+        if line.strip():
+            chunk.append((lineno, line.rstrip(b"\r\n")))
+        if len(chunk) == PREFETCH_BATCH:
+            stage.prefetch([raw for _, raw in chunk])
+            yield from chunk
+            chunk = []
+    stage.prefetch([raw for _, raw in chunk])
+    yield from chunk
+
+
 def cluster_items(settings: Settings, src: IO[bytes], out: IO[bytes]) -> int:
     """Items in, ``{"id": ID, "cluster": CLUSTER_ID}`` out in input order, after every merge."""
     batch = BatchClusterer(settings.cluster_config(), aliases=load_aliases(settings.aliases_path))
     results: list[BatchResult | tuple[int, str, object]] = []
-    for lineno, line in enumerate(src, 1):
-        if not line.strip():
-            continue
-        got = batch.add(line.rstrip(b"\r\n"))
+    for lineno, line in _item_lines(src, batch.stage):
+        got = batch.add(line)
         if isinstance(got, BatchResult):
             results.append(got)
         else:
@@ -111,10 +125,8 @@ def alert_items(settings: Settings, src: IO[bytes], out: IO[bytes]) -> int:
         stance_model=settings.stance_model(),
     )
     errors = 0
-    for lineno, line in enumerate(src, 1):
-        if not line.strip():
-            continue
-        got = batch.add(line.rstrip(b"\r\n"))
+    for lineno, line in _item_lines(src, batch.clusters.stage):
+        got = batch.add(line)
         if isinstance(got, list):
             for alert in got:
                 out.write(alert.to_json() + b"\n")

@@ -18,6 +18,7 @@ variable                           default                 meaning
                                                            alerted claim goes QUIET, after this
 ``CORROBORATE_MATCH_THRESHOLD``    the model's             pair threshold of match-pairs (model: 0.34)
 ``CORROBORATE_MATCH_MODEL``        bundled                 a retrained match model (bench/train_matcher.py)
+``CORROBORATE_ENCODER``            ``on``                  ``off``: the string features alone (lexical model)
 ``CORROBORATE_ENCODER_DIR``        packaged                a sentence encoder directory (safetensors, BERT)
 ``CORROBORATE_STANCE_MODEL``       bundled                 a retrained stance model (bench/train_stance.py)
 ``CORROBORATE_POLICY``             (none)                  alert policy TOML: [default], [topics.NAME]
@@ -72,6 +73,7 @@ ENV_VARS = (
     "CORROBORATE_QUIET_HOURS",
     "CORROBORATE_MATCH_THRESHOLD",
     "CORROBORATE_MATCH_MODEL",
+    "CORROBORATE_ENCODER",
     "CORROBORATE_ENCODER_DIR",
     "CORROBORATE_STANCE_MODEL",
     "CORROBORATE_POLICY",
@@ -125,6 +127,7 @@ class Settings:
     quiet_hours: float = 48.0
     match_threshold: float | None = None
     match_model_path: str | None = None
+    encoder: bool = True
     encoder_dir: str | None = None
     stance_model_path: str | None = None
     policy_path: str | None = None
@@ -176,6 +179,7 @@ class Settings:
                 _num(e, "CORROBORATE_MATCH_THRESHOLD", 0.0) if e.get("CORROBORATE_MATCH_THRESHOLD") else None
             ),
             match_model_path=e.get("CORROBORATE_MATCH_MODEL") or None,
+            encoder=_choice(e, "CORROBORATE_ENCODER", ("on", "off")) == "on",
             encoder_dir=e.get("CORROBORATE_ENCODER_DIR") or None,
             stance_model_path=e.get("CORROBORATE_STANCE_MODEL") or None,
             policy_path=e.get("CORROBORATE_POLICY") or None,
@@ -195,8 +199,17 @@ class Settings:
     def match_config(self) -> MatchConfig:
         """The matcher: the bundled or configured model and encoder, at its own or the configured threshold."""
         try:
-            model = load_model(self.match_model_path)
-            encoder = load_encoder(self.encoder_dir)
+            model = load_model(self.match_model_path, lexical=not self.encoder)
+            if model.uses_cosine != self.encoder:
+                raise ModelError(
+                    f"match model {self.match_model_path} "
+                    + (
+                        "reads sentence vectors: unset CORROBORATE_ENCODER=off"
+                        if model.uses_cosine
+                        else "was trained without the encoder: set CORROBORATE_ENCODER=off"
+                    )
+                )
+            encoder = load_encoder(self.encoder_dir) if self.encoder else None
         except ModelError as exc:
             raise ConfigError(str(exc)) from exc
         threshold = model.threshold if self.match_threshold is None else self.match_threshold

@@ -57,7 +57,14 @@ from streams.messages import (
     SchemaError,
     decode_claims_record,
 )
-from streams.stages import BlockStage, ClusterOutput, ClusterStage, CorroborationStage, DeadLetter
+from streams.stages import (
+    PREFETCH_BATCH,
+    BlockStage,
+    ClusterOutput,
+    ClusterStage,
+    CorroborationStage,
+    DeadLetter,
+)
 
 __all__ = ["Pipeline", "PipelineStats", "register_pipeline"]
 
@@ -65,6 +72,8 @@ log = logging.getLogger("corroborate.agents")
 T = TypeVar("T")
 
 EVIDENCE_CACHE_SIZE = 50_000
+#: The longest the cluster agent waits to fill a batch of ``PREFETCH_BATCH`` items (s).
+CLUSTER_BATCH_WAIT = 0.01
 _DECODE_ERRORS = (SchemaError, orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError)
 
 
@@ -245,28 +254,37 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
 
     @app.agent(items, name="cluster")
     async def cluster_agent(stream: Any) -> None:
-        async for event in stream.events():
+        # Items come in small batches (at most PREFETCH_BATCH, or what arrived within
+        # CLUSTER_BATCH_WAIT) only so that the sentence encoder runs once per batch
+        # (``prefetch``); each item is then processed and sent in order, and faust
+        # acknowledges the batch's offsets after the last one. This agent writes no table.
+        async for events in stream.take_events(PREFETCH_BATCH, within=CLUSTER_BATCH_WAIT):
             if not restored:
                 restore_clusters()
-            stats.items_in += 1
-            out = cluster_stage.process(event.value or b"", source=event.message.partition)
-            if isinstance(out, DeadLetter):
-                await dead_letter(out, "cluster", event)
-                continue
-            assert isinstance(out, ClusterOutput)
-            key = out.claim.cluster_id.encode()
-            await claims.send(key=key, value=out.claim.to_json())
-            await clusters.send(key=key, value=out.update.to_json())
-            for announce in out.announces:
-                await blocks.send(key=announce.key.encode(), value=announce.to_json())
-            for found in out.merges:
-                await merges.send(key=b"merge", value=found.to_json())
-                stats.merges_found += 1
-            for link in out.links:
-                await claims.send(key=link.cluster_id.encode(), value=link.to_json())
-                stats.contradictions_found += 1
-            stats.claims_out += 1
-            await announce_expired()
+            cluster_stage.prefetch([event.value or b"" for event in events])
+            for event in events:
+                await cluster_one(event)
+
+    async def cluster_one(event: Any) -> None:
+        stats.items_in += 1
+        out = cluster_stage.process(event.value or b"", source=event.message.partition)
+        if isinstance(out, DeadLetter):
+            await dead_letter(out, "cluster", event)
+            return
+        assert isinstance(out, ClusterOutput)
+        key = out.claim.cluster_id.encode()
+        await claims.send(key=key, value=out.claim.to_json())
+        await clusters.send(key=key, value=out.update.to_json())
+        for announce in out.announces:
+            await blocks.send(key=announce.key.encode(), value=announce.to_json())
+        for found in out.merges:
+            await merges.send(key=b"merge", value=found.to_json())
+            stats.merges_found += 1
+        for link in out.links:
+            await claims.send(key=link.cluster_id.encode(), value=link.to_json())
+            stats.contradictions_found += 1
+        stats.claims_out += 1
+        await announce_expired()
 
     async def announce_expired() -> None:
         """Clusters the matcher dropped (quiet): their evidence owner decides what to keep."""

@@ -67,6 +67,7 @@ from streams.messages import (
 from streams.records import Item, decode_item
 
 __all__ = [
+    "PREFETCH_BATCH",
     "BlockStage",
     "ClusterOutput",
     "ClusterStage",
@@ -111,6 +112,10 @@ class Handled:
     """Delete the stored evidence: a claim that never alerted and went quiet (its cluster
     left the matcher), so that evidence does not outlive it and state stays bounded."""
 
+
+#: Items whose claim texts the cluster agent encodes in one pass (``ClusterStage.prefetch``):
+#: a pass over one text costs about as much as over a dozen, bound by reading the weights.
+PREFETCH_BATCH = 64
 
 #: Cues that say only that one text denies or counts something, not what: they need
 #: the texts to be surely about one thing (``ClusterConfig.weak_link_threshold``).
@@ -312,6 +317,29 @@ class ClusterStage:
                 weak_bar=self.clusterer.config.weak_link_threshold,
             )
         return ClusterOutput(claim, update, announces, merges, links)
+
+    def prefetch(self, raws: Sequence[bytes]) -> None:
+        """Encode the claim texts of a batch of items in one pass, before they are processed.
+
+        Why: the sentence encoder's pass over one text is bound by reading its 40 MB
+        of layer weights, so one text costs about as much as a dozen in a batch; the
+        items then find their vectors cached. Bad records and retweets (which join
+        their original without matching) are skipped here and handled by ``process``.
+        """
+        encoder = self.clusterer.config.match.encoder
+        if encoder is None:
+            return
+        texts: list[str] = []
+        for raw in raws:
+            try:
+                item = decode_item(raw)
+            except InvalidItem:
+                continue
+            if item.retweet_of is None:
+                sentences = [normalise(s, self._aliases) for s in split_sentences(item.text)]
+                texts += [sig.full for sig in self.clusterer.claim_texts(sentences)]
+        if texts:
+            encoder.embed_many(texts)
 
     def restore(self, entries: Iterable[BlockEntry]) -> int:
         """Re-learn the exemplars of an earlier run, oldest first; returns the clusters known after."""

@@ -9,9 +9,17 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import settings
 
 from corroborate.broker import EmbeddedBroker
 from tests.connectors.slack_server import FakeSlack
+
+# No per-example deadline: the matcher's first call on a text runs the sentence encoder
+# (tens of milliseconds, more on a loaded 2-core machine), and a deadline would turn that
+# into a flaky "DeadlineExceeded". Property tests here check results, not speed
+# (``make bench`` measures speed).
+settings.register_profile("corroborate", deadline=None)
+settings.load_profile("corroborate")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"

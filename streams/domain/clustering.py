@@ -315,6 +315,10 @@ class ClaimClusterer:
             self._evict(len(self._clusters) - self.config.max_live)
         return Assignment(cid, 1.0, None, True, "new", whole, None, added)
 
+    def claim_texts(self, sentences: Sequence[Normalised]) -> tuple[Signature, ...]:
+        """The texts an item with these sentences is matched by (what ``assign`` compares)."""
+        return self._claim_texts(sentences, Signature.of_parts(sentences))
+
     def _claim_texts(self, sentences: Sequence[Normalised], whole: Signature) -> tuple[Signature, ...]:
         """Check-worthy sentences of a multi-sentence item, else the whole text."""
         if len(sentences) > 1:

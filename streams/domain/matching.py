@@ -80,8 +80,10 @@ class MatchModel:
     threshold: float
     """The operating point chosen by the training script (best mean F1 held out)."""
 
-    def probability(self, features: Sequence[float]) -> float:
-        return _sigmoid(self.bias + math.fsum(w * x for w, x in zip(self.weights, features, strict=True)))
+    @property
+    def uses_cosine(self) -> bool:
+        """Whether the model reads the sentence vectors' cosine (else the strings alone)."""
+        return len(self.weights) == len(MODEL_FEATURES)
 
     def lexical_logit(self, lexical: Sequence[float]) -> float:
         """The part of the logit the string features give (without the cosine terms)."""
@@ -109,20 +111,22 @@ class MatchModel:
             model = cls(str(data["version"]), weights, float(data["bias"]), float(data["threshold"]))
         except (ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"match model {origin} is not a valid model file: {exc}") from exc
-        if features != MODEL_FEATURES or len(weights) != len(MODEL_FEATURES):
+        if features not in (MODEL_FEATURES, FEATURE_NAMES) or len(weights) != len(features):
             raise ModelError(
                 f"match model {origin} was trained on features {list(features)}, "
-                f"this code computes {list(MODEL_FEATURES)}: retrain with bench/train_matcher.py"
+                f"this code computes {list(MODEL_FEATURES)} (or the first {len(FEATURE_NAMES)} "
+                "without the encoder): retrain with bench/train_matcher.py"
             )
         return model
 
 
 @lru_cache(maxsize=8)
-def load_model(path: str | None = None) -> MatchModel:
-    """The bundled model, or one from ``path`` (an operator's retrained model)."""
+def load_model(path: str | None = None, *, lexical: bool = False) -> MatchModel:
+    """The bundled model (``lexical``: the one without the cosine), or one from ``path``."""
     if path is None:
-        raw = resources.files("streams.domain").joinpath("match_model.json").read_bytes()
-        return MatchModel.from_json(raw, "(bundled)")
+        name = "match_model_lexical.json" if lexical else "match_model.json"
+        raw = resources.files("streams.domain").joinpath(name).read_bytes()
+        return MatchModel.from_json(raw, f"(bundled {name})")
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
@@ -143,14 +147,26 @@ class MatchConfig:
     threshold       model's          probability at or above which texts match
     min_tokens      3                content words below which only equality matches
     model           bundled          the fitted model
-    encoder         packaged         the sentence encoder behind the cosine features
+    encoder         packaged         the sentence encoder behind the cosine features;
+                                     None with a model of the string features alone
     ==============  ===============  ===============================================
     """
 
     threshold: float = DEFAULT_THRESHOLD
     min_tokens: int = MIN_CONTENT_TOKENS
     model: MatchModel = field(default_factory=load_model)
-    encoder: Encoder = field(default_factory=load_encoder)
+    encoder: Encoder | None = field(default_factory=load_encoder)
+
+    def __post_init__(self) -> None:
+        if self.model.uses_cosine and self.encoder is None:
+            raise ModelError(f"match model {self.model.version} reads sentence vectors: it needs the encoder")
+
+    @classmethod
+    def lexical(cls) -> MatchConfig:
+        """The string features alone (the bundled lexical model, no encoder): several times
+        the throughput, at a lower recall of rewordings (README, "Same claim")."""
+        model = load_model(lexical=True)
+        return cls(threshold=model.threshold, model=model, encoder=None)
 
 
 def _rule(a: Signature, b: Signature, cfg: MatchConfig) -> float | None:
@@ -177,11 +193,14 @@ def _score_all(
             scores.append(ruled)
             continue
         z = cfg.model.lexical_logit(pair_features(query, cand, cfg.min_tokens))
+        if cfg.encoder is None:
+            scores.append(_sigmoid(z))
+            continue
         bound = cfg.model.upper_bound(z) if floor > 0.0 else 1.0
         scores.append(bound)
         if bound >= floor:
             logits[i] = z
-    if logits:
+    if logits and cfg.encoder is not None:
         # One batch through the encoder for the query and every candidate it lacks.
         texts = [query.full, *(candidates[i].full for i in logits)]
         vectors = cfg.encoder.embed_many(texts)

@@ -44,3 +44,26 @@ def test_a_policy_file_gives_topics_their_own_thresholds(tmp_path: object) -> No
     path.write_text("[topics.conflict]\nmin_origins = 'three'\n")
     with pytest.raises(ConfigError, match="min_origins"):
         Settings.from_env({"CORROBORATE_POLICY": str(path)}).app_config("x:1")
+
+
+def test_the_encoder_can_be_turned_off_for_the_lexical_model() -> None:
+    on = Settings.from_env({}).match_config()
+    assert on.encoder is not None and on.model.uses_cosine
+    off = Settings.from_env({"CORROBORATE_ENCODER": "off"}).match_config()
+    assert off.encoder is None and not off.model.uses_cosine
+
+
+def test_a_model_that_does_not_fit_the_encoder_setting_is_refused(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from streams.domain.matching import load_model
+
+    lexical = Path(str(tmp_path)) / "lexical.json"
+    lexical.write_text(
+        (Path(__file__).parents[2] / "streams" / "domain" / "match_model_lexical.json").read_text()
+    )
+    assert not load_model(str(lexical)).uses_cosine
+    with pytest.raises(ConfigError, match="CORROBORATE_ENCODER=off"):
+        Settings.from_env({"CORROBORATE_MATCH_MODEL": str(lexical)}).match_config()
+    with pytest.raises(ConfigError, match="CORROBORATE_ENCODER"):
+        Settings.from_env({"CORROBORATE_ENCODER": "maybe"})

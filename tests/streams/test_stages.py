@@ -112,3 +112,24 @@ def test_expired_clusters_are_reported_once() -> None:
     assert isinstance(out, ClusterOutput)
     assert stage.expire(out.claim.item.ingested_at + 49 * 3600) == 1  # type: ignore[operator]
     assert stage.drain_expired() == [out.claim.cluster_id] and stage.drain_expired() == []
+
+
+def test_a_prefetched_batch_is_clustered_without_another_pass_of_the_encoder() -> None:
+    """The cluster agent encodes a batch's claim texts at once; processing then finds them cached."""
+    stage = ClusterStage(clock=lambda: 1.0)
+    encoder = stage.clusterer.config.match.encoder
+    assert encoder is not None
+    texts = [
+        "Pakistani aircraft are bombing resistance positions in the Panjshir valley right now",
+        "Pakistan air force jets strike the Panjshir resistance, sources tell CNN-News18",
+        "The Taliban say Panjshir province has been completely conquered. The war is over.",
+    ]
+    raws = [
+        orjson.dumps({"id": f"p{i}", "text": t, "created_at": "2021-09-06T05:00:00Z"})
+        for i, t in enumerate(texts)
+    ]
+    stage.prefetch([*raws, b"not json"])
+    before = encoder.encoded
+    for raw in raws:
+        assert isinstance(stage.process(raw), ClusterOutput)
+    assert encoder.encoded == before

@@ -58,6 +58,15 @@ def test_a_floor_changes_no_score_that_reaches_it(query: str, cands: list[str], 
             assert f >= e - 1e-6 and (f < floor or f == pytest.approx(e, abs=1e-6))
 
 
+def test_the_lexical_model_runs_without_the_encoder_and_a_cosine_model_needs_it() -> None:
+    lexical = MatchConfig.lexical()
+    assert lexical.encoder is None and not lexical.model.uses_cosine
+    a = normalise("Pakistani jets are bombing the Panjshir valley")
+    assert claim_similarity(a, a, lexical) >= lexical.threshold
+    with pytest.raises(ModelError, match="needs the encoder"):
+        MatchConfig(model=load_model(), encoder=None)
+
+
 def test_the_cosine_lifts_a_rewording_the_strings_miss() -> None:
     """Two wordings of one claim that share few words: the sentence vectors see they agree."""
     scorer = SimilarityScorer()
@@ -82,11 +91,14 @@ def test_features_are_symmetric(a: str, b: str) -> None:
 
 
 @given(st.lists(st.sampled_from(["panjshir", "taliban", "pakistani", "jets", "bomb", "valley"]), min_size=3))
-def test_a_text_matches_itself_and_its_reordering(tokens: list[str]) -> None:
+def test_a_text_matches_itself_and_the_strings_match_its_reordering(tokens: list[str]) -> None:
+    # Only the string features are blind to order: "taliban bomb pakistani jets" and
+    # "jets pakistani bomb taliban" say different things, and the sentence vectors see it.
     text = " ".join(tokens)
     same = normalise(text)
     assert claim_similarity(same, same) >= MatchConfig().threshold
-    assert claim_similarity(same, normalise(" ".join(reversed(tokens)))) >= MatchConfig().threshold
+    lexical = MatchConfig.lexical()
+    assert claim_similarity(same, normalise(" ".join(reversed(tokens))), lexical) >= lexical.threshold
 
 
 def test_signature_survives_its_wire_form() -> None:
