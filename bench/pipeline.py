@@ -4,8 +4,10 @@ Everything runs against one embedded broker started here, in one run, so the
 figures compare like with like on a noisy 2-core machine; each measurement is
 repeated and the median kept. Baselines: a raw aiokafka consumer (the ceiling
 of the transport) and a faust agent that does nothing (the ceiling of faust's
-per-event path). The pipeline figure is items/s from the first item produced
-to the last item folded into the evidence table (its changelog is counted).
+per-event path); and the same pipeline with ``CORROBORATE_ENCODER=off`` (the
+string features alone), the cost of the sentence encoder. The pipeline figure
+is items/s from the first item produced to the last item folded into the
+evidence table (its changelog is counted).
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ def faust_noop_rate(bootstrap: str, n: int) -> float:
 class _Worker:
     """The real pipeline (``corroborate run``) as a subprocess on the bench broker."""
 
-    def __init__(self, bootstrap: str, state: Path) -> None:
+    def __init__(self, bootstrap: str, state: Path, *, encoder: bool = True) -> None:
         self.prefix = f"b{uuid.uuid4().hex[:6]}."
         self.app_id = f"bench-{self.prefix}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("CORROBORATE_")}
@@ -122,6 +124,7 @@ class _Worker:
             CORROBORATE_APP_ID=self.app_id,
             CORROBORATE_SESSION_TIMEOUT="4",
             CORROBORATE_STATE_DIR=str(state / self.prefix),
+            CORROBORATE_ENCODER="on" if encoder else "off",
         )
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "corroborate.cli", "run", "--json"],
@@ -160,15 +163,15 @@ async def _count_until(consumer: AIOKafkaConsumer, n: int, limit_s: float) -> fl
     return time.perf_counter() if count >= n else float("nan")
 
 
-async def pipeline_throughput(bootstrap: str, state: Path, n: int) -> float:
-    worker = _Worker(bootstrap, state)
+async def pipeline_throughput(bootstrap: str, state: Path, n: int, *, encoder: bool = True) -> float:
+    worker = _Worker(bootstrap, state, encoder=encoder)
     try:
         await asyncio.sleep(1.0)
         consumer = await _consumer(bootstrap, worker.changelog)
         try:
             items = list(synthetic_items(n, seed=11))
             t0 = time.perf_counter()
-            counter = asyncio.create_task(_count_until(consumer, n, 300))
+            counter = asyncio.create_task(_count_until(consumer, n, max(300, n / 10)))
             await _produce(bootstrap, worker.names.items, items)
             t1 = await counter
             return n / (t1 - t0)
@@ -241,11 +244,15 @@ def main() -> None:
             "raw_aiokafka_consume": [],
             "faust_noop_agent": [],
             "pipeline_end_to_end": [],
+            "pipeline_encoder_off": [],
         }
         for r in range(args.repeats):
             runs["raw_aiokafka_consume"].append(asyncio.run(raw_consume_rate(bs, args.items * 2)))
             runs["faust_noop_agent"].append(faust_noop_rate(bs, args.items))
             runs["pipeline_end_to_end"].append(asyncio.run(pipeline_throughput(bs, state, args.items)))
+            runs["pipeline_encoder_off"].append(
+                asyncio.run(pipeline_throughput(bs, state, args.items, encoder=False))
+            )
             print(
                 f"run {r + 1}: " + ", ".join(f"{k} {v[-1]:,.0f}/s" for k, v in runs.items()), file=sys.stderr
             )
@@ -254,6 +261,9 @@ def main() -> None:
             k: {"median": round(m), "runs": [round(x) for x in runs[k]]} for k, m in medians.items()
         }
         report["ratios"] = {
+            "pipeline_vs_encoder_off": round(
+                medians["pipeline_end_to_end"] / medians["pipeline_encoder_off"], 3
+            ),
             "pipeline_vs_faust_noop": round(medians["pipeline_end_to_end"] / medians["faust_noop_agent"], 3),
             "pipeline_vs_raw_aiokafka": round(
                 medians["pipeline_end_to_end"] / medians["raw_aiokafka_consume"], 4

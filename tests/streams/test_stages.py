@@ -133,3 +133,17 @@ def test_a_prefetched_batch_is_clustered_without_another_pass_of_the_encoder() -
     for raw in raws:
         assert isinstance(stage.process(raw), ClusterOutput)
     assert encoder.encoded == before
+
+
+def test_a_one_sided_denial_links_two_claims_only_when_they_surely_are_about_one_thing() -> None:
+    from streams.stages import contradiction_links
+
+    claim = "Pakistani jets are bombing the resistance in Panjshir"
+    denial = "The NRF denies Taliban claims that Panjshir has fallen"
+    negated = "Pakistani jets are not bombing the resistance in Panjshir"
+    weak = contradiction_links("c1", "i1", claim, [("c2", "i2", denial, 0.35)], weak_bar=0.5)
+    assert weak == ()
+    sure = contradiction_links("c1", "i1", claim, [("c2", "i2", denial, 0.55)], weak_bar=0.5)
+    assert {link.cluster_id for link in sure} == {"c1", "c2"} and sure[0].cue.startswith("denial")
+    strong = contradiction_links("c1", "i1", claim, [("c3", "i3", negated, 0.35)], weak_bar=0.5)
+    assert [link.cue for link in strong] == ["negation", "negation"]
