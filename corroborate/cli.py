@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         "--exit-when-idle",
         type=float,
         metavar="SECONDS",
-        help="exit 0 once no new alert came for this long",
+        help="exit 0 once no new alert came and the agents took no record for this long",
     )
     replay.add_argument(
         "--speed",

@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -120,6 +121,7 @@ class _Runner(mode.Service):
         replay: ReplaySource | None,
         options: RunOptions,
         t0: float,
+        worked_at: Callable[[], float | None] = lambda: None,
         **kw: Any,
     ) -> None:
         super().__init__(**kw)
@@ -127,6 +129,7 @@ class _Runner(mode.Service):
         self.replay = replay
         self.options = options
         self.t0 = t0
+        self.worked_at = worked_at
         self.replay_done_at: float | None = None
 
     @mode.Service.task
@@ -150,7 +153,9 @@ class _Runner(mode.Service):
                 _say(f"first alert {self.printer.last_alert_at - self.t0:.1f}s after start")
             idle = self.options.exit_when_idle
             if idle is not None:
-                since = max(self.printer.last_alert_at or 0.0, self.replay_done_at)
+                # Idle means no new alert and no record taken by the agents: a slow
+                # pipeline still working through the replay is not idle.
+                since = max(self.printer.last_alert_at or 0.0, self.replay_done_at, self.worked_at() or 0.0)
                 if now - since >= idle:
                     _say(f"no new alert for {idle:g}s: {self.printer.printed} alert(s) printed; stopping")
                     os.kill(os.getpid(), signal.SIGTERM)
@@ -244,7 +249,13 @@ def serve(settings: Settings, options: RunOptions, out: IO[str] | None = None) -
                 speed=options.speed,
                 progress=progress,
             )
-        runner = _Runner(printer=printer, replay=replay, options=options, t0=t0)
+        runner = _Runner(
+            printer=printer,
+            replay=replay,
+            options=options,
+            t0=t0,
+            worked_at=lambda: pipeline.stats.worked_at,
+        )
         app.service(runner)  # type: ignore[arg-type]  # faust accepts instances too
         delivery = settings.delivery_config()
         engine = None

@@ -120,6 +120,9 @@ class PipelineStats:
     """Evidence of claims that never alerted, deleted once their cluster went quiet."""
     timer_at: float | None = None
     """Monotonic time the sweep timer last ran (liveness: timers must fire)."""
+    worked_at: float | None = None
+    """Monotonic time the cluster or corroborate agent last took a record: a replay that
+    waits for the stream to go idle must not stop while items are still queued."""
 
 
 @dataclass(slots=True)
@@ -267,6 +270,7 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
 
     async def cluster_one(event: Any) -> None:
         stats.items_in += 1
+        stats.worked_at = time.monotonic()
         out = cluster_stage.process(event.value or b"", source=event.message.partition)
         if isinstance(out, DeadLetter):
             await dead_letter(out, "cluster", event)
@@ -388,6 +392,7 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     @app.agent(claims, name="corroborate")
     async def corroborate_agent(stream: Any) -> None:
         async for event in stream.events():
+            stats.worked_at = time.monotonic()
             record = await decode_or_dead_letter(
                 decode_claims_record, event, "bad_claim_record", "corroborate"
             )

@@ -121,10 +121,12 @@ def contradiction(
     if not (overlap >= cfg.min_overlap if about_same is None else about_same):
         return Contradiction(False, "different subjects", overlap)
     neg_a, neg_b = _negations(wa), _negations(wb)
-    if (neg_a == 0) != (neg_b == 0):
-        return Contradiction(True, "negation", overlap)
     deny_a, deny_b = explicit_denial(a), explicit_denial(b)
-    if (deny_a is None) != (deny_b is None):
+    # A denial negates what it denies: "Panjshir has not fallen" and "the NRF denies that
+    # Panjshir has fallen" take one side, though only the first has a negation word.
+    if (neg_a > 0 or deny_a is not None) != (neg_b > 0 or deny_b is not None):
+        if (neg_a == 0) != (neg_b == 0):
+            return Contradiction(True, "negation", overlap)
         return Contradiction(True, f"denial:{deny_a or deny_b}", overlap)
     na = {w for w in wa if w[0].isdigit()}
     nb = {w for w in wb if w[0].isdigit()}

@@ -66,3 +66,14 @@ def test_on_sick_trial_both_precision_and_recall_of_contradiction_pass_three_qua
     tp = sum(1 for f, g in found if f and g)
     assert tp / sum(1 for f, _ in found if f) >= 0.75
     assert tp / sum(1 for _, g in found if g) >= 0.75
+
+
+def test_a_denial_and_a_negation_of_one_thing_take_the_same_side() -> None:
+    """Found by `make run`: the NRF's tweet and AFP's report of the NRF's denial were linked
+    as contradicting each other, because only one of them has a negation word."""
+    nrf = "Reports of Panjshir's fall are fake. Panjshir has not fallen and the fight will continue."
+    afp = "The National Resistance Front denies Taliban claims that Panjshir has fallen"
+    assert not contradiction(nrf, afp, about_same=True).contradicts
+    taliban = "Taliban claim to have completely conquered Panjshir, and Panjshir has fallen"
+    assert contradiction(taliban, afp, about_same=True).cue.startswith("denial")
+    assert contradiction(taliban, nrf, about_same=True).contradicts
