@@ -218,22 +218,21 @@ class Encoder:
         self.origin = origin
         self._tokenizer = WordPiece(vocab)
         self._max_length = max_length
-        self._heads = int(config["num_attention_heads"])
-        self._eps = float(config.get("layer_norm_eps", 1e-12))
-        hidden = int(config["hidden_size"])
-        self.dimensions = hidden
         try:
+            self._heads = int(config["num_attention_heads"])
+            self._eps = float(config.get("layer_norm_eps", 1e-12))
+            self.dimensions = int(config["hidden_size"])
             self._words = tensors["embeddings.word_embeddings.weight"]
             self._positions = tensors["embeddings.position_embeddings.weight"]
             self._type0 = tensors["embeddings.token_type_embeddings.weight"][0]
             self._norm0 = (tensors["embeddings.LayerNorm.weight"], tensors["embeddings.LayerNorm.bias"])
             self._layers = [self._layer(tensors, i) for i in range(int(config["num_hidden_layers"]))]
         except KeyError as exc:
-            raise ModelError(f"encoder weights {origin} lack tensor {exc.args[0]}: not a BERT model") from exc
+            raise ModelError(f"encoder {origin} lacks {exc.args[0]}: not a BERT model") from exc
         self._cache: OrderedDict[str, Vector] = OrderedDict()
         self._cache_size = cache_size
         self.encoded = 0
-        """Texts run through the network (cache misses), for metrics and benchmarks."""
+        """Texts run through the network (cache misses), for tests and benchmarks."""
 
     @staticmethod
     def _layer(t: dict[str, npt.NDArray[Any]], i: int) -> _Layer:
