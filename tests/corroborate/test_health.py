@@ -83,7 +83,12 @@ def test_a_running_worker_serves_livez_readyz_and_metrics(cli_env: dict[str, str
             except httpx.TransportError:
                 time.sleep(0.2)
                 continue
-            if ready.status_code == 200 and 'corroborate_alerts_total{state="CORROBORATED"}' in metrics:
+            # Both alert states of the scenario, whichever comes first: a claim's
+            # contest can be decided after the corroboration.
+            if ready.status_code == 200 and all(
+                f'corroborate_alerts_total{{state="{state}"}}' in metrics
+                for state in ("CORROBORATED", "CONTESTED")
+            ):
                 break
             time.sleep(0.2)
     finally:
