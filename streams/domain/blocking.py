@@ -126,7 +126,7 @@ def block_matches(
     # Keys are sorted by rank: the pair belongs to this block unless the entry also
     # has one of our keys ranked before this one.
     earlier = frozenset(new.keys[: new.keys.index(key)] if key in new.keys else new.keys)
-    out: list[BlockMatch] = []
+    eligible: list[BlockEntry] = []
     for entry in entries:
         if entry.cluster_id == new.cluster_id or abs(entry.event_ts - new.event_ts) > quiet_seconds:
             continue
@@ -136,10 +136,10 @@ def block_matches(
         shared = len(words.intersection(theirs_words))
         if shared < 2 or shared < min_overlap * max(n_words, len(set(theirs_words))):
             continue
-        score = scorer.score(sig, entry.signature(), floor=threshold)
-        if score >= threshold:
-            out.append(BlockMatch(entry, score))
-    return out
+        eligible.append(entry)
+    # One call, so the encoder sees every entry it lacks in one batch.
+    scores = scorer.score_many(sig, [e.signature() for e in eligible])
+    return [BlockMatch(e, score) for e, score in zip(eligible, scores, strict=True) if score >= threshold]
 
 
 def entries_agree(a: BlockEntry, b: BlockEntry) -> bool:

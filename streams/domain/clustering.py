@@ -364,10 +364,7 @@ class ClaimClusterer:
         if not cands:
             return []
         best: dict[str, tuple[str, float, Signature]] = {}
-        # Scores below every bar this clusterer acts on need not be exact.
-        floor = min(cfg.link_threshold, cfg.join_threshold, cfg.merge_threshold)
-        scores = self._scorer.score_many(text, cands, floor=floor)
-        for owner, cand, score in zip(owners, cands, scores, strict=True):
+        for owner, cand, score in zip(owners, cands, self._scorer.score_many(text, cands), strict=True):
             if owner not in best or score > best[owner][1]:
                 best[owner] = (owner, score, cand)
         return list(best.values())

@@ -11,10 +11,10 @@ them against each other, with the cosine of the two texts' sentence vectors
 sees a shared meaning in other words. It is trained by ``bench/train_matcher.py``
 on the shared data and ships as ``match_model.json`` (versioned, a few numbers).
 
-The cosine costs a pass through the encoder for every text not seen recently,
-so a scorer asked only whether a candidate reaches ``floor`` first bounds the
-model's answer from the string features alone, and runs the encoder only when
-the cosine could lift the pair to the floor.
+The cosine costs a pass through the encoder for every text not seen recently;
+``score_many`` sends a query's candidates through it in one batch. (Bounding the
+model over every possible cosine to skip hopeless candidates was tried: the
+cosine terms can add 6.9 to the logit, so it skipped almost nothing.)
 
 Texts with fewer than ``min_tokens`` content words ("wow", "this is huge")
 only match an identical text: a fitted model cannot be trusted on them. Two
@@ -94,14 +94,6 @@ class MatchModel:
         w_cos, w_sq = self.weights[len(FEATURE_NAMES) :]
         return _sigmoid(lexical_logit + w_cos * cos + w_sq * cos * cos)
 
-    def upper_bound(self, lexical_logit: float) -> float:
-        """The highest probability any cosine in [-1, 1] could give these string features."""
-        w_cos, w_sq = self.weights[len(FEATURE_NAMES) :]
-        points = [-1.0, 1.0]
-        if w_sq < 0.0 and -1.0 < -w_cos / (2.0 * w_sq) < 1.0:
-            points.append(-w_cos / (2.0 * w_sq))
-        return _sigmoid(lexical_logit + max(w_cos * c + w_sq * c * c for c in points))
-
     @classmethod
     def from_json(cls, raw: bytes | str, origin: str) -> MatchModel:
         try:
@@ -178,13 +170,7 @@ def _rule(a: Signature, b: Signature, cfg: MatchConfig) -> float | None:
     return None
 
 
-def _score(a: Signature, b: Signature, cfg: MatchConfig, floor: float = 0.0) -> float:
-    return _score_all(a, [b], cfg, floor)[0]
-
-
-def _score_all(
-    query: Signature, candidates: Sequence[Signature], cfg: MatchConfig, floor: float
-) -> list[float]:
+def _score_all(query: Signature, candidates: Sequence[Signature], cfg: MatchConfig) -> list[float]:
     scores: list[float] = []
     logits: dict[int, float] = {}
     for i, cand in enumerate(candidates):
@@ -196,10 +182,8 @@ def _score_all(
         if cfg.encoder is None:
             scores.append(_sigmoid(z))
             continue
-        bound = cfg.model.upper_bound(z) if floor > 0.0 else 1.0
-        scores.append(bound)
-        if bound >= floor:
-            logits[i] = z
+        scores.append(math.nan)  # the cosine decides, below
+        logits[i] = z
     if logits and cfg.encoder is not None:
         # One batch through the encoder for the query and every candidate it lacks.
         texts = [query.full, *(candidates[i].full for i in logits)]
@@ -211,7 +195,7 @@ def _score_all(
 
 def claim_similarity(a: Normalised, b: Normalised, config: MatchConfig | None = None) -> float:
     """Probability in [0, 1] that ``a`` and ``b`` make the same claim."""
-    return _score(Signature.of(a), Signature.of(b), config or MatchConfig())
+    return _score_all(Signature.of(a), [Signature.of(b)], config or MatchConfig())[0]
 
 
 class SimilarityScorer:
@@ -226,17 +210,9 @@ class SimilarityScorer:
     def config(self) -> MatchConfig:
         return self._cfg
 
-    def score(self, a: Signature, b: Signature, *, floor: float = 0.0) -> float:
-        """P(same claim); below ``floor`` possibly an upper bound instead (see ``score_many``)."""
-        return _score(a, b, self._cfg, floor)
+    def score(self, a: Signature, b: Signature) -> float:
+        return _score_all(a, [b], self._cfg)[0]
 
-    def score_many(
-        self, query: Signature, candidates: Sequence[Signature], *, floor: float = 0.0
-    ) -> list[float]:
-        """Scores of ``query`` against each candidate, in candidate order.
-
-        A score below ``floor`` may be an upper bound rather than the exact
-        probability: callers that act only at or above ``floor`` lose nothing,
-        and the encoder runs only for candidates that could reach it.
-        """
-        return _score_all(query, candidates, self._cfg, floor)
+    def score_many(self, query: Signature, candidates: Sequence[Signature]) -> list[float]:
+        """Scores of ``query`` against each candidate, in candidate order (one encoder batch)."""
+        return _score_all(query, candidates, self._cfg)

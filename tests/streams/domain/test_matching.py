@@ -44,20 +44,6 @@ def test_bulk_scorer_agrees_with_reference(query: str, cands: list[str]) -> None
     assert bulk == pytest.approx(ref)
 
 
-@given(words, st.lists(words, max_size=6), st.floats(0.05, 0.95))
-def test_a_floor_changes_no_score_that_reaches_it(query: str, cands: list[str], floor: float) -> None:
-    """Scores at or above the floor are exact; below it, the scorer may answer a bound under it."""
-    scorer = SimilarityScorer()
-    q, sigs = Signature.of(normalise(query)), [Signature.of(normalise(c)) for c in cands]
-    exact = scorer.score_many(q, sigs)
-    floored = scorer.score_many(q, sigs, floor=floor)
-    for e, f in zip(exact, floored, strict=True):
-        if e >= floor + 1e-6:
-            assert f == pytest.approx(e, abs=1e-6)
-        else:
-            assert f >= e - 1e-6 and (f < floor or f == pytest.approx(e, abs=1e-6))
-
-
 def test_the_lexical_model_runs_without_the_encoder_and_a_cosine_model_needs_it() -> None:
     lexical = MatchConfig.lexical()
     assert lexical.encoder is None and not lexical.model.uses_cosine
