@@ -148,7 +148,7 @@ class WordPiece:
 
 
 def _read_safetensors(path: Path) -> dict[str, npt.NDArray[Any]]:
-    dtypes = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
+    dtypes = {"F32": np.float32, "F16": np.float16}
     try:
         raw = np.memmap(path, dtype=np.uint8, mode="r")
         (size,) = struct.unpack("<Q", raw[:8].tobytes())
@@ -158,14 +158,16 @@ def _read_safetensors(path: Path) -> dict[str, npt.NDArray[Any]]:
     base = 8 + size
     tensors: dict[str, npt.NDArray[Any]] = {}
     for name, spec in header.items():
-        if name == "__metadata__":
-            continue
+        if name == "__metadata__" or spec["dtype"] == "I64":
+            continue  # metadata, and BERT's position_ids (0..511, not needed)
         begin, end = spec["data_offsets"]
         dtype = dtypes.get(spec["dtype"])
         if dtype is None:
             raise ModelError(f"encoder weights {path}: tensor {name} has unsupported type {spec['dtype']}")
-        data = np.frombuffer(raw[base + begin : base + end].tobytes(), dtype=dtype)
-        tensors[name] = data.reshape(spec["shape"]).astype(np.float32 if dtype != np.int64 else np.int64)
+        # A view of the mapped file, copied once into float32 arrays of our own.
+        count = (end - begin) // np.dtype(dtype).itemsize
+        data = np.frombuffer(raw, dtype=dtype, count=count, offset=base + begin)
+        tensors[name] = data.reshape(spec["shape"]).astype(np.float32)
     return tensors
 
 
@@ -215,7 +217,6 @@ class Encoder:
         max_length: int = 128,
         cache_size: int = 20_000,
     ) -> None:
-        self.origin = origin
         self._tokenizer = WordPiece(vocab)
         self._max_length = max_length
         try:
@@ -345,5 +346,5 @@ def load_encoder(path: str | None = None) -> Encoder:
         vocab = (directory / "vocab.txt").read_text(encoding="utf-8").splitlines()
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read the encoder in {directory}: {exc}") from exc
-    tensors = _read_safetensors(directory / "model.safetensors")
-    return Encoder(tensors, config, vocab, origin=str(directory))
+    # Only the layer matrices' transposed copies and the embeddings outlive this call.
+    return Encoder(_read_safetensors(directory / "model.safetensors"), config, vocab, origin=str(directory))
