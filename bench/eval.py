@@ -50,7 +50,6 @@ from streams.domain.contradiction import contradiction
 from streams.domain.matching import MatchConfig
 from streams.domain.policy import PolicyConfig
 from streams.domain.registry import load_registry
-from streams.stages import PREFETCH_BATCH
 
 __all__ = ["bcubed", "cluster_stream", "main"]
 
@@ -78,15 +77,10 @@ def cluster_stream(
     batch = BatchClusterer(config)
     joined: list[str] = []
     start = time.perf_counter()
-    raws = [
-        (item_id, orjson.dumps({"id": item_id, "text": text, "created_at": ts})) for item_id, text, ts in rows
-    ]
-    for at in range(0, len(raws), PREFETCH_BATCH):
-        chunk = raws[at : at + PREFETCH_BATCH]
-        batch.stage.prefetch([raw for _, raw in chunk])  # as the cluster agent does per batch
-        for item_id, raw in chunk:
-            got = batch.add(raw)
-            joined.append(got.cluster_id if isinstance(got, BatchResult) else f"dead:{item_id}")
+    raws = ((i, orjson.dumps({"id": i, "text": text, "created_at": ts})) for i, text, ts in rows)
+    for item_id, raw in batch.stage.in_batches(raws, lambda r: r[1]):
+        got = batch.add(raw)
+        joined.append(got.cluster_id if isinstance(got, BatchResult) else f"dead:{item_id}")
     seconds = time.perf_counter() - start
     return [batch.final(c) for c in joined], seconds, batch.merges
 

@@ -43,7 +43,6 @@ def _rss() -> int:
 def measure(size: int) -> dict[str, Any]:
     from streams.batch import BatchClusterer  # imported in the child only
     from streams.domain.clustering import ClusterConfig
-    from streams.stages import PREFETCH_BATCH
 
     claims = ZipfText(random.Random(size))
     batch = BatchClusterer(ClusterConfig(max_live=10**9))  # the window is what is measured here
@@ -68,11 +67,8 @@ def measure(size: int) -> dict[str, Any]:
             probes.append(orjson.dumps({"id": f"p{n}", "text": text, "created_at": 1.7e9 + size * 1e-3 + n}))
             n += 1
         start = time.perf_counter()
-        for at in range(0, len(probes), PREFETCH_BATCH):
-            chunk = probes[at : at + PREFETCH_BATCH]
-            batch.stage.prefetch(chunk)  # as the cluster agent does per batch
-            for raw in chunk:
-                batch.add(raw)
+        for raw in batch.stage.in_batches(probes, lambda r: r):  # as the cluster agent does
+            batch.add(raw)
         rates.append(ROUND_ITEMS / (time.perf_counter() - start))
     return {
         "live_claims": size,

@@ -21,7 +21,7 @@ from streams.domain.matching import SimilarityScorer
 from streams.domain.normalise import load_aliases, normalise
 from streams.domain.pair_features import Signature
 from streams.domain.registry import load_registry
-from streams.stages import PREFETCH_BATCH, ClusterStage
+from streams.stages import ClusterStage
 
 __all__ = ["alert_items", "cluster_items", "match_pairs", "stance_lines"]
 
@@ -64,18 +64,10 @@ def match_pairs(settings: Settings, src: IO[bytes], out: IO[bytes]) -> int:
 
 
 def _item_lines(src: IO[bytes], stage: ClusterStage) -> Iterator[tuple[int, bytes]]:
-    """Numbered non-blank lines, read ``PREFETCH_BATCH`` at a time and their claim texts
-    encoded in one pass first, as the cluster agent does (a pass per line costs ten times more)."""
-    chunk: list[tuple[int, bytes]] = []
-    for lineno, line in enumerate(src, 1):
-        if line.strip():
-            chunk.append((lineno, line.rstrip(b"\r\n")))
-        if len(chunk) == PREFETCH_BATCH:
-            stage.prefetch([raw for _, raw in chunk])
-            yield from chunk
-            chunk = []
-    stage.prefetch([raw for _, raw in chunk])
-    yield from chunk
+    """Numbered non-blank lines, a batch at a time with their claim texts encoded first,
+    as the cluster agent does (a pass of the encoder per line costs several times more)."""
+    lines = ((n, line.rstrip(b"\r\n")) for n, line in enumerate(src, 1) if line.strip())
+    return stage.in_batches(lines, lambda numbered: numbered[1])
 
 
 def cluster_items(settings: Settings, src: IO[bytes], out: IO[bytes]) -> int:

@@ -12,10 +12,10 @@ import contextlib
 import dataclasses
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from rapidfuzz import fuzz
@@ -112,6 +112,8 @@ class Handled:
     """Delete the stored evidence: a claim that never alerted and went quiet (its cluster
     left the matcher), so that evidence does not outlive it and state stays bounded."""
 
+
+T = TypeVar("T")
 
 #: Items whose claim texts the cluster agent encodes in one pass (``ClusterStage.prefetch``):
 #: a pass over one text costs about as much as over a dozen, bound by reading the weights.
@@ -340,6 +342,19 @@ class ClusterStage:
                 texts += [sig.full for sig in self.clusterer.claim_texts(sentences)]
         if texts:
             encoder.embed_many(texts)
+
+    def in_batches(self, records: Iterable[T], raw: Callable[[T], bytes]) -> Iterator[T]:
+        """``records`` in order, ``PREFETCH_BATCH`` at a time, each batch ``prefetch``-ed
+        before it is yielded: what the cluster agent does, for the batch tools."""
+        chunk: list[T] = []
+        for record in records:
+            chunk.append(record)
+            if len(chunk) == PREFETCH_BATCH:
+                self.prefetch([raw(r) for r in chunk])
+                yield from chunk
+                chunk = []
+        self.prefetch([raw(r) for r in chunk])
+        yield from chunk
 
     def restore(self, entries: Iterable[BlockEntry]) -> int:
         """Re-learn the exemplars of an earlier run, oldest first; returns the clusters known after."""
