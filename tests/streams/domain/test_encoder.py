@@ -29,10 +29,11 @@ def test_tokens_and_vector_equal_the_reference(case: dict[str, object]) -> None:
     assert np.abs(vector - np.asarray(case["vector"], dtype=np.float32)).max() < 1e-4
 
 
-def test_batched_vectors_equal_one_at_a_time() -> None:
+def test_padding_in_a_batch_changes_no_vector() -> None:
+    # The network itself, not embed_many, whose cache could answer from an earlier call.
     encoder = load_encoder()
     texts = ["short one", "a much longer sentence about jets bombing the panjshir valley today", "x"]
-    batched = encoder.embed_many(texts)
+    batched = encoder._forward([encoder.tokens(t) for t in texts])
     for text, vector in zip(texts, batched, strict=True):
         alone = encoder._forward([encoder.tokens(text)])[0]
         assert np.abs(vector - alone).max() < 1e-5
@@ -46,7 +47,7 @@ def test_paraphrase_is_closer_than_a_topic_neighbour() -> None:
     assert cosine(claim, reworded) > cosine(claim, neighbour)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.text(max_size=400))
 def test_any_text_gives_bounded_ids_and_a_unit_vector(text: str) -> None:
     encoder = load_encoder()
