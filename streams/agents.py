@@ -25,11 +25,12 @@ claims that went quiet; the record's owner decides and raises QUIET.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -48,9 +49,11 @@ from streams.messages import (
     BlockAnnounce,
     ClaimAssigned,
     ClusterAlias,
+    ClusterExemplars,
     ClusterLink,
     ClusterUpdate,
     EvidenceMoved,
+    ExactText,
     MergeFound,
     OpposingSummary,
     QuietCheck,
@@ -155,11 +158,11 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     alerts = app.topic(names.alerts, partitions=config.partitions, **raw, **raw_ser)
     history = app.topic(names.alert_history, partitions=config.partitions, **raw, **raw_ser)
 
-    async def emit(key: bytes, alert: Alert) -> None:
+    async def emit(key: bytes, alert: Alert, sent: list[Awaitable[Any]]) -> None:
         """Latest state (compacted) and the append-only history of every version."""
         encoded = alert.to_json()
-        await alerts.send(key=key, value=encoded)
-        await history.send(key=key, value=encoded)
+        sent.append(await alerts.send(key=key, value=encoded))
+        sent.append(await history.send(key=key, value=encoded))
         stats.alerts_out += 1
         stats.alerts_by_state[alert.state] = stats.alerts_by_state.get(alert.state, 0) + 1
         # One line ties the alert to the items behind it (ids only: texts are not logged).
@@ -180,6 +183,9 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     evidence_table = app.Table("evidence", partitions=config.partitions, key_type=bytes, value_type=bytes)
     alias_table = app.Table("aliases", partitions=config.partitions, key_type=bytes, value_type=bytes)
     block_table = app.Table("blocks", partitions=config.partitions, key_type=bytes, value_type=bytes)
+    # Written only through its changelog (``ClusterExemplars``), by the cluster agent, which
+    # may not set table keys (it takes items in batches); read once, after a restart.
+    exemplar_table = app.Table("exemplars", partitions=config.partitions, key_type=bytes, value_type=bytes)
     union_table = app.Table("unions", partitions=1, key_type=bytes, value_type=bytes)
     # Alerted (corroborated or contested) claims -> [last item time, last change]: the
     # expiry timer reads it to find claims that went quiet without decoding all evidence.
@@ -245,15 +251,37 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             return None
 
     restored = False
+    # Live cluster -> the partition of the ``exemplars`` changelog that holds it, and the
+    # keys of its ``ExactText`` records there (deleted with it).
+    home: dict[str, int] = {}
+    exact_keys: dict[str, list[bytes]] = {}
 
     def restore_clusters() -> None:
-        """After a (re)start, before the first item: the exemplars earlier runs announced."""
+        """After a (re)start, before the first item: the clusters of this worker's partitions
+        as the matcher held them (``ClusterExemplars``)."""
         nonlocal restored
         restored = True
-        entries = [BlockEntry.from_list(v) for block in block_table.values() for v in orjson.loads(block)]
-        if entries:
-            known = cluster_stage.restore(entries)
-            log.info("restored %d exemplars of %d clusters from the blocks table", len(entries), known)
+        records: list[ClusterExemplars] = []
+        texts: list[ExactText] = []
+        for key, raw_record in exemplar_table.items():
+            try:
+                if key.startswith(b"x:"):
+                    texts.append(ExactText.from_json(raw_record))
+                    continue
+                record = ClusterExemplars.from_json(raw_record)
+            except _DECODE_ERRORS as exc:
+                log.warning("skipped an unreadable exemplars record: %s", exc)
+                continue
+            records.append(record)
+            home[record.cluster_id] = record.home
+        # The matcher holds them now: drop the table's copy (the store only; no changelog).
+        exemplar_table.data.clear()
+        for text in texts:
+            if text.cluster_id in home:
+                exact_keys.setdefault(text.cluster_id, []).append(text.key())
+        if records:
+            known = cluster_stage.restore_clusters(records, texts)
+            log.info("restored %d clusters and %d texts from the exemplars table", known, len(texts))
 
     @app.agent(items, name="cluster")
     async def cluster_agent(stream: Any) -> None:
@@ -287,6 +315,17 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         for link in out.links:
             await claims.send(key=link.cluster_id.encode(), value=link.to_json())
             stats.contradictions_found += 1
+        if out.exemplars:
+            cid = out.claim.cluster_id
+            record = ClusterExemplars(
+                cid, home.setdefault(cid, event.message.partition), out.update.representative, out.exemplars
+            )
+            exemplar_table.send_changelog(record.home, key, record.to_json())
+        for text in out.exact:
+            text_key = text.key()
+            exact_keys.setdefault(text.cluster_id, []).append(text_key)
+            partition = home.setdefault(text.cluster_id, event.message.partition)
+            exemplar_table.send_changelog(partition, text_key, text.to_json())
         stats.claims_out += 1
         await announce_expired()
 
@@ -299,6 +338,10 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             for cid in expired:
                 check = QuietCheck(cid, max(watermark, cluster_stage.watermark), now, left_matcher=True)
                 await claims.send(key=cid.encode(), value=check.to_json())
+                partition = home.pop(cid, None)
+                if partition is not None:  # tombstones: compaction drops the cluster's records
+                    for gone in (cid.encode(), *exact_keys.pop(cid, ())):
+                        exemplar_table.send_changelog(partition, gone, None, value_serializer="raw")
 
     block_stage = BlockStage(config.cluster)
 
@@ -314,12 +357,15 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             stored = block_table.get(key)
             entries = [BlockEntry.from_list(v) for v in orjson.loads(stored)] if stored else []
             found, links, kept = block_stage.process(announce, entries)
+            sent: list[Awaitable[Any]] = []
             for merge in found:
-                await merges.send(key=b"merge", value=merge.to_json())
+                sent.append(await merges.send(key=b"merge", value=merge.to_json()))
                 stats.merges_found += 1
             for link in links:
-                await claims.send(key=link.cluster_id.encode(), value=link.to_json())
+                sent.append(await claims.send(key=link.cluster_id.encode(), value=link.to_json()))
                 stats.contradictions_found += 1
+            if sent:
+                await asyncio.gather(*sent)  # delivered before the table says "seen"
             block_table[key] = orjson.dumps([e.to_list() for e in kept])
 
     @app.agent(merges, name="merge")
@@ -373,8 +419,17 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         if evidence is None:
             watch_table.pop(key, None)
             return
+        # Effects first, and delivered, before the state that remembers them is written:
+        # after a kill -9 the table can be ahead of the committed offset, and a record
+        # replayed then changes nothing, so its alert must already be in Kafka. (The
+        # other way round, a replay redoes an alert already sent: the same id again.)
+        sent: list[Awaitable[Any]] = []
         for summary in handled.sends:
-            await claims.send(key=summary.cluster_id.encode(), value=summary.to_json())
+            sent.append(await claims.send(key=summary.cluster_id.encode(), value=summary.to_json()))
+        if alert is not None:
+            await emit(key, alert, sent)
+        if sent:
+            await asyncio.gather(*sent)
         save_evidence(key, evidence)
         watched = watch_table.get(key)
         if evidence.state.value in ("CORROBORATED", "CONTESTED"):
@@ -386,8 +441,6 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
                 watch_table[key] = orjson.dumps([evidence.last_seen, evidence.touched_at])
         elif watched is not None:
             watch_table.pop(key, None)
-        if alert is not None:
-            await emit(key, alert)
 
     @app.agent(claims, name="corroborate")
     async def corroborate_agent(stream: Any) -> None:
@@ -402,14 +455,15 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
                 key = record.alias.encode()
                 if alias_table.get(key) is not None:
                     continue  # redelivered or re-announced: already retired
-                alias_table[key] = record.canonical.encode()
-                watch_table.pop(key, None)
                 retiring = load_evidence(key)
                 if retiring is not None:
                     moved, last = corroboration.retire(retiring, record.canonical)
-                    await claims.send(key=record.canonical.encode(), value=moved.to_json())
-                    await emit(key, last)
+                    sent = [await claims.send(key=record.canonical.encode(), value=moved.to_json())]
+                    await emit(key, last, sent)
+                    await asyncio.gather(*sent)  # delivered before the alias is written (see above)
                     drop_evidence(key)
+                alias_table[key] = record.canonical.encode()
+                watch_table.pop(key, None)
                 continue
             await handle_claims_record(record, event.message.partition)
 

@@ -15,6 +15,7 @@ cluster id): an evidence-state change; ``alert_id`` is ``cluster_id:version``.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,9 +33,11 @@ __all__ = [
     "ClaimAssigned",
     "ClaimsRecord",
     "ClusterAlias",
+    "ClusterExemplars",
     "ClusterLink",
     "ClusterUpdate",
     "EvidenceMoved",
+    "ExactText",
     "MergeFound",
     "OpposingSummary",
     "QuietCheck",
@@ -195,6 +198,72 @@ class BlockAnnounce:
         obj = orjson.loads(raw)
         _check_version(obj, "BlockAnnounce")
         return cls(str(obj["key"]), BlockEntry.from_list(obj["entry"]))
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterExemplars:
+    """A cluster's exemplars in the order the matcher holds them (the founding one first).
+
+    Why: the matcher lives in memory, and its exemplars are what decides where
+    the next post goes. The cluster agent writes this record whenever a
+    cluster gains an exemplar (to the changelog of table ``exemplars``, on the
+    cluster's ``home`` partition: the items partition of the post that founded
+    it), so a restarted worker finds the clusters of its partitions as they
+    were when its last committed items were processed, not only those the
+    block agent had caught up with.
+    """
+
+    cluster_id: str
+    home: int
+    representative: str
+    entries: tuple[BlockEntry, ...]
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {
+                "v": SCHEMA_VERSION,
+                "cluster_id": self.cluster_id,
+                "home": self.home,
+                "representative": self.representative,
+                "entries": [e.to_list() for e in self.entries],
+            }
+        )
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> ClusterExemplars:
+        obj = orjson.loads(raw)
+        _check_version(obj, "ClusterExemplars")
+        return cls(
+            str(obj["cluster_id"]),
+            int(obj["home"]),
+            str(obj["representative"]),
+            tuple(BlockEntry.from_list(e) for e in obj["entries"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExactText:
+    """A text the matcher saw first in ``item_id``: a later post saying exactly it joins
+    ``cluster_id`` without scoring. Kept beside ``ClusterExemplars`` (same table), one
+    record per text, for the same reason."""
+
+    cluster_id: str
+    item_id: str
+    match: str
+
+    def key(self) -> bytes:
+        digest = hashlib.blake2b(self.match.encode(), digest_size=12).hexdigest()
+        return f"x:{self.cluster_id}:{digest}".encode()
+
+    def to_json(self) -> bytes:
+        return orjson.dumps({"v": SCHEMA_VERSION, "exact": [self.cluster_id, self.item_id, self.match]})
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> ExactText:
+        obj = orjson.loads(raw)
+        _check_version(obj, "ExactText")
+        cid, item, match = obj["exact"]
+        return cls(str(cid), str(item), str(match))
 
 
 def _ref(v: Any) -> ClusterRef:

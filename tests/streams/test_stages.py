@@ -147,3 +147,56 @@ def test_a_one_sided_denial_links_two_claims_only_when_they_surely_are_about_one
     assert {link.cluster_id for link in sure} == {"c1", "c2"} and sure[0].cue.startswith("denial")
     strong = contradiction_links("c1", "i1", claim, [("c3", "i3", negated, 0.35)], weak_bar=0.5)
     assert [link.cue for link in strong] == ["negation", "negation"]
+
+
+def test_a_stage_restored_from_its_exemplar_records_places_later_posts_as_an_undisturbed_one() -> None:
+    from streams.messages import ClusterExemplars, ExactText
+
+    posts = [
+        "Pakistani aircraft are bombing resistance positions in the Panjshir valley",
+        "Taliban say Panjshir province has been completely conquered",
+        "Floods close the main road from Kabul to Jalalabad",
+        "Pakistani jets bombing resistance positions in Panjshir valley, sources say",
+        "Panjshir has been completely conquered, Taliban spokesman says",
+        "Main road from Kabul to Jalalabad closed by floods",
+        "Reports: Pakistani aircraft bombing the Panjshir valley",
+        "Taliban claim Panjshir completely conquered",
+        "Kabul to Jalalabad road closed after floods",
+    ]
+
+    def item(n: int) -> bytes:
+        return orjson.dumps(
+            {"id": f"t:{n}", "text": posts[n], "created_at": 1630900000 + n, "author": f"a{n}"}
+        )
+
+    undisturbed = ClusterStage()
+    expected = []
+    for n in range(len(posts)):
+        out = undisturbed.process(item(n))
+        assert isinstance(out, ClusterOutput)
+        expected.append(out.claim.cluster_id)
+
+    first = ClusterStage()
+    records: dict[str, bytes] = {}  # the changelog, compacted: the latest record per cluster
+    texts: dict[bytes, bytes] = {}
+    for n in range(4):
+        out = first.process(item(n))
+        assert isinstance(out, ClusterOutput)
+        if out.exemplars:
+            record = ClusterExemplars(out.claim.cluster_id, 0, out.update.representative, out.exemplars)
+            records[record.cluster_id] = record.to_json()
+        texts.update((t.key(), t.to_json()) for t in out.exact)
+    assert len(texts) == 4, "one record per text first seen"
+    restarted = ClusterStage()
+    restored = restarted.restore_clusters(
+        (ClusterExemplars.from_json(r) for r in records.values()),
+        [ExactText.from_json(t) for t in texts.values()],
+    )
+    assert restored == 3
+    again = []
+    for n in range(4, len(posts)):
+        out = restarted.process(item(n))
+        assert isinstance(out, ClusterOutput)
+        again.append(out.claim.cluster_id)
+    assert again == expected[4:]
+    assert len(set(expected)) == 3
