@@ -7,7 +7,12 @@ and orjson on bytes is several times cheaper than faust's codec path.
 Delivery is at-least-once: an agent's offset is committed after its sends are
 handed to the producer, so a crash replays the uncommitted tail. Stages are
 idempotent to that (a seen item id changes nothing; an alert is identified by
-cluster id and version; a union already made changes nothing).
+cluster id and version; a union already made changes nothing). Two more rules
+make a restarted worker go on as an undisturbed one would: the matcher's state
+is logged as it changes (table ``exemplars``) and rebuilt from that log, and an
+agent waits until its sends are delivered before it writes the table that
+remembers them (a table may be ahead of the committed offset after a kill -9,
+and a replayed record that changes nothing must not have lost its effects).
 
 Clusters across workers::
 
@@ -288,7 +293,8 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         # Items come in small batches (at most PREFETCH_BATCH, or what arrived within
         # CLUSTER_BATCH_WAIT) only so that the sentence encoder runs once per batch
         # (``prefetch``); each item is then processed and sent in order, and faust
-        # acknowledges the batch's offsets after the last one. This agent writes no table.
+        # acknowledges the batch's offsets after the last one. faust refuses table writes
+        # inside a batch, so the matcher's log goes straight to the changelog of ``exemplars``.
         async for events in stream.take_events(PREFETCH_BATCH, within=CLUSTER_BATCH_WAIT):
             if not restored:
                 restore_clusters()
