@@ -383,12 +383,6 @@ class ClusterStage:
         self.prefetch([raw(r) for r in chunk])
         yield from chunk
 
-    def restore(self, entries: Iterable[BlockEntry]) -> int:
-        """Re-learn the exemplars of an earlier run, oldest first; returns the clusters known after."""
-        for entry in sorted(entries, key=lambda e: (e.touched_at, e.cluster_id, e.match)):
-            self._restore_entry(entry, entry.full)
-        return len(self.clusterer)
-
     def restore_clusters(self, records: Iterable[ClusterExemplars], exact: Iterable[ExactText] = ()) -> int:
         """Re-learn whole clusters as an earlier run held them: the clusters in the order they
         were last touched, each one's exemplars in their own order (the first is the one a
@@ -400,21 +394,18 @@ class ClusterStage:
         )
         for record in ordered:
             for entry in record.entries:
-                self._restore_entry(entry, record.representative)
+                self.clusterer.restore(
+                    entry.cluster_id,
+                    created=entry.first_seen,
+                    item_id=entry.item_id,
+                    exemplar=entry.signature(),
+                    representative=record.representative,
+                    event_ts=entry.event_ts or entry.first_seen,
+                    touched_at=entry.touched_at,
+                )
         for text in exact:
             self.clusterer.restore_exact(text.match, text.cluster_id, text.item_id)
         return len(self.clusterer)
-
-    def _restore_entry(self, entry: BlockEntry, representative: str) -> None:
-        self.clusterer.restore(
-            entry.cluster_id,
-            created=entry.first_seen,
-            item_id=entry.item_id,
-            exemplar=entry.signature(),
-            representative=representative,
-            event_ts=entry.event_ts or entry.first_seen,
-            touched_at=entry.touched_at,
-        )
 
     def expire(self, now: float) -> int:
         return len(self.clusterer.expire(now))

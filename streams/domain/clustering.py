@@ -462,7 +462,8 @@ class ClaimClusterer:
 
     def drain_exact_added(self) -> list[tuple[str, str, str]]:
         """``(match text, cluster, item)`` of each text first seen since the last call: the
-        cluster a later post with exactly that text joins without scoring."""
+        cluster a later post with exactly that text joins without scoring. (The cluster
+        stage drains this after every item; a direct user must too, or it grows.)"""
         out, self._exact_added = self._exact_added, []
         return out
 

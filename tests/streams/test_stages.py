@@ -65,18 +65,18 @@ def test_corroboration_uses_the_cluster_stages_text_view_as_if_it_normalised_its
 
 
 def test_a_restarted_cluster_stage_puts_a_known_claims_posts_in_its_old_cluster() -> None:
-    from streams.domain.blocking import BlockEntry
+    from streams.messages import ClusterExemplars
 
     def item(n: int, text: str) -> bytes:
         return orjson.dumps({"id": f"t:{n}", "text": text, "created_at": 1630900000 + n, "author": f"a{n}"})
 
     first = ClusterStage()
     out = first.process(item(1, "Pakistani aircraft are bombing resistance positions in the Panjshir valley"))
-    assert isinstance(out, ClusterOutput) and out.announces
-    entries = [BlockEntry.from_list(orjson.loads(a.to_json())["entry"]) for a in out.announces]
+    assert isinstance(out, ClusterOutput) and out.exemplars
+    record = ClusterExemplars(out.claim.cluster_id, 0, out.update.representative, out.exemplars)
 
     restarted = ClusterStage()
-    assert restarted.restore(entries) == 1
+    assert restarted.restore_clusters([ClusterExemplars.from_json(record.to_json())]) == 1
     later = restarted.process(
         item(2, "Pakistani jets bombing resistance positions in Panjshir valley, sources say")
     )
