@@ -6,10 +6,10 @@ is a retweet.
 
 The words are English words, taken from the sentence encoder's vocabulary in
 its order (roughly by frequency). Why not made-up tokens: "w12 w4711 w9" and
-"w3 w1840 w77" look alike to the encoder (their vectors' cosine is about 0.6,
-so two distinct claims scored 0.6 on average and 13 pairs in 150 passed the
-merge bar), and the stream merged most of the claims into a few giant
-clusters. Negation, denial, question and hedge words are left out, so that
+"w3 w1840 w77" look alike to the encoder (two distinct claims got a match
+score of 0.6 on average, and 13 pairs in 150 passed the merge bar; English
+sentences at most 0.03), and the stream merged most of the claims into a few
+giant clusters. Negation, denial, question and hedge words are left out, so that
 random sentences do not contradict each other by chance. Without the
 encoder installed, the made-up words are used (the lexical model has no such
 trouble with them).
