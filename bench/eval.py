@@ -309,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     parts = args.only or all_parts
     config = ClusterConfig()
     report: dict[str, Any] = {}
+    if args.only and REPORT.exists():
+        # A part run alone updates its table; the others' figures stay.
+        report = {k: v for k, v in json.loads(REPORT.read_text("utf-8")).items() if k in all_parts}
     if "pairs" in parts:
         _pairs_part(report, config.join_threshold)
     if "mstream" in parts:
