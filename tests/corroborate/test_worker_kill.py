@@ -23,38 +23,19 @@ import uuid
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.synthetic import synthetic_items
 from corroborate.broker import EmbeddedBroker
 from tests.conftest import pipeline_env
+from tests.connectors.sources.conftest import topic_records
 from tests.corroborate.test_partitions import _produce, _start_workers, _stop
 
 ITEMS = 3000
 
 
-async def _read(bootstrap: str, topic: str) -> list[dict[str, object]]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    await consumer.start()
-    try:
-        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not parts:
-            return []
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        ends = await consumer.end_offsets(parts)
-        out: list[dict[str, object]] = []
-        while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
-            for recs in (await consumer.getmany(timeout_ms=500)).values():
-                out += [orjson.loads(r.value) for r in recs]
-        return out
-    finally:
-        await consumer.stop()
-
-
 def _claimed(bootstrap: str, prefix: str) -> int:
-    records = asyncio.run(_read(bootstrap, f"{prefix}claims"))
-    return len({r["item"]["id"] for r in records if "item" in r and "kind" not in r})  # type: ignore[index]
+    records = [orjson.loads(v) for _, v, _ in asyncio.run(topic_records(bootstrap, f"{prefix}claims"))]
+    return len({r["item"]["id"] for r in records if "item" in r and "kind" not in r})
 
 
 def _alert_ids_when_idle(bootstrap: str, prefix: str, items: int, quiet: float = 6.0) -> set[str]:
@@ -62,7 +43,9 @@ def _alert_ids_when_idle(bootstrap: str, prefix: str, items: int, quiet: float =
     deadline = time.monotonic() + 600
     seen, since = -1, time.monotonic()
     while time.monotonic() < deadline:
-        alerts = asyncio.run(_read(bootstrap, f"{prefix}alert-history"))
+        alerts = [
+            orjson.loads(v) for _, v, _ in asyncio.run(topic_records(bootstrap, f"{prefix}alert-history"))
+        ]
         if len(alerts) != seen:
             seen, since = len(alerts), time.monotonic()
         elif time.monotonic() - since >= quiet and _claimed(bootstrap, prefix) >= items:
