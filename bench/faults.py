@@ -12,9 +12,10 @@
   at random points and restarted; the alert ids (cluster id and version) on
   ``alert-history`` of the two runs are compared, and a second undisturbed run
   says how much differs between two runs with no fault at all.
-* ``recovery``: the evidence table's changelog filled with 1 M claims; a worker
-  starts and the time until ``/readyz`` (tables recovered) is measured, with
-  its resident memory.
+* ``recovery``: the changelogs of tables ``exemplars``, ``evidence`` and
+  ``blocks`` filled as 1 M live claims leave them; a worker starts and the time
+  until ``/readyz`` (tables recovered, matcher rebuilt) is measured, with its
+  resident memory.
 
 Writes ``bench/faults.json``.
 """
@@ -33,6 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +43,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from bench.synthetic import synthetic_items
+from bench.synthetic import ZipfText, synthetic_items
 from corroborate.admin import ensure_topics
 from corroborate.broker import EmbeddedBroker
 from streams.topics import TopicNames
@@ -337,69 +339,104 @@ def crash(
     }
 
 
-async def _fill_changelog(bootstrap: str, topic: str, n: int) -> None:
+def _live_claims(n: int) -> Iterator[tuple[str, bytes, bytes | None]]:
+    """The changelog records ``n`` distinct claims leave, as the stages write them:
+    ``(table, key, value)`` for tables ``exemplars`` (a ``ClusterExemplars`` and an
+    ``ExactText`` per claim), ``evidence`` (one post each) and ``blocks`` (the
+    newest entries per block key, once per key: what a compacted changelog keeps).
+    The stages run without matching, so each post founds its own cluster."""
+    from streams.domain.blocking import BlockEntry
     from streams.domain.policy import PolicyConfig
     from streams.domain.registry import load_registry
-    from streams.messages import ClaimAssigned
-    from streams.records import Item
-    from streams.stages import CorroborationStage
+    from streams.messages import ClusterExemplars
+    from streams.stages import BlockStage, ClusterOutput, ClusterStage, CorroborationStage
 
+    corroboration = CorroborationStage(load_registry(None), PolicyConfig())
+    blocks = BlockStage()
+    kept: dict[str, list[BlockEntry]] = {}
+    stage = ClusterStage()
+    for i, (_, raw) in enumerate(_unique_items(n)):
+        if i % 50_000 == 0:
+            stage = ClusterStage()  # the records are what matters; keep this process small
+        out = stage.process(raw, match=False, source=i % PARTITIONS)
+        assert isinstance(out, ClusterOutput)
+        cid = out.claim.cluster_id
+        record = ClusterExemplars(cid, i % PARTITIONS, out.update.representative, out.exemplars)
+        yield "exemplars", cid.encode(), record.to_json()
+        for text in out.exact:
+            yield "exemplars", text.key(), text.to_json()
+        evidence = corroboration.handle(out.claim, None).evidence
+        assert evidence is not None
+        yield "evidence", cid.encode(), orjson.dumps(evidence.to_dict())
+        for announce in out.announces:
+            kept[announce.key] = blocks.process(announce, kept.get(announce.key, ()), match=False)[2]
+    for key, entries in kept.items():
+        yield "blocks", key.encode(), orjson.dumps([e.to_list() for e in entries])
+
+
+async def _fill_changelogs(bootstrap: str, app_id: str, n: int) -> dict[str, int]:
+    """The worker's changelogs as ``n`` live claims leave them; records written per table."""
+    tables = ("exemplars", "evidence", "blocks")
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
+        compact = {"cleanup.policy": "compact"}
         await admin.create_topics(
-            [NewTopic(topic, PARTITIONS, 1, topic_configs={"cleanup.policy": "compact"})]
+            [NewTopic(f"{app_id}-{t}-changelog", PARTITIONS, 1, topic_configs=compact) for t in tables]
         )
     finally:
         await admin.close()
-    item = Item(id="tw:template", text="Pakistani aircraft are bombing the Panjshir valley", created_at=1.7e9)
-    record = ClaimAssigned(item, "cTEMPLATE", 1.0, None, "new", item.text)
-    handled = CorroborationStage(load_registry(None), PolicyConfig()).handle(record, None)
-    assert handled.evidence is not None
-    template = orjson.dumps(handled.evidence.to_dict())
+    counts = dict.fromkeys(tables, 0)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=20, max_batch_size=1 << 20)
     await producer.start()
     try:
-        for i in range(n):
-            cid = f"c{i:015x}"
-            await producer.send(
-                topic,
-                key=cid.encode(),
-                value=template.replace(b"cTEMPLATE", cid.encode()),
-                partition=i % PARTITIONS,
-            )
+        for table, key, value in _live_claims(n):
+            partition = None
+            if table == "exemplars":  # the home partition, as ``ClusterExemplars.home`` says
+                partition = orjson.loads(value).get("home", counts[table] % PARTITIONS)
+            await producer.send(f"{app_id}-{table}-changelog", key=key, value=value, partition=partition)
+            counts[table] += 1
         await producer.flush()
     finally:
         await producer.stop()
+    return counts
 
 
 def recovery(bootstrap: str, state: Path, n: int = 1_000_000) -> dict[str, Any]:
+    """A worker whose changelogs hold ``n`` live claims starts: time to ready, memory,
+    and how long re-learning the matcher's clusters took (from its log)."""
     names = TopicNames(f"rc{uuid.uuid4().hex[:6]}.")
-    worker = Worker(bootstrap, names.prefix, state)
+    worker = Worker(bootstrap, names.prefix, state, CORROBORATE_MAX_CLUSTERS=str(max(n, 100)))
     t0 = time.monotonic()
-    asyncio.run(_fill_changelog(bootstrap, f"{worker.app_id}-evidence-changelog", n))
+    counts = asyncio.run(_fill_changelogs(bootstrap, worker.app_id, n))
     filled = time.monotonic() - t0
-    ready = worker.start(within=1800)
+    ready = worker.start(within=3600)
     assert worker.proc is not None
     rss = _rss_mb(worker.proc.pid)
+    live = worker.metric("corroborate_clusters_live")
     worker.sigterm()
+    log = (state / names.prefix / "worker.log").read_text("utf-8", errors="replace")
+    restored = [line for line in log.splitlines() if "from the exemplars table" in line]
     return {
         "claims": n,
+        "changelog_records": counts,
         "changelog_fill_seconds": round(filled, 1),
         "start_to_ready_seconds": round(ready, 1),
+        "clusters_live_when_ready": int(live),
+        "restore_log": restored[-1].split("]: ", 1)[-1] if restored else None,
         "rss_mb_after_recovery": round(rss),
     }
 
 
 def _unique_items(n: int, seed: int = 9) -> list[tuple[str, bytes]]:
-    """``n`` posts that share no claim: each founds a cluster (the worst case for memory)."""
-    rng = random.Random(seed)
-    words = [f"w{i}" for i in range(5000)]
+    """``n`` posts that share no claim: each founds a cluster (the worst case for memory).
+    English words (``bench.synthetic.ZipfText``), as the matcher would see real posts."""
+    text = ZipfText(random.Random(seed))
     out = []
     for i in range(n):
-        text = f"Report {i}: " + " ".join(rng.choice(words) for _ in range(12))
+        body = f"Report {i}: {text.text()}"
         out.append(
-            (f"u:{i}", orjson.dumps({"id": f"u:{i}", "text": text, "created_at": 1_700_000_000 + i * 0.01}))
+            (f"u:{i}", orjson.dumps({"id": f"u:{i}", "text": body, "created_at": 1_700_000_000 + i * 0.01}))
         )
     return out
 

@@ -82,6 +82,8 @@ T = TypeVar("T")
 EVIDENCE_CACHE_SIZE = 50_000
 #: The longest the cluster agent waits to fill a batch of ``PREFETCH_BATCH`` items (s).
 CLUSTER_BATCH_WAIT = 0.01
+#: Records decoded or clusters restored between two yields to the event loop.
+RESTORE_CHUNK = 5000
 _DECODE_ERRORS = (SchemaError, orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError)
 
 
@@ -255,38 +257,66 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             await dead_letter(DeadLetter(event.value or b"", reason, str(exc)), stage, event)
             return None
 
-    restored = False
     # Live cluster -> the partition of the ``exemplars`` changelog that holds it, and the
     # keys of its ``ExactText`` records there (deleted with it).
     home: dict[str, int] = {}
     exact_keys: dict[str, list[bytes]] = {}
 
-    def restore_clusters() -> None:
-        """After a (re)start, before the first item: the clusters of this worker's partitions
-        as the matcher held them (``ClusterExemplars``)."""
-        nonlocal restored
-        restored = True
+    @exemplar_table.on_recover
+    async def restore_clusters() -> None:
+        """After every rebalance's table recovery, before the streams resume: the matcher
+        holds the clusters of this worker's partitions as their log has them.
+
+        Clusters of partitions it lost are forgotten (their new owner goes on with them);
+        those of partitions it gained, or all of them after a (re)start, are rebuilt from
+        the ``ClusterExemplars`` and ``ExactText`` records recovery just read. The table's
+        copy is dropped after: the matcher holds them now. Done in parts, yielding to the
+        loop, so that a million clusters do not stall the heartbeats into a rebalance."""
+        active = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == names.items}
+        lost = [cid for cid, partition in home.items() if partition not in active]
+        if lost:
+            forgotten = cluster_stage.forget(lost)
+            for cid in lost:
+                del home[cid]
+                exact_keys.pop(cid, None)
+            log.info("forgot %d clusters of partitions now served by another worker", forgotten)
+        store = exemplar_table.data
+        stored = list(store.items())
+        store.clear()
+        # faust's memory store remembers the partition of every key it recovered; these
+        # are gone from the store now, so drop that too or it grows with every record.
+        getattr(store, "_key_partition", {}).clear()
         records: list[ClusterExemplars] = []
         texts: list[ExactText] = []
-        for key, raw_record in exemplar_table.items():
+        for n, (key, raw_record) in enumerate(stored, 1):
             try:
                 if key.startswith(b"x:"):
                     texts.append(ExactText.from_json(raw_record))
-                    continue
-                record = ClusterExemplars.from_json(raw_record)
+                else:
+                    records.append(ClusterExemplars.from_json(raw_record))
             except _DECODE_ERRORS as exc:
                 log.warning("skipped an unreadable exemplars record: %s", exc)
-                continue
-            records.append(record)
+            if n % RESTORE_CHUNK == 0:
+                await asyncio.sleep(0)
+        del stored
+        ordered = cluster_stage.restore_order(records)
+        for start in range(0, len(ordered), RESTORE_CHUNK):
+            cluster_stage.restore_some(ordered[start : start + RESTORE_CHUNK])
+            await asyncio.sleep(0)
+        for record in ordered:
             home[record.cluster_id] = record.home
-        # The matcher holds them now: drop the table's copy (the store only; no changelog).
-        exemplar_table.data.clear()
-        for text in texts:
-            if text.cluster_id in home:
-                exact_keys.setdefault(text.cluster_id, []).append(text.key())
-        if records:
-            known = cluster_stage.restore_clusters(records, texts)
-            log.info("restored %d clusters and %d texts from the exemplars table", known, len(texts))
+        new = {record.cluster_id for record in ordered}
+        restored = [text for text in texts if text.cluster_id in new]
+        cluster_stage.restore_texts(restored)
+        for text in restored:
+            exact_keys.setdefault(text.cluster_id, []).append(text.key())
+        if ordered or lost:
+            log.info(
+                "restored %d clusters and %d texts from the exemplars table (%d live)",
+                len(ordered),
+                len(restored),
+                len(cluster_stage.clusterer),
+            )
 
     @app.agent(items, name="cluster")
     async def cluster_agent(stream: Any) -> None:
@@ -296,8 +326,6 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         # acknowledges the batch's offsets after the last one. faust refuses table writes
         # inside a batch, so the matcher's log goes straight to the changelog of ``exemplars``.
         async for events in stream.take_events(PREFETCH_BATCH, within=CLUSTER_BATCH_WAIT):
-            if not restored:
-                restore_clusters()
             cluster_stage.prefetch([event.value or b"" for event in events])
             for event in events:
                 await cluster_one(event)

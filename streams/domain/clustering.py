@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import Counter, OrderedDict, deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -552,6 +552,23 @@ class ClaimClusterer:
         for ex in state.exemplars:
             self._exemplar_item.pop((cid, ex.match), None)
         return state
+
+    def forget(self, cids: Iterable[str]) -> int:
+        """Drop clusters another worker owns now (their partition was revoked), without
+        announcing them as expired: their owner goes on with them. Returns how many were live.
+
+        Why: a worker that gets the partition back later must re-learn the cluster as
+        the other worker left it, not go on from its own stale copy."""
+        n = 0
+        for cid in cids:
+            state = self._clusters.pop(cid, None)
+            if state is None:
+                continue
+            n += 1
+            for ex in state.exemplars:
+                self._exemplar_item.pop((cid, ex.match), None)
+        self._dropped(n)
+        return n
 
     def _dropped(self, n: int) -> None:
         # Lookups skip dead clusters anyway; compact once they are a sizeable share.

@@ -260,10 +260,9 @@ def test_two_workers_on_four_partitions_end_with_the_clusters_of_one(
 def test_a_restarted_worker_joins_new_posts_to_the_claims_it_saw_before(
     broker: EmbeddedBroker, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    """The in-memory clusterer starts empty after a restart; the changelogged block
-    table still knows the old exemplars, which the restarted worker re-learns before
-    its first item, so a post of an old claim joins the old cluster (a post that
-    still founds a new one is merged back)."""
+    """The in-memory clusterer starts empty after a restart; the changelogged table
+    ``exemplars`` still knows the old clusters, which the restarted worker re-learns
+    before its first item, so a post of an old claim joins the old cluster."""
     prefix = f"r{uuid.uuid4().hex[:8]}."
     env = pipeline_env(cli_env, broker.bootstrap, prefix, CORROBORATE_PARTITIONS="4")
     lines = list(_items())
@@ -283,3 +282,80 @@ def test_a_restarted_worker_joins_new_posts_to_the_claims_it_saw_before(
     for c in range(len(_PLACES)):
         posts = {f"p{c}-{v}" for v in range(5)} | {f"p{c}-rt"}
         assert posts in clusters, f"claim {c} split across the restart"
+
+
+async def _produce_to(bootstrap: str, topic: str, lines: list[tuple[int, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for partition, line in lines:
+            await producer.send(topic, key=orjson.loads(line)["id"].encode(), value=line, partition=partition)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def _first_clusters(bootstrap: str, topic: str) -> dict[str, str]:
+    """Item -> the cluster its first ``ClaimAssigned`` put it in (before any alias)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    first: dict[str, str] = {}
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+            for recs in (await consumer.getmany(timeout_ms=500)).values():
+                for rec in recs:
+                    obj = orjson.loads(rec.value)
+                    if "item" in obj and "kind" not in obj:
+                        first.setdefault(obj["item"]["id"], obj["cluster_id"])
+    finally:
+        await consumer.stop()
+    return first
+
+
+def test_a_worker_that_takes_over_a_partition_puts_its_posts_in_the_clusters_founded_there(
+    broker: EmbeddedBroker, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Two workers, two partitions, every post of a claim on one partition; one worker stops
+    and the other gains its partition while running. The survivor re-learns that
+    partition's clusters (table ``exemplars``) when the rebalance hands it over, so a
+    later post of a claim first seen there joins the claim's cluster at once. (A worker
+    that re-learnt its clusters only at start founded a second cluster for each, merged
+    back later under an alias.)"""
+    prefix = f"g{uuid.uuid4().hex[:8]}."
+    env = pipeline_env(cli_env, broker.bootstrap, prefix, CORROBORATE_PARTITIONS="2")
+    posts = [orjson.loads(line) for line in _items()]
+    claim_of = {str(p["id"]): int(str(p["id"])[1:].split("-")[0]) for p in posts}
+    early = [p for p in posts if str(p["id"]).endswith(("-0", "-1"))]
+    later = [p for p in posts if not str(p["id"]).endswith(("-0", "-1"))]
+
+    def placed(batch: list[dict[str, object]]) -> list[tuple[int, bytes]]:
+        return [(claim_of[str(p["id"])] % 2, orjson.dumps(p)) for p in batch]
+
+    workers = _start_workers(2, env, tmp_path)
+    try:
+        time.sleep(6)  # both members in the group, one partition each
+        asyncio.run(_produce_to(broker.bootstrap, f"{prefix}items", placed(early)))
+        asyncio.run(_final_clusters(broker.bootstrap, f"{prefix}claims", len(early)))
+        _stop(workers[1:])
+        asyncio.run(_produce_to(broker.bootstrap, f"{prefix}items", placed(later)))
+        asyncio.run(_final_clusters(broker.bootstrap, f"{prefix}claims", len(posts)))
+    finally:
+        _stop(workers[:1])
+    held = [
+        _items_partitions(
+            (tmp_path / f"worker{w}" / "worker.log").read_text("utf-8", errors="replace"), prefix
+        )
+        for w in range(2)
+    ]
+    survivor = (tmp_path / "worker0" / "worker.log").read_text("utf-8", errors="replace")
+    assert held[0] == 2 and "restored" in survivor, (held, survivor[-3000:])
+    first = asyncio.run(_first_clusters(broker.bootstrap, f"{prefix}claims"))
+    founded = {claim_of[str(p["id"])]: first[str(p["id"])] for p in early if str(p["id"]).endswith("-0")}
+    strays = sorted(str(p["id"]) for p in later if first[str(p["id"])] != founded[claim_of[str(p["id"])]])
+    assert not strays, (
+        f"{len(strays)} of {len(later)} later posts founded or joined another cluster: {strays}"
+    )

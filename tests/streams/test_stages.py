@@ -193,6 +193,9 @@ def test_a_stage_restored_from_its_exemplar_records_places_later_posts_as_an_und
         [ExactText.from_json(t) for t in texts.values()],
     )
     assert restored == 3
+    assert restarted.restore_clusters(ClusterExemplars.from_json(r) for r in records.values()) == 0, (
+        "a cluster the matcher holds keeps its own (newer) state"
+    )
     again = []
     for n in range(4, len(posts)):
         out = restarted.process(item(n))

@@ -64,6 +64,19 @@ def test_quiet_clusters_expire_on_wall_clock_and_members_are_capped() -> None:
     assert fresh.is_new
 
 
+def test_a_forgotten_cluster_is_gone_without_being_announced_as_expired() -> None:
+    """Forgetting is for clusters another worker owns now: its owner goes on with them, so
+    nothing may tell the evidence owner they went quiet."""
+    c = ClaimClusterer()
+    a = _assign(c, "1", "Pakistani jets are bombing the resistance in Panjshir valley", now=100.0)
+    b = _assign(c, "2", "Long queues outside banks in Kabul again this morning", now=100.0)
+    assert c.forget([a.cluster_id, "not-live"]) == 1
+    assert c.get(a.cluster_id) is None and c.cluster_of("1") is None and c.get(b.cluster_id) is not None
+    assert c.drain_expired() == []
+    again = _assign(c, "3", "Pakistani jets are bombing the resistance in Panjshir valley", now=101.0)
+    assert again.is_new, "neither its exemplars nor its exact text lead to it any more"
+
+
 _TIE = """
 from streams.domain.clustering import ClaimClusterer, ClusterConfig
 from streams.domain.normalise import normalise
