@@ -33,10 +33,11 @@ from tests.connectors.delivery.test_engine import produce
 from tests.connectors.slack_server import FakeSlack
 from tests.corroborate.test_delivery_kill import HOOK, burst, start, wait_for, write_config
 
-__all__ = ["main"]
+__all__ = ["main", "posted_alert_ids"]
 
 
-def _posted(fake: FakeSlack) -> list[str]:
+def posted_alert_ids(fake: FakeSlack) -> list[str]:
+    """The alert id of each post at the incoming webhook, in order (its last block names it)."""
     return [p["blocks"][-1]["elements"][0]["text"].split("`")[1] for p in fake.webhook_posts[HOOK]]
 
 
@@ -73,7 +74,7 @@ def main() -> None:
         kills = 0
         for _ in range(args.kills):
             before = len(fake.webhook_posts[HOOK])
-            if len(set(_posted(fake))) >= len(alerts):
+            if len(set(posted_alert_ids(fake))) >= len(alerts):
                 break
             started = time.monotonic()
             proc = start(env, log)
@@ -86,7 +87,7 @@ def main() -> None:
             kills += 1
         proc = start(env, log)
         done = wait_for(
-            lambda: len(set(_posted(fake))) >= len(alerts) and len(fake.top_level("CK")) >= 50, 300
+            lambda: len(set(posted_alert_ids(fake))) >= len(alerts) and len(fake.top_level("CK")) >= 50, 300
         )
         # Let the Web API side finish its last updates.
         wait_for(
@@ -99,7 +100,7 @@ def main() -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
     server.shutdown()
-    posted = _posted(fake)
+    posted = posted_alert_ids(fake)
     replies = [
         m["metadata"]["event_payload"]["alert_id"] for m in fake.messages.values() if m.get("thread_ts")
     ]

@@ -43,10 +43,12 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from bench.delivery_kills import posted_alert_ids
 from bench.synthetic import ZipfText, synthetic_items
 from corroborate.admin import ensure_topics
 from corroborate.broker import EmbeddedBroker
 from streams.topics import TopicNames
+from tests.connectors.slack_server import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTITIONS = 4
@@ -289,8 +291,63 @@ def outage(bootstrap: str, broker: EmbeddedBroker, state: Path, seconds: float =
     return result
 
 
-def _alert_ids(bootstrap: str, names: TopicNames) -> set[str]:
-    return {orjson.loads(v)["alert_id"] for _, v in asyncio.run(_records(bootstrap, names.alert_history))}
+def _alert_ids(bootstrap: str, names: TopicNames) -> list[str]:
+    """Every alert id on ``alert-history``, in order, repeats included."""
+    records = asyncio.run(_records(bootstrap, names.alert_history))
+    return [str(orjson.loads(value)["alert_id"]) for _, value in records]
+
+
+class _SlackLeg:
+    """``corroborate deliver`` from a run's ``alert-history`` to the Slack-compatible test
+    server's incoming webhook, beside the worker (it is not killed: what a worker's kills
+    do to what Slack shows is the question)."""
+
+    HOOK = "/services/T1/B1/crash"
+
+    def __init__(self, worker: Worker) -> None:
+        self.fake = FakeSlack(rate=2000.0, burst=200.0)
+        self.server, base = self.fake.start()
+        config = Path(worker.env["CORROBORATE_STATE_DIR"] + "-delivery.toml")
+        config.write_text(
+            '[[destination]]\nname = "desk"\ntype = "slack-webhook"\nurl_env = "CRASH_HOOK"\n'
+            'rate_per_second = 1000\nburst = 100\n\n[[route]]\nto = ["desk"]\n'
+        )
+        env = {k: v for k, v in worker.env.items() if k != "CORROBORATE_METRICS_PORT"}
+        env.update(
+            CORROBORATE_DELIVERY=str(config),
+            CORROBORATE_STATE_DIR=worker.env["CORROBORATE_STATE_DIR"] + "-deliver",
+            CRASH_HOOK=base + self.HOOK,
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "corroborate.cli", "deliver"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def finish(self, history: list[str], quiet: float = 20.0, within: float = 900) -> dict[str, int]:
+        """Once every id of ``history`` reached the webhook (or nothing came for ``quiet`` s)."""
+        wanted = set(history)
+        deadline, last, since = time.monotonic() + within, -1, time.monotonic()
+        while time.monotonic() < deadline:
+            posts = len(self.fake.webhook_posts[self.HOOK])
+            if posts != last:
+                last, since = posts, time.monotonic()
+            if wanted <= set(posted_alert_ids(self.fake)) or time.monotonic() - since > quiet:
+                break
+            time.sleep(1)
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(60)
+        self.server.shutdown()
+        posted = posted_alert_ids(self.fake)
+        return {
+            "alert_history_records": len(history),
+            "repeated_in_alert_history": len(history) - len(wanted),
+            "posts": len(posted),
+            "versions_missing": len(wanted - set(posted)),
+            "repeats": len(posted) - len(set(posted)),
+        }
 
 
 def _crash_run(
@@ -300,10 +357,14 @@ def _crash_run(
     kills: int,
     rng: random.Random,
     partitions: int,
+    slack: dict[str, int] | None = None,
 ) -> set[str]:
+    """The alert ids a run leaves on ``alert-history``; with ``slack``, a deliverer runs
+    beside the worker and what reached the webhook is reported there."""
     names = TopicNames(f"cr{uuid.uuid4().hex[:6]}.")
     worker = Worker(bootstrap, names.prefix, state, partitions=partitions)
     worker.start()
+    leg = _SlackLeg(worker) if slack is not None else None
     asyncio.run(_produce(bootstrap, names.items, items))
     for _ in range(kills):
         time.sleep(rng.uniform(5, 25))
@@ -314,7 +375,10 @@ def _crash_run(
         time.sleep(2)
     _wait_idle(worker, 0, quiet=15)
     worker.sigterm()
-    return _alert_ids(bootstrap, names)
+    history = _alert_ids(bootstrap, names)
+    if leg is not None and slack is not None:
+        slack.update(leg.finish(history))
+    return set(history)
 
 
 def crash(
@@ -326,7 +390,8 @@ def crash(
     items = list(synthetic_items(n, claims=2000, seed=41))
     calm = _crash_run(bootstrap, state, items, 0, rng, partitions)
     calm_again = _crash_run(bootstrap, state, items, 0, rng, partitions)
-    killed = _crash_run(bootstrap, state, items, kills, rng, partitions)
+    slack: dict[str, int] = {}
+    killed = _crash_run(bootstrap, state, items, kills, rng, partitions, slack)
     return {
         "items": n,
         "partitions": partitions,
@@ -336,6 +401,7 @@ def crash(
         "alerts_with_kills": len(killed),
         "missing_after_kills": len(calm - killed),
         "extra_after_kills": len(killed - calm),
+        "slack_webhook_of_the_run_with_kills": slack,
     }
 
 
@@ -434,7 +500,7 @@ def _unique_items(n: int, seed: int = 9) -> list[tuple[str, bytes]]:
     text = ZipfText(random.Random(seed))
     out = []
     for i in range(n):
-        body = f"Report {i}: {text.text()}"
+        body = text.text()  # 8 to 14 words of 50,000: no two alike in practice
         out.append(
             (f"u:{i}", orjson.dumps({"id": f"u:{i}", "text": body, "created_at": 1_700_000_000 + i * 0.01}))
         )

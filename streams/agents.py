@@ -87,6 +87,15 @@ RESTORE_CHUNK = 5000
 _DECODE_ERRORS = (SchemaError, orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError)
 
 
+@dataclass
+class _MatcherLog:
+    """What a batch of the cluster agent sent, and the ``exemplars`` changelog records
+    (partition, key, value; None deletes) to write once those are delivered."""
+
+    sent: list[Awaitable[Any]] = field(default_factory=list)
+    records: list[tuple[int, bytes, bytes | None]] = field(default_factory=list)
+
+
 class _UnionTable(MutableMapping[str, tuple[str, float]]):
     """The ``unions`` table seen as ``cluster id -> (parent, parent first_seen)``."""
 
@@ -272,6 +281,7 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         the ``ClusterExemplars`` and ``ExactText`` records recovery just read. The table's
         copy is dropped after: the matcher holds them now. Done in parts, yielding to the
         loop, so that a million clusters do not stall the heartbeats into a rebalance."""
+        began = time.monotonic()
         active = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == names.items}
         lost = [cid for cid, partition in home.items() if partition not in active]
         if lost:
@@ -312,9 +322,10 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             exact_keys.setdefault(text.cluster_id, []).append(text.key())
         if ordered or lost:
             log.info(
-                "restored %d clusters and %d texts from the exemplars table (%d live)",
+                "restored %d clusters and %d texts from the exemplars table in %.1f s (%d live)",
                 len(ordered),
                 len(restored),
+                time.monotonic() - began,
                 len(cluster_stage.clusterer),
             )
 
@@ -327,10 +338,26 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         # inside a batch, so the matcher's log goes straight to the changelog of ``exemplars``.
         async for events in stream.take_events(PREFETCH_BATCH, within=CLUSTER_BATCH_WAIT):
             cluster_stage.prefetch([event.value or b"" for event in events])
+            batch = _MatcherLog()
             for event in events:
-                await cluster_one(event)
+                await cluster_one(event, batch)
+            await write_matcher_log(batch)
 
-    async def cluster_one(event: Any) -> None:
+    async def write_matcher_log(batch: _MatcherLog) -> None:
+        """The batch's changelog records, once what its posts caused is delivered.
+
+        Why wait: a log record that outlives a kill -9 while the claims or block
+        announcements of its post were lost makes the replayed post "seen", and
+        what it should have caused never happens (an exemplar no block agent
+        heard of). Logged after delivery, a replay finds the matcher as it was
+        before the batch and redoes the batch as it was done: the same records
+        again, which every consumer takes as already seen."""
+        if batch.sent:
+            await asyncio.gather(*batch.sent)
+        for partition, key, value in batch.records:
+            exemplar_table.send_changelog(partition, key, value, value_serializer="raw")
+
+    async def cluster_one(event: Any, batch: _MatcherLog) -> None:
         stats.items_in += 1
         stats.worked_at = time.monotonic()
         out = cluster_stage.process(event.value or b"", source=event.message.partition)
@@ -339,43 +366,45 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             return
         assert isinstance(out, ClusterOutput)
         key = out.claim.cluster_id.encode()
-        await claims.send(key=key, value=out.claim.to_json())
-        await clusters.send(key=key, value=out.update.to_json())
+        sent = batch.sent
+        sent.append(await claims.send(key=key, value=out.claim.to_json()))
+        sent.append(await clusters.send(key=key, value=out.update.to_json()))
         for announce in out.announces:
-            await blocks.send(key=announce.key.encode(), value=announce.to_json())
+            sent.append(await blocks.send(key=announce.key.encode(), value=announce.to_json()))
         for found in out.merges:
-            await merges.send(key=b"merge", value=found.to_json())
+            sent.append(await merges.send(key=b"merge", value=found.to_json()))
             stats.merges_found += 1
         for link in out.links:
-            await claims.send(key=link.cluster_id.encode(), value=link.to_json())
+            sent.append(await claims.send(key=link.cluster_id.encode(), value=link.to_json()))
             stats.contradictions_found += 1
         if out.exemplars:
             cid = out.claim.cluster_id
             record = ClusterExemplars(
                 cid, home.setdefault(cid, event.message.partition), out.update.representative, out.exemplars
             )
-            exemplar_table.send_changelog(record.home, key, record.to_json())
+            batch.records.append((record.home, key, record.to_json()))
         for text in out.exact:
             text_key = text.key()
             exact_keys.setdefault(text.cluster_id, []).append(text_key)
             partition = home.setdefault(text.cluster_id, event.message.partition)
-            exemplar_table.send_changelog(partition, text_key, text.to_json())
+            batch.records.append((partition, text_key, text.to_json()))
         stats.claims_out += 1
-        await announce_expired()
+        await announce_expired(batch)
 
-    async def announce_expired() -> None:
-        """Clusters the matcher dropped (quiet): their evidence owner decides what to keep."""
+    async def announce_expired(batch: _MatcherLog) -> None:
+        """Clusters the matcher dropped (quiet): their evidence owner decides what to keep.
+        Their tombstones join ``batch``, after any record of theirs it holds."""
         expired = cluster_stage.drain_expired()
         if expired:
             now = time.time()
             watermark = event_time.value(now)
             for cid in expired:
                 check = QuietCheck(cid, max(watermark, cluster_stage.watermark), now, left_matcher=True)
-                await claims.send(key=cid.encode(), value=check.to_json())
+                batch.sent.append(await claims.send(key=cid.encode(), value=check.to_json()))
                 partition = home.pop(cid, None)
                 if partition is not None:  # tombstones: compaction drops the cluster's records
                     for gone in (cid.encode(), *exact_keys.pop(cid, ())):
-                        exemplar_table.send_changelog(partition, gone, None, value_serializer="raw")
+                        batch.records.append((partition, gone, None))
 
     block_stage = BlockStage(config.cluster)
 
@@ -506,7 +535,9 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         stats.timer_at = time.monotonic()
         # Wall-clock sweep: quiet clusters leave the matcher even when nothing arrives.
         cluster_stage.expire(time.time())
-        await announce_expired()
+        swept = _MatcherLog()
+        await announce_expired(swept)
+        await write_matcher_log(swept)
         # Replays also expire clusters by event time as items arrive: count both.
         stats.clusters_expired = cluster_stage.clusterer.expired_total
         # Alerted claims that went quiet: ask their owner (tables are written only there).
