@@ -36,9 +36,9 @@ from tests.corroborate.test_delivery_kill import HOOK, burst, start, wait_for, w
 __all__ = ["main", "posted_alert_ids"]
 
 
-def posted_alert_ids(fake: FakeSlack) -> list[str]:
-    """The alert id of each post at the incoming webhook, in order (its last block names it)."""
-    return [p["blocks"][-1]["elements"][0]["text"].split("`")[1] for p in fake.webhook_posts[HOOK]]
+def posted_alert_ids(fake: FakeSlack, hook: str = HOOK) -> list[str]:
+    """The alert id of each post at an incoming webhook, in order (its last block names it)."""
+    return [p["blocks"][-1]["elements"][0]["text"].split("`")[1] for p in fake.webhook_posts[hook]]
 
 
 def main() -> None:
