@@ -11,7 +11,10 @@
 * ``crash``: 50 k items, once undisturbed and once with the worker killed -9
   at random points and restarted; the alert ids (cluster id and version) on
   ``alert-history`` of the two runs are compared, and a second undisturbed run
-  says how much differs between two runs with no fault at all.
+  says how much differs between two runs with no fault at all. Beside the run
+  with kills, ``corroborate deliver`` posts that run's alerts to the
+  Slack-compatible test server's incoming webhook: versions missing there and
+  repeats, against the run's ``alert-history``.
 * ``recovery``: the changelogs of tables ``exemplars``, ``evidence`` and
   ``blocks`` filled as 1 M live claims leave them; a worker starts and the time
   until ``/readyz`` (tables recovered, matcher rebuilt) is measured, with its
