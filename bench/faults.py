@@ -410,9 +410,9 @@ def crash(
     }
 
 
-def _live_claims(n: int) -> Iterator[tuple[str, bytes, bytes | None]]:
+def _live_claims(n: int) -> Iterator[tuple[str, int | None, bytes, bytes]]:
     """The changelog records ``n`` distinct claims leave, as the stages write them:
-    ``(table, key, value)`` for tables ``exemplars`` (a ``ClusterExemplars`` and an
+    ``(table, partition, key, value)`` for tables ``exemplars`` (a ``ClusterExemplars`` and an
     ``ExactText`` per claim), ``evidence`` (one post each) and ``blocks`` (the
     newest entries per block key, once per key: what a compacted changelog keeps).
     The stages run without matching, so each post founds its own cluster."""
@@ -433,16 +433,16 @@ def _live_claims(n: int) -> Iterator[tuple[str, bytes, bytes | None]]:
         assert isinstance(out, ClusterOutput)
         cid = out.claim.cluster_id
         record = ClusterExemplars(cid, i % PARTITIONS, out.update.representative, out.exemplars)
-        yield "exemplars", cid.encode(), record.to_json()
-        for text in out.exact:
-            yield "exemplars", text.key(), text.to_json()
+        yield "exemplars", record.home, cid.encode(), record.to_json()
+        for text in out.exact:  # on their cluster's home partition, as the cluster agent puts them
+            yield "exemplars", record.home, text.key(), text.to_json()
         evidence = corroboration.handle(out.claim, None).evidence
         assert evidence is not None
-        yield "evidence", cid.encode(), orjson.dumps(evidence.to_dict())
+        yield "evidence", None, cid.encode(), orjson.dumps(evidence.to_dict())
         for announce in out.announces:
             kept[announce.key] = blocks.process(announce, kept.get(announce.key, ()), match=False)[2]
     for key, entries in kept.items():
-        yield "blocks", key.encode(), orjson.dumps([e.to_list() for e in entries])
+        yield "blocks", None, key.encode(), orjson.dumps([e.to_list() for e in entries])
 
 
 async def _fill_changelogs(bootstrap: str, app_id: str, n: int) -> dict[str, int]:
@@ -461,10 +461,7 @@ async def _fill_changelogs(bootstrap: str, app_id: str, n: int) -> dict[str, int
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=20, max_batch_size=1 << 20)
     await producer.start()
     try:
-        for table, key, value in _live_claims(n):
-            partition = None
-            if table == "exemplars":  # the home partition, as ``ClusterExemplars.home`` says
-                partition = orjson.loads(value).get("home", counts[table] % PARTITIONS)
+        for table, partition, key, value in _live_claims(n):  # None: by key, as faust's tables
             await producer.send(f"{app_id}-{table}-changelog", key=key, value=value, partition=partition)
             counts[table] += 1
         await producer.flush()

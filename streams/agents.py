@@ -309,21 +309,20 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             if n % RESTORE_CHUNK == 0:
                 await asyncio.sleep(0)
         del stored
-        ordered = cluster_stage.restore_order(records)
-        for start in range(0, len(ordered), RESTORE_CHUNK):
-            cluster_stage.restore_some(ordered[start : start + RESTORE_CHUNK])
+        gained: set[str] = set()
+        for part in cluster_stage.restore_in_parts(records, texts, RESTORE_CHUNK):
+            for record in part:
+                home[record.cluster_id] = record.home
+                gained.add(record.cluster_id)
             await asyncio.sleep(0)
-        for record in ordered:
-            home[record.cluster_id] = record.home
-        new = {record.cluster_id for record in ordered}
-        restored = [text for text in texts if text.cluster_id in new]
-        cluster_stage.restore_texts(restored)
+        # The texts the stage restored with them, to delete with them.
+        restored = [text for text in texts if text.cluster_id in gained]
         for text in restored:
             exact_keys.setdefault(text.cluster_id, []).append(text.key())
-        if ordered or lost:
+        if gained or lost:
             log.info(
                 "restored %d clusters and %d texts from the exemplars table in %.1f s (%d live)",
-                len(ordered),
+                len(gained),
                 len(restored),
                 time.monotonic() - began,
                 len(cluster_stage.clusterer),

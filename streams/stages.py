@@ -384,43 +384,42 @@ class ClusterStage:
         yield from chunk
 
     def restore_clusters(self, records: Iterable[ClusterExemplars], exact: Iterable[ExactText] = ()) -> int:
-        """Re-learn whole clusters as an earlier run held them (``restore_order``, then
-        ``restore_some``, then their texts). Returns how many were restored."""
-        ordered = self.restore_order(records)
-        self.restore_some(ordered)
-        restored = {r.cluster_id for r in ordered}
-        self.restore_texts(t for t in exact if t.cluster_id in restored)
-        return len(ordered)
+        """Re-learn whole clusters as an earlier run held them (``restore_in_parts`` at once).
+        Returns how many were restored."""
+        return sum(len(part) for part in self.restore_in_parts(records, exact))
 
-    def restore_order(self, records: Iterable[ClusterExemplars]) -> list[ClusterExemplars]:
-        """The records to restore, in the order they must be: the clusters in the order they
-        were last touched (the matcher's own order), leaving out those it holds already
-        (its copy is as new as the record or newer)."""
-        return sorted(
+    def restore_in_parts(
+        self, records: Iterable[ClusterExemplars], exact: Iterable[ExactText] = (), part: int = 5000
+    ) -> Iterator[list[ClusterExemplars]]:
+        """Re-learn whole clusters, yielding each ``part`` of records once restored, so that a
+        worker restoring a million of them can let its heartbeats run in between.
+
+        The clusters go in the order they were last touched (the matcher's own order),
+        each one's exemplars in their own order (the first is the one a joining post is
+        checked against), then the texts that lead straight to them. Clusters the matcher
+        holds already are left out: its copy is as new as the record or newer."""
+        ordered = sorted(
             (r for r in records if r.entries and self.clusterer.get(r.cluster_id) is None),
             key=lambda r: (max(e.touched_at for e in r.entries), r.cluster_id),
         )
-
-    def restore_some(self, ordered: Iterable[ClusterExemplars]) -> None:
-        """Part of a ``restore_order`` list, each cluster's exemplars in their own order (the
-        first is the one a joining post is checked against). A worker restoring a million
-        clusters does it in parts, so that its heartbeats go on meanwhile."""
-        for record in ordered:
-            for entry in record.entries:
-                self.clusterer.restore(
-                    entry.cluster_id,
-                    created=entry.first_seen,
-                    item_id=entry.item_id,
-                    exemplar=entry.signature(),
-                    representative=record.representative,
-                    event_ts=entry.event_ts or entry.first_seen,
-                    touched_at=entry.touched_at,
-                )
-
-    def restore_texts(self, exact: Iterable[ExactText]) -> None:
-        """The texts that lead straight to a restored cluster (after its exemplars)."""
+        for start in range(0, len(ordered), part):
+            chunk = ordered[start : start + part]
+            for record in chunk:
+                for entry in record.entries:
+                    self.clusterer.restore(
+                        entry.cluster_id,
+                        created=entry.first_seen,
+                        item_id=entry.item_id,
+                        exemplar=entry.signature(),
+                        representative=record.representative,
+                        event_ts=entry.event_ts or entry.first_seen,
+                        touched_at=entry.touched_at,
+                    )
+            yield chunk
+        restored = {r.cluster_id for r in ordered}
         for text in exact:
-            self.clusterer.restore_exact(text.match, text.cluster_id, text.item_id)
+            if text.cluster_id in restored:
+                self.clusterer.restore_exact(text.match, text.cluster_id, text.item_id)
 
     def forget(self, cluster_ids: Iterable[str]) -> int:
         """Clusters of partitions this worker lost: ``ClaimClusterer.forget``."""

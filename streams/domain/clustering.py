@@ -547,10 +547,18 @@ class ClaimClusterer:
 
     def _drop_oldest(self) -> ClusterState:
         """Remove the cluster quiet longest; its owner is told through ``drain_expired``."""
-        cid, state = self._clusters.popitem(last=False)
+        cid = next(iter(self._clusters))
         self._expired.append(cid)
-        for ex in state.exemplars:
-            self._exemplar_item.pop((cid, ex.match), None)
+        state = self._remove(cid)
+        assert state is not None
+        return state
+
+    def _remove(self, cid: str) -> ClusterState | None:
+        """Take a cluster out of the matcher (lookups skip what else still names it)."""
+        state = self._clusters.pop(cid, None)
+        if state is not None:
+            for ex in state.exemplars:
+                self._exemplar_item.pop((cid, ex.match), None)
         return state
 
     def forget(self, cids: Iterable[str]) -> int:
@@ -559,14 +567,7 @@ class ClaimClusterer:
 
         Why: a worker that gets the partition back later must re-learn the cluster as
         the other worker left it, not go on from its own stale copy."""
-        n = 0
-        for cid in cids:
-            state = self._clusters.pop(cid, None)
-            if state is None:
-                continue
-            n += 1
-            for ex in state.exemplars:
-                self._exemplar_item.pop((cid, ex.match), None)
+        n = sum(self._remove(cid) is not None for cid in cids)
         self._dropped(n)
         return n
 
