@@ -44,7 +44,7 @@ import orjson
 
 from streams.app import AppConfig
 from streams.domain.blocking import BlockEntry
-from streams.domain.merging import UnionFind
+from streams.domain.merging import ClusterRef, UnionFind
 from streams.domain.normalise import load_aliases
 from streams.domain.policy import ClaimEvidence
 from streams.domain.registry import load_registry
@@ -73,6 +73,7 @@ from streams.stages import (
     CorroborationStage,
     DeadLetter,
 )
+from streams.topics import key_partition
 
 __all__ = ["Pipeline", "PipelineStats", "register_pipeline"]
 
@@ -97,13 +98,15 @@ class _MatcherLog:
 
 
 class _UnionTable(MutableMapping[str, tuple[str, float]]):
-    """The ``unions`` table seen as ``cluster id -> (parent, parent first_seen)``."""
+    """The ``unions`` or ``aliases`` table seen as ``cluster id -> (parent, parent first_seen)``."""
 
     def __init__(self, table: Any) -> None:
         self._t = table
 
     def __getitem__(self, key: str) -> tuple[str, float]:
         raw = self._t[key.encode()]
+        if not raw.startswith(b"["):  # an ``aliases`` entry of an earlier version: the id alone
+            return raw.decode(), 0.0
         parent, first = orjson.loads(raw)
         return str(parent), float(first)
 
@@ -118,6 +121,10 @@ class _UnionTable(MutableMapping[str, tuple[str, float]]):
 
     def __len__(self) -> int:
         return len(self._t)
+
+
+def _alias_record(alias: ClusterRef, canonical: ClusterRef, score: float) -> ClusterAlias:
+    return ClusterAlias(alias.cluster_id, canonical.cluster_id, score, alias.first_seen, canonical.first_seen)
 
 
 @dataclass(slots=True)
@@ -198,6 +205,9 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     deadletter = app.topic(names.deadletter, partitions=1, **raw, **raw_ser)
     evidence_table = app.Table("evidence", partitions=config.partitions, key_type=bytes, value_type=bytes)
     alias_table = app.Table("aliases", partitions=config.partitions, key_type=bytes, value_type=bytes)
+    # Retired cluster -> (canonical, its first_seen), written only on the retired one's partition.
+    alias_parents = _UnionTable(alias_table)
+    unions_here = UnionFind(alias_parents)
     block_table = app.Table("blocks", partitions=config.partitions, key_type=bytes, value_type=bytes)
     # Written only through its changelog (``ClusterExemplars``), by the cluster agent, which
     # may not set table keys (it takes items in batches); read once, after a restart.
@@ -371,7 +381,14 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         for announce in out.announces:
             sent.append(await blocks.send(key=announce.key.encode(), value=announce.to_json()))
         for found in out.merges:
+            # To the merge agent for the union of every worker's clusters, and to the
+            # claims topic right behind this claim: these two clusters are this worker's,
+            # so their union is known now, and handled there in this order, a replay
+            # raises the alerts it raised before (the merge agent's copy changes nothing).
             sent.append(await merges.send(key=b"merge", value=found.to_json()))
+            winner, loser = sorted((found.a, found.b))
+            in_order = _alias_record(loser, winner, found.score)
+            sent.append(await claims.send(key=loser.cluster_id.encode(), value=in_order.to_json()))
             stats.merges_found += 1
         for link in out.links:
             sent.append(await claims.send(key=link.cluster_id.encode(), value=link.to_json()))
@@ -440,20 +457,20 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             merge = unions.union(found.a, found.b)
             if merge is not None:
                 stats.clusters_merged += 1
-                retired = [(merge.alias.cluster_id, merge.canonical.cluster_id)]
+                retired = [(merge.alias, merge.canonical)]
             else:
                 # Already one set: say so again for both, in case the alias record of an
                 # earlier run was lost in a crash between the table write and the send.
-                root = unions.find(found.a).cluster_id
-                retired = [(r.cluster_id, root) for r in (found.a, found.b) if r.cluster_id != root]
+                root = unions.find(found.a)
+                retired = [(r, root) for r in (found.a, found.b) if r.cluster_id != root.cluster_id]
             for alias, canonical in retired:
-                retire = ClusterAlias(alias, canonical, found.score)
-                await claims.send(key=alias.encode(), value=retire.to_json())
+                retire = _alias_record(alias, canonical, found.score)
+                await claims.send(key=alias.cluster_id.encode(), value=retire.to_json())
                 if merge is not None:
-                    await clusters.send(
-                        key=alias.encode(),
-                        value=ClusterUpdate(alias, "", 0, 0.0, 0.0, [], {}, merged_into=canonical).to_json(),
+                    gone = ClusterUpdate(
+                        alias.cluster_id, "", 0, 0.0, 0.0, [], {}, merged_into=canonical.cluster_id
                     )
+                    await clusters.send(key=alias.cluster_id.encode(), value=gone.to_json())
 
     # Event time for quiet checks, per claims partition (the slowest active one decides).
     event_time = Watermark()
@@ -464,12 +481,11 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     ) -> None:
         """Fold one claims-topic record into the evidence of its (canonical) cluster."""
         key = record.cluster_id.encode()
-        forward = alias_table.get(key)
+        forward = alias_parents.get(record.cluster_id)
         if forward is not None:
             # Retired by a merge: whatever was meant for it goes to the canonical cluster.
             if not isinstance(record, QuietCheck):
-                moved = dataclasses.replace(record, cluster_id=forward.decode())
-                await claims.send(key=forward, value=moved.to_json())
+                await hand_on(dataclasses.replace(record, cluster_id=forward[0]), partition)
             return
         if isinstance(record, ClaimAssigned):
             event_time.observe(partition, record.item.created_at, time.time())
@@ -504,6 +520,23 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         elif watched is not None:
             watch_table.pop(key, None)
 
+    async def hand_on(
+        record: ClaimAssigned | EvidenceMoved | ClusterLink | OpposingSummary, partition: int
+    ) -> None:
+        """A record for another cluster (a retired one's canonical): handled here and now
+        when that cluster's key is on this partition, else sent to its partition.
+
+        Why in place: sent, it would queue behind whatever claims came meanwhile, and
+        where it lands among them, and so the alert versions of the canonical
+        cluster, would depend on timing; handled here, a replay of one partition
+        gives the same alerts every time. The table writes land on this event's
+        partition, which is the key's own."""
+        key = record.cluster_id.encode()
+        if key_partition(key, config.partitions) == partition:
+            await handle_claims_record(record, partition)
+        else:
+            await claims.send(key=key, value=record.to_json())
+
     @app.agent(claims, name="corroborate")
     async def corroborate_agent(stream: Any) -> None:
         async for event in stream.events():
@@ -514,20 +547,46 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             if record is None:
                 continue
             if isinstance(record, ClusterAlias):
-                key = record.alias.encode()
-                if alias_table.get(key) is not None:
-                    continue  # redelivered or re-announced: already retired
-                retiring = load_evidence(key)
-                if retiring is not None:
-                    moved, last = corroboration.retire(retiring, record.canonical)
-                    sent = [await claims.send(key=record.canonical.encode(), value=moved.to_json())]
-                    await emit(key, last, sent)
-                    await asyncio.gather(*sent)  # delivered before the alias is written (see above)
-                    drop_evidence(key)
-                alias_table[key] = record.canonical.encode()
-                watch_table.pop(key, None)
+                await unite(record, event.message.partition)
                 continue
             await handle_claims_record(record, event.message.partition)
+
+    async def unite(record: ClusterAlias, partition: int) -> None:
+        """One cluster's evidence and future records go to another's.
+
+        The two named may have been merged into others already (records from the
+        cluster agent and from the merge agent arrive in any order): their roots
+        are united, the later one retiring into the earlier, the merge agent's rule,
+        so every order ends in the same sets. The loser is retired where its key
+        lives: here, or by this record passed on to its partition."""
+        if record.alias_first_seen is None or record.canonical_first_seen is None:
+            loser, winner = ClusterRef(0.0, record.alias), ClusterRef(0.0, record.canonical)
+            if record.alias in alias_parents:
+                return  # a record of an earlier version, for an alias retired already
+        else:
+            named = (
+                ClusterRef(record.alias_first_seen, record.alias),
+                ClusterRef(record.canonical_first_seen, record.canonical),
+            )
+            winner, loser = sorted(unions_here.find(ref, compress=False) for ref in named)
+            if winner.cluster_id == loser.cluster_id:
+                return  # redelivered, or one set already
+        key = loser.cluster_id.encode()
+        if key_partition(key, config.partitions) != partition:
+            passed = _alias_record(loser, winner, record.score)
+            await claims.send(key=key, value=passed.to_json())
+            return
+        retiring = load_evidence(key)
+        if retiring is not None:
+            moved, last = corroboration.retire(retiring, winner.cluster_id)
+            sent: list[Awaitable[Any]] = []
+            await emit(key, last, sent)
+            await asyncio.gather(*sent)
+            # Its evidence is handed on before the alias is written (see above).
+            await hand_on(moved, partition)
+            drop_evidence(key)
+        alias_parents[loser.cluster_id] = (winner.cluster_id, winner.first_seen)
+        watch_table.pop(key, None)
 
     @app.timer(config.sweep_interval)  # type: ignore[untyped-decorator]
     async def expire_clusters() -> None:

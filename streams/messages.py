@@ -302,17 +302,24 @@ class ClusterAlias:
     alias: str
     canonical: str
     score: float
+    alias_first_seen: float | None = None
+    canonical_first_seen: float | None = None
+    """The clusters' ranks (``ClusterRef.first_seen``), so that whoever handles the record
+    can unite what each has already been merged into by the same rule as the merge
+    agent. None on records of earlier versions: the alias is then retired as named."""
 
     def to_json(self) -> bytes:
-        return orjson.dumps(
-            {
-                "v": SCHEMA_VERSION,
-                "kind": "alias",
-                "alias": self.alias,
-                "canonical": self.canonical,
-                "score": round(self.score, 4),
-            }
-        )
+        obj: dict[str, Any] = {
+            "v": SCHEMA_VERSION,
+            "kind": "alias",
+            "alias": self.alias,
+            "canonical": self.canonical,
+            "score": round(self.score, 4),
+        }
+        if self.alias_first_seen is not None and self.canonical_first_seen is not None:
+            obj["alias_first_seen"] = self.alias_first_seen
+            obj["canonical_first_seen"] = self.canonical_first_seen
+        return orjson.dumps(obj)
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,7 +434,14 @@ def decode_claims_record(raw: bytes) -> ClaimsRecord:
     _check_version(obj, "claims record")
     kind = obj.get("kind")
     if kind == "alias":
-        return ClusterAlias(str(obj["alias"]), str(obj["canonical"]), float(obj.get("score", 0.0)))
+        ranked = obj.get("alias_first_seen") is not None and obj.get("canonical_first_seen") is not None
+        return ClusterAlias(
+            str(obj["alias"]),
+            str(obj["canonical"]),
+            float(obj.get("score", 0.0)),
+            float(obj["alias_first_seen"]) if ranked else None,
+            float(obj["canonical_first_seen"]) if ranked else None,
+        )
     if kind == "evidence":
         return EvidenceMoved(
             str(obj["cluster_id"]),

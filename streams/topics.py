@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DEADLETTER_HEADERS", "TopicNames", "TopicSpec"]
+from aiokafka.partitioner import murmur2
+
+__all__ = ["DEADLETTER_HEADERS", "TopicNames", "TopicSpec", "key_partition"]
 
 #: Header names on dead-letter records.
 DEADLETTER_HEADERS = (
@@ -35,6 +37,14 @@ DEADLETTER_HEADERS = (
 )
 
 _WEEK_MS = 7 * 24 * 3600 * 1000
+
+
+def key_partition(key: bytes, partitions: int) -> int:
+    """The partition a keyed record lands on, as the producer's default partitioner
+    (Kafka's murmur2) puts it. Why: a stage that would send a record to a key on its
+    own partition can handle it in place, in order, instead of behind whatever is
+    queued there."""
+    return int(murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 @dataclass(frozen=True, slots=True)

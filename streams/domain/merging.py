@@ -38,7 +38,9 @@ class UnionFind:
     def __init__(self, parents: MutableMapping[str, tuple[str, float]]) -> None:
         self._parents = parents
 
-    def find(self, ref: ClusterRef) -> ClusterRef:
+    def find(self, ref: ClusterRef, *, compress: bool = True) -> ClusterRef:
+        """The root of ``ref``'s set. ``compress=False`` only reads: for a mapping whose
+        entries may only be written by the owner of each key (a partitioned table)."""
         path: list[str] = []
         node = ref
         while True:
@@ -47,7 +49,7 @@ class UnionFind:
                 break
             path.append(node.cluster_id)
             node = ClusterRef(parent[1], parent[0])
-        for cid in path[:-1]:  # path compression
+        for cid in path[:-1] if compress else ():  # path compression
             self._parents[cid] = (node.cluster_id, node.first_seen)
         return node
 

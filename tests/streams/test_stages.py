@@ -7,7 +7,7 @@ import dataclasses
 import orjson
 
 from streams.domain.registry import load_registry
-from streams.messages import ClaimAssigned, decode_claims_record
+from streams.messages import ClaimAssigned, ClusterAlias, decode_claims_record
 from streams.records import decode_item
 from streams.stages import ClusterOutput, ClusterStage, CorroborationStage
 
@@ -203,3 +203,10 @@ def test_a_stage_restored_from_its_exemplar_records_places_later_posts_as_an_und
         again.append(out.claim.cluster_id)
     assert again == expected[4:]
     assert len(set(expected)) == 3
+
+
+def test_an_alias_record_carries_the_ranks_of_both_clusters_and_reads_without_them() -> None:
+    ranked = ClusterAlias("c9", "c1", 0.91, 9.0, 1.0)
+    assert decode_claims_record(ranked.to_json()) == ranked
+    earlier = orjson.dumps({"v": 1, "kind": "alias", "alias": "c9", "canonical": "c1", "score": 0.9})
+    assert decode_claims_record(earlier) == ClusterAlias("c9", "c1", 0.9)

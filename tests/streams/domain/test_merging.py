@@ -40,3 +40,14 @@ def test_a_merge_found_twice_changes_nothing() -> None:
     assert first is not None and first.alias == refs[3] and first.canonical == refs[1]
     assert uf.union(refs[1], refs[3]) is None
     assert parents == {"c3": ("c1", 1.0)}
+
+
+def test_a_find_that_only_reads_leaves_the_parents_as_they_were() -> None:
+    # The corroborate agent reads its partitioned ``aliases`` table this way: it may
+    # write only the entries of its own partition's keys.
+    parents = {"c3": ("c2", 2.0), "c2": ("c1", 1.0)}
+    uf = UnionFind(parents)
+    assert uf.find(refs[3], compress=False) == refs[1]
+    assert parents == {"c3": ("c2", 2.0), "c2": ("c1", 1.0)}
+    assert uf.find(refs[3]) == refs[1]
+    assert parents["c3"] == ("c1", 1.0)
