@@ -30,6 +30,7 @@ variable                           default                 meaning
 ``CORROBORATE_INSTANCE_ID``        (none)                  static group membership id of this worker (a pod's name)
 ``CORROBORATE_METRICS_PORT``       (none)                  serve /metrics, /livez, /readyz on this port
 ``CORROBORATE_STALL_SECONDS``      ``120``                 /livez fails when records wait and none completes this long
+``CORROBORATE_REBALANCE_LIMIT``    ``900``                 /livez fails when one rebalance (with its recovery) lasts longer
 ``CORROBORATE_LOG_FORMAT``         ``text``                ``json``: one JSON object a log line, on stderr
 ``CORROBORATE_JOIN_THRESHOLD``     ``0.6``                 match probability at which a claim joins a cluster
 ``CORROBORATE_MERGE_THRESHOLD``    ``0.8``                 match probability at which two clusters merge
@@ -85,6 +86,7 @@ ENV_VARS = (
     "CORROBORATE_INSTANCE_ID",
     "CORROBORATE_METRICS_PORT",
     "CORROBORATE_STALL_SECONDS",
+    "CORROBORATE_REBALANCE_LIMIT",
     "CORROBORATE_LOG_FORMAT",
     "CORROBORATE_JOIN_THRESHOLD",
     "CORROBORATE_MERGE_THRESHOLD",
@@ -139,6 +141,7 @@ class Settings:
     instance_id: str | None = None
     metrics_port: int | None = None
     stall_seconds: float = 120.0
+    rebalance_limit: float = 900.0
     log_format: str = "text"
     join_threshold: float = 0.6
     merge_threshold: float = 0.8
@@ -191,6 +194,7 @@ class Settings:
             instance_id=e.get("CORROBORATE_INSTANCE_ID") or None,
             metrics_port=int(_num(e, "CORROBORATE_METRICS_PORT", 0, minimum=0)) or None,
             stall_seconds=_num(e, "CORROBORATE_STALL_SECONDS", 120.0, minimum=1.0),
+            rebalance_limit=_num(e, "CORROBORATE_REBALANCE_LIMIT", 900.0, minimum=1.0),
             log_format=_choice(e, "CORROBORATE_LOG_FORMAT", ("text", "json")),
             join_threshold=_num(e, "CORROBORATE_JOIN_THRESHOLD", 0.6),
             merge_threshold=_num(e, "CORROBORATE_MERGE_THRESHOLD", 0.8),

@@ -5,7 +5,12 @@ known to sit in rebalance loops or "slowly die" with the process running
 (faust-streaming #602, #594). A worker is alive when records it fetched get
 processed (offsets move) and its timers fire; one that holds records and
 completes none for ``stall_seconds``, or whose sweep timer is silent for three
-periods, is not, and the orchestrator should restart it. Readiness comes
+periods, or which has been in one rebalance longer than ``rebalance_limit``, is
+not, and the orchestrator should restart it. The last one was seen here: a
+worker the group dropped (its session expired on an overloaded machine) logged
+"will rejoin" and never did; holding no partitions, it had no records waiting
+and its timer went on firing, so the other two checks called it alive for as
+long as anyone cared to look. Readiness comes
 after the first rebalance completed and the tables were recovered from their
 changelogs; before that the worker must not get traffic that depends on them.
 """
@@ -42,8 +47,11 @@ class Progress:
         timer_every: float,
         timer_at: Callable[[], float | None],
         clock: Callable[[], float] = time.monotonic,
+        rebalance_limit: float = 900.0,
     ) -> None:
         self.stall_seconds = stall_seconds
+        self.rebalance_limit = rebalance_limit
+        self.rebalancing_since: float | None = None
         self.timer_every = timer_every
         self._timer_at = timer_at
         self._clock = clock
@@ -78,6 +86,18 @@ class Progress:
             self.done[key] = offset
         self.last_done = self._clock()
 
+    def on_rebalance_start(self) -> None:
+        """Partitions are being revoked: the records held are dropped, and which
+        partitions this worker reads is open until the rebalance ends."""
+        if self.rebalancing_since is None:
+            self.rebalancing_since = self._clock()
+        self.fetched.clear()
+        self.done.clear()
+        self._waiting = 0
+
+    def on_rebalance_end(self) -> None:
+        self.rebalancing_since = None
+
     def lag(self, highwater: Callable[[str, int], int | None]) -> dict[tuple[str, int], int]:
         """Records behind the end of each partition this worker has read from."""
         out = {}
@@ -93,6 +113,12 @@ class Progress:
 
     def liveness(self) -> Verdict:
         now = self._clock()
+        if self.rebalancing_since is not None and now - self.rebalancing_since > self.rebalance_limit:
+            return Verdict(
+                False,
+                f"in one rebalance for {now - self.rebalancing_since:.0f}s "
+                f"(limit {self.rebalance_limit:g}s): out of its group, or stuck recovering",
+            )
         waiting = self.waiting()
         if waiting and now - self.last_done > self.stall_seconds:
             return Verdict(
@@ -120,6 +146,13 @@ class ProgressSensor(faust.Sensor):
 
     def on_message_out(self, tp: Any, offset: int, message: Any) -> None:
         self.progress.on_done(tp.topic, tp.partition, offset)
+
+    def on_rebalance_start(self, app: Any) -> dict[str, Any]:
+        self.progress.on_rebalance_start()
+        return {}
+
+    def on_rebalance_end(self, app: Any, state: dict[str, Any]) -> None:
+        self.progress.on_rebalance_end()
 
 
 class HealthServer(mode.Service):

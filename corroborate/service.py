@@ -174,6 +174,7 @@ def _observe(
     """Progress-based liveness, readiness after recovery, and Prometheus metrics on the metrics port."""
     progress = Progress(
         stall_seconds=settings.stall_seconds,
+        rebalance_limit=settings.rebalance_limit,
         timer_every=settings.sweep_seconds,
         timer_at=lambda: pipeline.stats.timer_at,
     )

@@ -54,6 +54,28 @@ def test_a_silent_timer_fails_liveness_once_ready() -> None:
     assert not verdict.ok and "sweep timer" in verdict.reason
 
 
+def test_a_worker_in_one_rebalance_past_the_limit_is_not_alive() -> None:
+    # A worker the group dropped holds no partitions, so no records wait, and its
+    # timer goes on firing: only the length of the rebalance gives it away.
+    clock, timer = Clock(), [1000.0]
+    progress = Progress(
+        stall_seconds=60, timer_every=10, timer_at=lambda: timer[0], clock=clock, rebalance_limit=300
+    )
+    progress.ready_when = lambda: True
+    progress.on_fetched("items", 0, 15)
+    progress.on_rebalance_start()
+    assert progress.waiting() == 0, "a revoked partition's records are dropped, not waiting"
+    clock.now += 299
+    timer[0] = clock.now
+    assert progress.liveness().ok, "recovering gained partitions may take a while"
+    clock.now += 2
+    timer[0] = clock.now
+    verdict = progress.liveness()
+    assert not verdict.ok and "rebalance" in verdict.reason
+    progress.on_rebalance_end()
+    assert progress.liveness().ok
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
