@@ -57,6 +57,8 @@ class Progress:
         self._clock = clock
         self.fetched: dict[tuple[str, int], int] = {}
         self.done: dict[tuple[str, int], int] = {}
+        self._moved_at: dict[tuple[str, int], float] = {}
+        """When each partition last completed a record, or began to wait for one."""
         self.started = clock()
         self.last_done = clock()
         self._waiting = 0
@@ -75,6 +77,8 @@ class Progress:
             if not self._waiting:
                 self.last_done = self._clock()  # the stall clock starts when work arrives
             done = self.done.get(key, -1)
+            if before <= done:
+                self._moved_at[key] = self._clock()  # this partition's stall clock, likewise
             self._waiting += max(0, offset - done) - max(0, before - done)
             self.fetched[key] = offset
 
@@ -84,7 +88,7 @@ class Progress:
         if offset > before:
             self._waiting -= max(0, min(offset, self.fetched.get(key, -1)) - before)
             self.done[key] = offset
-        self.last_done = self._clock()
+        self.last_done = self._moved_at[key] = self._clock()
 
     def on_rebalance_start(self) -> None:
         """Partitions are being revoked: the records held are dropped, and which
@@ -93,6 +97,7 @@ class Progress:
             self.rebalancing_since = self._clock()
         self.fetched.clear()
         self.done.clear()
+        self._moved_at.clear()
         self._waiting = 0
 
     def on_rebalance_end(self) -> None:
@@ -111,6 +116,19 @@ class Progress:
         """Records fetched and not yet completed, over all partitions."""
         return self._waiting
 
+    def stalled_partition(self, now: float) -> tuple[tuple[str, int], int, float] | None:
+        """A partition holding records and completing none for ``stall_seconds``: its
+        records, and how long. Why per partition: one agent can hang (seen here: the
+        corroborate and block agents stopped for good while the cluster agent went on),
+        and the worker-wide clock, reset by every record any agent completes, never
+        runs out."""
+        for key, fetched in self.fetched.items():
+            count = fetched - self.done.get(key, -1)
+            since = now - self._moved_at.get(key, now)
+            if count > 0 and since > self.stall_seconds:
+                return key, count, since
+        return None
+
     def liveness(self) -> Verdict:
         now = self._clock()
         if self.rebalancing_since is not None and now - self.rebalancing_since > self.rebalance_limit:
@@ -123,6 +141,14 @@ class Progress:
         if waiting and now - self.last_done > self.stall_seconds:
             return Verdict(
                 False, f"{waiting} records waiting, none completed for {now - self.last_done:.0f}s"
+            )
+        stalled = self.stalled_partition(now)
+        if stalled is not None:
+            (topic, partition), count, since = stalled
+            return Verdict(
+                False,
+                f"{count} records of {topic}[{partition}] waiting, none completed for {since:.0f}s "
+                "while other partitions go on",
             )
         timer_at = self._timer_at()
         since_timer = now - (timer_at if timer_at is not None else self.started)

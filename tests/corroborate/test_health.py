@@ -54,6 +54,25 @@ def test_a_silent_timer_fails_liveness_once_ready() -> None:
     assert not verdict.ok and "sweep timer" in verdict.reason
 
 
+def test_a_worker_with_one_partition_stuck_is_not_alive_while_others_go_on() -> None:
+    clock, timer = Clock(), [1000.0]
+    progress = Progress(stall_seconds=60, timer_every=10, timer_at=lambda: timer[0], clock=clock)
+    progress.on_fetched("claims", 0, 40)
+    progress.on_done("claims", 0, 10)
+    for step in range(7):
+        clock.now += 10
+        timer[0] = clock.now
+        progress.on_fetched("items", 0, step)
+        progress.on_done("items", 0, step)
+    verdict = progress.liveness()
+    assert not verdict.ok and "claims[0]" in verdict.reason and "30 records" in verdict.reason
+    progress.on_done("claims", 0, 40)
+    assert progress.liveness().ok
+    clock.now += 600
+    timer[0] = clock.now
+    assert progress.liveness().ok, "a partition with nothing waiting never stalls"
+
+
 def test_a_worker_in_one_rebalance_past_the_limit_is_not_alive() -> None:
     # A worker the group dropped holds no partitions, so no records wait, and its
     # timer goes on firing: only the length of the rebalance gives it away.
