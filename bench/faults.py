@@ -191,7 +191,8 @@ def _claimed_items(bootstrap: str, names: TopicNames) -> list[str]:
 
 
 def _wait_idle(worker: Worker, expect_items: int, quiet: float = 10.0, within: float = 900) -> None:
-    """Until every item went through the cluster stage and no alert came for ``quiet`` seconds."""
+    """Until every item went through the cluster stage, no alert came for ``quiet`` seconds,
+    and no partition is behind its log end."""
     deadline = time.monotonic() + within
     last, since = -1.0, time.monotonic()
     while time.monotonic() < deadline:
@@ -209,6 +210,7 @@ def _wait_idle(worker: Worker, expect_items: int, quiet: float = 10.0, within: f
             done >= expect_items
             and time.monotonic() - since >= quiet
             and worker.metric("corroborate_records_waiting") == 0
+            and worker.metric("corroborate_consumer_lag") == 0  # a stalled agent waits for nothing
         ):
             return
         time.sleep(0.5)

@@ -62,6 +62,8 @@ class Progress:
         self.started = clock()
         self.last_done = clock()
         self._waiting = 0
+        self.highwater: Callable[[str, int], int | None] | None = None
+        """Set by the service: the log end of a partition (None when not known)."""
         self.ready_when: Callable[[], bool] = lambda: False
         """Set by the service: rebalanced, and tables recovered from their changelogs."""
 
@@ -117,16 +119,24 @@ class Progress:
         return self._waiting
 
     def stalled_partition(self, now: float) -> tuple[tuple[str, int], int, float] | None:
-        """A partition holding records and completing none for ``stall_seconds``: its
-        records, and how long. Why per partition: one agent can hang (seen here: the
-        corroborate and block agents stopped for good while the cluster agent went on),
-        and the worker-wide clock, reset by every record any agent completes, never
-        runs out."""
+        """A partition behind (records fetched and waiting, or, with ``highwater`` set,
+        records in Kafka past the last completed) that completed none for
+        ``stall_seconds``: how many records, and how long.
+
+        Why per partition, and why the log end: seen here, the corroborate and block
+        agents stopped for good while the cluster agent went on, their partitions
+        no longer fetched (nothing waiting) and tens of thousands of records behind.
+        The worker-wide clock, reset by every record any agent completes, never ran
+        out."""
         for key, fetched in self.fetched.items():
-            count = fetched - self.done.get(key, -1)
+            done = self.done.get(key, -1)
+            behind = fetched - done
+            end = self.highwater(*key) if self.highwater is not None else None
+            if end is not None:
+                behind = max(behind, end - done - 1)
             since = now - self._moved_at.get(key, now)
-            if count > 0 and since > self.stall_seconds:
-                return key, count, since
+            if behind > 0 and since > self.stall_seconds:
+                return key, behind, since
         return None
 
     def liveness(self) -> Verdict:
@@ -147,8 +157,7 @@ class Progress:
             (topic, partition), count, since = stalled
             return Verdict(
                 False,
-                f"{count} records of {topic}[{partition}] waiting, none completed for {since:.0f}s "
-                "while other partitions go on",
+                f"{count} records of {topic}[{partition}] behind, none completed for {since:.0f}s",
             )
         timer_at = self._timer_at()
         since_timer = now - (timer_at if timer_at is not None else self.started)

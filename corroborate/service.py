@@ -189,6 +189,7 @@ def _observe(
         except Exception:  # not assigned (any more), or the consumer is not started
             return None
 
+    progress.highwater = highwater
     collector = WorkerCollector(
         pipeline=pipeline.stats,
         clusters_live=lambda: len(pipeline.cluster_stage.clusterer),

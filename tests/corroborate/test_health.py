@@ -71,6 +71,13 @@ def test_a_worker_with_one_partition_stuck_is_not_alive_while_others_go_on() -> 
     clock.now += 600
     timer[0] = clock.now
     assert progress.liveness().ok, "a partition with nothing waiting never stalls"
+    # No longer fetched (faust stopped asking for it) while Kafka holds more: stalled too.
+    ends = {("claims", 0): 41}
+    progress.highwater = lambda topic, partition: ends.get((topic, partition))
+    assert progress.liveness().ok, "caught up with the log end"
+    ends[("claims", 0)] = 5041
+    verdict = progress.liveness()
+    assert not verdict.ok and "5000 records of claims[0] behind" in verdict.reason
 
 
 def test_a_worker_in_one_rebalance_past_the_limit_is_not_alive() -> None:
