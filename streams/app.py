@@ -32,8 +32,9 @@ MAX_RECORD_BYTES = 16 * 1024 * 1024
 #: hands a fetched batch to the streams in order, so one partition's 16 MiB of items
 #: (50,000 posts) had to reach the cluster agent before the claims fetched beside it
 #: reached the corroborate agent, and alerts waited minutes under load (measured
-#: here). A larger record still comes whole: the broker returns the first batch of a
-#: partition even when it is larger than this (KIP-74).
+#: here; a stall of the claims partition was still seen after this change). A larger
+#: record still comes whole: the broker returns the first batch of a partition even
+#: when it is larger than this (KIP-74).
 FETCH_PARTITION_BYTES = 1024 * 1024
 
 
