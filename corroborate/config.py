@@ -29,7 +29,7 @@ variable                           default                 meaning
 ``CORROBORATE_REPLICATION``        ``1``                   replication factor of every topic (3 on a production cluster)
 ``CORROBORATE_INSTANCE_ID``        (none)                  static group membership id of this worker (a pod's name)
 ``CORROBORATE_METRICS_PORT``       (none)                  serve /metrics, /livez, /readyz on this port
-``CORROBORATE_STALL_SECONDS``      ``120``                 /livez fails when records (of any partition) wait, none completing
+``CORROBORATE_STALL_SECONDS``      ``120``                 /livez fails when a partition is behind and completes nothing this long
 ``CORROBORATE_REBALANCE_LIMIT``    ``900``                 /livez fails when one rebalance (with its recovery) lasts longer
 ``CORROBORATE_LOG_FORMAT``         ``text``                ``json``: one JSON object a log line, on stderr
 ``CORROBORATE_JOIN_THRESHOLD``     ``0.6``                 match probability at which a claim joins a cluster

@@ -3,8 +3,9 @@
 Why liveness by progress and not by the process being up: faust workers are
 known to sit in rebalance loops or "slowly die" with the process running
 (faust-streaming #602, #594). A worker is alive when records it fetched get
-processed (offsets move) and its timers fire; one that holds records and
-completes none for ``stall_seconds``, or whose sweep timer is silent for three
+processed (offsets move) and its timers fire; one with a partition behind
+(records fetched, or records in Kafka past the last it completed) that
+completes none of it for ``stall_seconds``, or whose sweep timer is silent for three
 periods, or which has been in one rebalance longer than ``rebalance_limit``, is
 not, and the orchestrator should restart it. The last one was seen here: a
 worker the group dropped (its session expired on an overloaded machine) logged
@@ -48,6 +49,7 @@ class Progress:
         timer_at: Callable[[], float | None],
         clock: Callable[[], float] = time.monotonic,
         rebalance_limit: float = 900.0,
+        highwater: Callable[[str, int], int | None] | None = None,
     ) -> None:
         self.stall_seconds = stall_seconds
         self.rebalance_limit = rebalance_limit
@@ -61,9 +63,11 @@ class Progress:
         """When each partition last completed a record, or began to wait for one."""
         self.started = clock()
         self.last_done = clock()
+        """When any record last completed (for the verdict's text)."""
         self._waiting = 0
-        self.highwater: Callable[[str, int], int | None] | None = None
-        """Set by the service: the log end of a partition (None when not known)."""
+        self.highwater = highwater
+        """The log end of a partition (None when not known): a partition no longer
+        fetched is behind it without holding a record."""
         self.ready_when: Callable[[], bool] = lambda: False
         """Set by the service: rebalanced, and tables recovered from their changelogs."""
 
@@ -76,11 +80,9 @@ class Progress:
         key = (topic, partition)
         before = self.fetched.get(key, -1)
         if offset > before:
-            if not self._waiting:
-                self.last_done = self._clock()  # the stall clock starts when work arrives
             done = self.done.get(key, -1)
             if before <= done:
-                self._moved_at[key] = self._clock()  # this partition's stall clock, likewise
+                self._moved_at[key] = self._clock()  # its stall clock starts when work arrives
             self._waiting += max(0, offset - done) - max(0, before - done)
             self.fetched[key] = offset
 
@@ -126,14 +128,11 @@ class Progress:
         Why per partition, and why the log end: seen here, the corroborate and block
         agents stopped for good while the cluster agent went on, their partitions
         no longer fetched (nothing waiting) and tens of thousands of records behind.
-        The worker-wide clock, reset by every record any agent completes, never ran
-        out."""
+        A worker-wide clock, reset by every record any agent completes, never ran
+        out (it was the only check before)."""
+        lags = self.lag(self.highwater) if self.highwater is not None else {}
         for key, fetched in self.fetched.items():
-            done = self.done.get(key, -1)
-            behind = fetched - done
-            end = self.highwater(*key) if self.highwater is not None else None
-            if end is not None:
-                behind = max(behind, end - done - 1)
+            behind = max(fetched - self.done.get(key, -1), lags.get(key, 0))
             since = now - self._moved_at.get(key, now)
             if behind > 0 and since > self.stall_seconds:
                 return key, behind, since
@@ -146,11 +145,6 @@ class Progress:
                 False,
                 f"in one rebalance for {now - self.rebalancing_since:.0f}s "
                 f"(limit {self.rebalance_limit:g}s): out of its group, or stuck recovering",
-            )
-        waiting = self.waiting()
-        if waiting and now - self.last_done > self.stall_seconds:
-            return Verdict(
-                False, f"{waiting} records waiting, none completed for {now - self.last_done:.0f}s"
             )
         stalled = self.stalled_partition(now)
         if stalled is not None:
@@ -166,7 +160,9 @@ class Progress:
             return Verdict(
                 False, f"the sweep timer has not fired for {since_timer:.0f}s (every {self.timer_every:g}s)"
             )
-        return Verdict(True, f"{waiting} records waiting; last completed {now - self.last_done:.0f}s ago")
+        return Verdict(
+            True, f"{self.waiting()} records waiting; last completed {now - self.last_done:.0f}s ago"
+        )
 
 
 class ProgressSensor(faust.Sensor):

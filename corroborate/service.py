@@ -172,16 +172,6 @@ def _observe(
     connectors: _Connectors | None,
 ) -> None:
     """Progress-based liveness, readiness after recovery, and Prometheus metrics on the metrics port."""
-    progress = Progress(
-        stall_seconds=settings.stall_seconds,
-        rebalance_limit=settings.rebalance_limit,
-        timer_every=settings.sweep_seconds,
-        timer_at=lambda: pipeline.stats.timer_at,
-    )
-    progress.ready_when = lambda: (
-        rebalanced.is_set() and not app.in_recovery and app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
-    )
-    app.sensors.add(ProgressSensor(progress))
 
     def highwater(topic: str, partition: int) -> int | None:
         try:
@@ -189,7 +179,18 @@ def _observe(
         except Exception:  # not assigned (any more), or the consumer is not started
             return None
 
-    progress.highwater = highwater
+    progress = Progress(
+        stall_seconds=settings.stall_seconds,
+        rebalance_limit=settings.rebalance_limit,
+        timer_every=settings.sweep_seconds,
+        timer_at=lambda: pipeline.stats.timer_at,
+        highwater=highwater,
+    )
+    progress.ready_when = lambda: (
+        rebalanced.is_set() and not app.in_recovery and app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
+    )
+    app.sensors.add(ProgressSensor(progress))
+
     collector = WorkerCollector(
         pipeline=pipeline.stats,
         clusters_live=lambda: len(pipeline.cluster_stage.clusterer),

@@ -38,7 +38,7 @@ def test_a_worker_holding_records_it_does_not_complete_is_not_alive() -> None:
     clock.now += 31
     timer[0] = clock.now
     verdict = progress.liveness()
-    assert not verdict.ok and "5 records waiting" in verdict.reason
+    assert not verdict.ok and "5 records of items[0] behind" in verdict.reason
     progress.on_done("items", 0, 15)
     assert progress.liveness().ok
     assert progress.lag(lambda t, p: 20) == {("items", 0): 4}

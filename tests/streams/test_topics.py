@@ -13,7 +13,3 @@ from streams.topics import key_partition
 def test_a_key_lands_where_the_producers_default_partitioner_puts_it(key: bytes, partitions: int) -> None:
     every = list(range(partitions))
     assert key_partition(key, partitions) == DefaultPartitioner()(key, every, every)
-
-
-def test_one_partition_takes_every_key() -> None:
-    assert {key_partition(f"c{i}".encode(), 1) for i in range(100)} == {0}
