@@ -19,6 +19,7 @@ changelogs; before that the worker must not get traffic that depends on them.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,8 +27,11 @@ from typing import Any
 
 import faust
 import mode
+import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+log = logging.getLogger(__name__)
 
 __all__ = ["HealthServer", "Progress", "ProgressSensor", "Verdict", "process_health"]
 
@@ -187,23 +191,66 @@ class ProgressSensor(faust.Sensor):
 
 
 class HealthServer(mode.Service):
-    """``/livez``, ``/readyz`` and ``/metrics`` on ``port``, for probes and Prometheus."""
+    """``/livez``, ``/readyz`` and ``/metrics`` on ``port``, for probes and Prometheus, and
+    ``/debug/consumer``: what the stream consumer holds and waits on, for an operator.
+
+    It also judges liveness itself every ``watch_every`` seconds and logs when it
+    turns, with ``diagnose()`` (what the consumer holds) while it fails: a stall
+    leaves a line in the log even where no probe asks, and that line says where
+    the records stopped.
+    """
 
     def __init__(
-        self, progress: Progress, registry: CollectorRegistry, *, port: int, host: str = "0.0.0.0", **kw: Any
+        self,
+        progress: Progress,
+        registry: CollectorRegistry,
+        *,
+        port: int,
+        host: str = "0.0.0.0",
+        watch_every: float = 10.0,
+        diagnose: Callable[[], Any] | None = None,
+        **kw: Any,
     ) -> None:
         super().__init__(**kw)
         self.progress = progress
         self.registry = registry
         self.host = host
         self.port = port
+        self.watch_every = watch_every
+        self.diagnose = diagnose
         self._runner: web.AppRunner | None = None
+        self._failing_since: float | None = None
+        self._logged_at = 0.0
+
+    def watch(self, now: float) -> Verdict:
+        """One look: logs a failing verdict (again each minute it lasts) and a recovery."""
+        verdict = self.progress.liveness()
+        if verdict.ok:
+            if self._failing_since is not None:
+                log.warning("liveness recovered after %.0fs: %s", now - self._failing_since, verdict.reason)
+            self._failing_since = None
+            return verdict
+        if self._failing_since is None:
+            self._failing_since = now
+        elif now - self._logged_at < 60.0:
+            return verdict
+        self._logged_at = now
+        state = self.diagnose() if self.diagnose is not None else None
+        log.warning("liveness failing: %s; consumer: %s", verdict.reason, state)
+        return verdict
+
+    @mode.Service.task
+    async def _watch(self) -> None:
+        while not self.should_stop:
+            await self.sleep(self.watch_every)
+            self.watch(time.monotonic())
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/livez", self._live)
         app.router.add_get("/readyz", self._ready)
         app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/debug/consumer", self._consumer)
         return app
 
     async def on_start(self) -> None:
@@ -224,6 +271,11 @@ class HealthServer(mode.Service):
     async def _ready(self, request: web.Request) -> web.Response:
         ready = self.progress.ready
         return web.json_response({"ready": ready}, status=200 if ready else 503)
+
+    async def _consumer(self, request: web.Request) -> web.Response:
+        if self.diagnose is None:
+            raise web.HTTPNotFound(text="this process has no stream consumer")
+        return web.json_response(self.diagnose(), dumps=lambda v: orjson.dumps(v, default=str).decode())
 
     async def _metrics(self, request: web.Request) -> web.Response:
         body = await asyncio.to_thread(generate_latest, self.registry)

@@ -41,6 +41,7 @@ from corroborate.logs import json_logging_config
 from corroborate.metrics import WorkerCollector, worker_registry
 from streams.agents import Pipeline, register_pipeline
 from streams.app import create_app
+from streams.fetchstate import fetch_state
 from streams.topics import TopicNames
 
 __all__ = ["RunOptions", "serve"]
@@ -199,7 +200,13 @@ def _observe(
         sources=lambda: connectors.running if connectors is not None else [],
         delivery=lambda: engine.stats if engine is not None else None,
     )
-    app.service(HealthServer(progress, worker_registry(collector), port=settings.metrics_port or 0))  # type: ignore[arg-type]
+    server = HealthServer(
+        progress,
+        worker_registry(collector),
+        port=settings.metrics_port or 0,
+        diagnose=lambda: fetch_state(app),
+    )
+    app.service(server)  # type: ignore[arg-type]
 
 
 def _create_topics(bootstrap: str, settings: Settings) -> None:

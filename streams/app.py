@@ -32,10 +32,22 @@ MAX_RECORD_BYTES = 16 * 1024 * 1024
 #: hands a fetched batch to the streams in order, so one partition's 16 MiB of items
 #: (50,000 posts) had to reach the cluster agent before the claims fetched beside it
 #: reached the corroborate agent, and alerts waited minutes under load (measured
-#: here; a stall of the claims partition was still seen after this change). A larger
+#: here; the rest of that stall was the poll size, see ``MAX_POLL_RECORDS``). A larger
 #: record still comes whole: the broker returns the first batch of a partition even
 #: when it is larger than this (KIP-74).
 FETCH_PARTITION_BYTES = 1024 * 1024
+#: Records a stream's queue holds before faust blocks the consumer (faust's default).
+STREAM_BUFFER = 4096
+#: Most records one poll hands to faust. faust stops fetching a partition whose stream
+#: queue is past ``STREAM_BUFFER / 1.25`` (mode's pressure mark), but delivers the rest
+#: of a batch already polled, *waiting* on a full queue, and it delivers every
+#: partition from one loop. A poll of 1 MiB of items (thousands) overran the items
+#: queue, and the loop then waited on the cluster agent, so claims polled beside them
+#: did not reach the corroborate agent for up to two minutes (measured here: claims 4,014
+#: behind, none done for 110 s, while items flowed). A poll no larger than the headroom
+#: above the mark always fits, the items partition is set aside, and the next polls
+#: bring the other partitions.
+MAX_POLL_RECORDS = 500
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +98,8 @@ def create_app(config: AppConfig, **overrides: Any) -> faust.App:
         "consumer_auto_offset_reset": "earliest",
         "producer_max_request_size": MAX_RECORD_BYTES,
         "consumer_max_fetch_size": FETCH_PARTITION_BYTES,
+        "stream_buffer_maxsize": STREAM_BUFFER,
+        "broker_max_poll_records": MAX_POLL_RECORDS,
         "producer_acks": -1,
         "producer_linger": 0.002,
         "web_enabled": False,
