@@ -365,6 +365,7 @@ def _crash_run(
     rng: random.Random,
     partitions: int,
     slack: dict[str, int] | None = None,
+    dump: Path | None = None,
 ) -> set[str]:
     """The alert ids a run leaves on ``alert-history``; with ``slack``, a deliverer runs
     beside the worker and what reached the webhook is reported there."""
@@ -383,22 +384,38 @@ def _crash_run(
     _wait_idle(worker, 0, quiet=15)
     worker.sigterm()
     history = _alert_ids(bootstrap, names)
+    if dump is not None:  # every alert record, to see what differs between runs
+        records = asyncio.run(_records(bootstrap, names.alert_history))
+        dump.write_bytes(b"\n".join(value for _, value in records) + b"\n")
     if leg is not None and slack is not None:
         slack.update(leg.finish(history))
     return set(history)
 
 
 def crash(
-    bootstrap: str, state: Path, n: int = 50_000, kills: int = 4, partitions: int = 1
+    bootstrap: str,
+    state: Path,
+    n: int = 50_000,
+    kills: int = 4,
+    partitions: int = 1,
+    dump: Path | None = None,
 ) -> dict[str, Any]:
     """With one partition, an undisturbed run is repeatable (items meet the matcher in one
-    order); with several, arrival order across partitions changes ids and versions."""
+    order); with several, arrival order across partitions changes ids and versions.
+    With ``dump``, each run's ``alert-history`` records go to ``DUMP/{calm,calm_again,killed}.jsonl``."""
     rng = random.Random(5)
     items = list(synthetic_items(n, claims=2000, seed=41))
-    calm = _crash_run(bootstrap, state, items, 0, rng, partitions)
-    calm_again = _crash_run(bootstrap, state, items, 0, rng, partitions)
+    if dump is not None:
+        dump.mkdir(parents=True, exist_ok=True)
+
+    def run(name: str, kills: int, slack: dict[str, int] | None = None) -> set[str]:
+        out = dump / f"{name}.jsonl" if dump is not None else None
+        return _crash_run(bootstrap, state, items, kills, rng, partitions, slack, out)
+
+    calm = run("calm", 0)
+    calm_again = run("calm_again", 0)
     slack: dict[str, int] = {}
-    killed = _crash_run(bootstrap, state, items, kills, rng, partitions, slack)
+    killed = run("killed", kills, slack)
     return {
         "items": n,
         "partitions": partitions,
@@ -561,6 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crash-items", type=int, default=50_000)
     parser.add_argument("--recovery-claims", type=int, default=1_000_000)
     parser.add_argument("--crash-partitions", type=int, default=1)
+    parser.add_argument("--crash-dump", type=Path, help="write each crash run's alert-history here")
     parser.add_argument("--flood-items", type=int, default=200_000)
     parser.add_argument("--flood-cap", type=int, default=20_000)
     parser.add_argument("--flood-encoder", choices=["on", "off"], default="on")
@@ -582,7 +600,11 @@ def main(argv: list[str] | None = None) -> int:
                 report[part] = outage(broker.bootstrap, broker, state)
             elif part == "crash":
                 report[part] = crash(
-                    broker.bootstrap, state, args.crash_items, partitions=args.crash_partitions
+                    broker.bootstrap,
+                    state,
+                    args.crash_items,
+                    partitions=args.crash_partitions,
+                    dump=args.crash_dump,
                 )
             elif part == "flood":
                 report[part] = flood(

@@ -21,7 +21,7 @@ import orjson
 from rapidfuzz import fuzz
 
 from streams.domain.blocking import BlockEntry, add_to_block, block_keys, block_matches, entries_agree
-from streams.domain.clustering import Assignment, ClaimClusterer, ClusterConfig
+from streams.domain.clustering import Assignment, ClaimClusterer, ClusterConfig, ClusterState
 from streams.domain.contradiction import contradiction
 from streams.domain.cues import denies
 from streams.domain.matching import SimilarityScorer, match_text
@@ -325,27 +325,48 @@ class ClusterStage:
                 [(cid, ex_item, ex.full, score) for cid, score, ex, ex_item in assignment.near],
                 weak_bar=self.clusterer.config.weak_link_threshold,
             )
-        exemplars = (
-            tuple(
-                BlockEntry(
-                    cluster_id=state.cluster_id,
-                    first_seen=state.created,
-                    item_id=ex_item,
-                    match=ex.match,
-                    full=ex.full,
-                    numbers=ex.numbers,
-                    keys=(),
-                    touched_at=state.touched_at,
-                    event_ts=state.last_seen,
-                    entities=ex.entities,
-                )
-                for ex, ex_item in self.clusterer.exemplar_items(state.cluster_id)
-            )
-            if assignment.new_exemplars
-            else ()
-        )
+        exemplars = self._exemplar_record(state) if assignment.new_exemplars else ()
+        if assignment.is_new and not exemplars:
+            exemplars = (self._bare_entry(state, item.id),)
         exact = tuple(ExactText(cid, it, m) for m, cid, it in self.clusterer.drain_exact_added())
         return ClusterOutput(claim, update, announces, merges, links, exemplars, exact)
+
+    def _exemplar_record(self, state: ClusterState) -> tuple[BlockEntry, ...]:
+        """A cluster's exemplars as the exemplars table keeps them, to re-learn after a restart."""
+        return tuple(
+            BlockEntry(
+                cluster_id=state.cluster_id,
+                first_seen=state.created,
+                item_id=ex_item,
+                match=ex.match,
+                full=ex.full,
+                numbers=ex.numbers,
+                keys=(),
+                touched_at=added_at,  # when this exemplar came: a restart re-learns them in that order
+                event_ts=state.last_seen,
+                entities=ex.entities,
+            )
+            for ex, ex_item, added_at in self.clusterer.exemplar_items(state.cluster_id)
+        )
+
+    @staticmethod
+    def _bare_entry(state: ClusterState, item_id: str) -> BlockEntry:
+        """The record of a cluster founded by a text with nothing to match by (only common
+        words, "wow"): no exemplar, but a restart must still know it, or each retweet of
+        its post after the restart founds a cluster of its own (seen in the crash test:
+        3 posts of 20,000 after a restart, each then merged back as an extra alert)."""
+        return BlockEntry(
+            cluster_id=state.cluster_id,
+            first_seen=state.created,
+            item_id=item_id,
+            match="",
+            full="",
+            numbers=(),
+            keys=(),
+            touched_at=state.touched_at,
+            event_ts=state.last_seen,
+            entities=(),
+        )
 
     def prefetch(self, raws: Sequence[bytes]) -> None:
         """Encode the claim texts of a batch of items in one pass, before they are processed.
@@ -391,31 +412,43 @@ class ClusterStage:
     def restore_in_parts(
         self, records: Iterable[ClusterExemplars], exact: Iterable[ExactText] = (), part: int = 5000
     ) -> Iterator[list[ClusterExemplars]]:
-        """Re-learn whole clusters, yielding each ``part`` of records once restored, so that a
-        worker restoring a million of them can let its heartbeats run in between.
+        """Re-learn whole clusters, yielding the records completed in each ``part`` of
+        exemplars, so that a worker restoring a million of them can let its heartbeats
+        run in between.
 
-        The clusters go in the order they were last touched (the matcher's own order),
-        each one's exemplars in their own order (the first is the one a joining post is
-        checked against), then the texts that lead straight to them. Clusters the matcher
-        holds already are left out: its copy is as new as the record or newer."""
+        The exemplars go in the order they came, across clusters (each entry's
+        ``touched_at``; records of earlier versions carry their cluster's last touch on
+        every entry, so theirs go cluster by cluster, in the order the clusters were last
+        touched), then the texts that lead straight to them. That is the matcher's own
+        order, which decides what a later post is compared with (``ClaimClusterer.restore``).
+        Clusters the matcher holds already are left out: its copy is as new as the
+        record or newer."""
         ordered = sorted(
             (r for r in records if r.entries and self.clusterer.get(r.cluster_id) is None),
             key=lambda r: (max(e.touched_at for e in r.entries), r.cluster_id),
         )
-        for start in range(0, len(ordered), part):
-            chunk = ordered[start : start + part]
-            for record in chunk:
-                for entry in record.entries:
-                    self.clusterer.restore(
-                        entry.cluster_id,
-                        created=entry.first_seen,
-                        item_id=entry.item_id,
-                        exemplar=entry.signature(),
-                        representative=record.representative,
-                        event_ts=entry.event_ts or entry.first_seen,
-                        touched_at=entry.touched_at,
-                    )
-            yield chunk
+        entries = sorted(
+            (entry.touched_at, rank, index, entry)
+            for rank, record in enumerate(ordered)
+            for index, entry in enumerate(record.entries)
+        )
+        last = {(rank, len(record.entries) - 1) for rank, record in enumerate(ordered)}
+        for start in range(0, len(entries), part):
+            done: list[ClusterExemplars] = []
+            for _, rank, index, entry in entries[start : start + part]:
+                record = ordered[rank]
+                self.clusterer.restore(
+                    entry.cluster_id,
+                    created=entry.first_seen,
+                    item_id=entry.item_id,
+                    exemplar=entry.signature(),
+                    representative=record.representative,
+                    event_ts=entry.event_ts or entry.first_seen,
+                    touched_at=entry.touched_at,
+                )
+                if (rank, index) in last:
+                    done.append(record)
+            yield done
         restored = {r.cluster_id for r in ordered}
         for text in exact:
             if text.cluster_id in restored:

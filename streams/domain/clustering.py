@@ -164,6 +164,9 @@ class ClaimClusterer:
         self._item_cluster: dict[str, str] = {}
         self._item_order: deque[tuple[str, str]] = deque()  # (item, cluster) for expiry
         self._exemplar_item: dict[tuple[str, str], str] = {}
+        #: When each exemplar came (the clock of the post that gave it), so that a restart
+        #: re-learns them in that order (see ``restore``).
+        self._exemplar_added: dict[tuple[str, str], float] = {}
         self._now = 0.0
         self._watermark = 0.0  # event time: the slowest active source's newest (``Watermark``)
         self._event_time = Watermark()
@@ -179,12 +182,19 @@ class ClaimClusterer:
     def get(self, cluster_id: str) -> ClusterState | None:
         return self._clusters.get(cluster_id)
 
-    def exemplar_items(self, cluster_id: str) -> list[tuple[Exemplar, str]]:
-        """A live cluster's exemplars in order, each with the item that gave it."""
+    def exemplar_items(self, cluster_id: str) -> list[tuple[Exemplar, str, float]]:
+        """A live cluster's exemplars in order, each with the item that gave it and when it came."""
         state = self._clusters.get(cluster_id)
         if state is None:
             return []
-        return [(ex, self._exemplar_item.get((cluster_id, ex.match), "")) for ex in state.exemplars]
+        return [
+            (
+                ex,
+                self._exemplar_item.get((cluster_id, ex.match), ""),
+                self._exemplar_added.get((cluster_id, ex.match), state.touched_at),
+            )
+            for ex in state.exemplars
+        ]
 
     def cluster_of(self, item_id: str) -> str | None:
         """The live cluster of a seen item (None once that cluster expired)."""
@@ -407,6 +417,7 @@ class ClaimClusterer:
                 state.shortest = min(state.shortest, len(sig.words))
                 added.append(sig)
                 self._exemplar_item[(cid, sig.match)] = item_id
+                self._exemplar_added[(cid, sig.match)] = self._now
                 for token in sig.words:
                     self._postings.setdefault(token, deque()).append(cid)
         return tuple(added)
@@ -428,6 +439,10 @@ class ClaimClusterer:
         before would found a new cluster and be merged back later, an alias and
         extra alert versions a crash should not cause. Restored clusters keep
         their ids and times; their member count restarts from their exemplars.
+        ``touched_at`` is when this exemplar came: call in that order, across clusters.
+        The index keeps only the newest clusters of a common word (``max_scan``), so the
+        order decides which clusters a later post is compared with; restored cluster by
+        cluster, 6 of 20,000 later posts went elsewhere than in a run never stopped.
         """
         state = self._clusters.get(cid)
         if state is None:
@@ -457,6 +472,7 @@ class ClaimClusterer:
             state.names.update(exemplar.entities)
             state.shortest = min(state.shortest, len(exemplar.words))
             self._exemplar_item[(cid, exemplar.match)] = item_id
+            self._exemplar_added[(cid, exemplar.match)] = touched_at
             for token in exemplar.words:
                 self._postings.setdefault(token, deque()).append(cid)
 
@@ -559,6 +575,7 @@ class ClaimClusterer:
         if state is not None:
             for ex in state.exemplars:
                 self._exemplar_item.pop((cid, ex.match), None)
+                self._exemplar_added.pop((cid, ex.match), None)
         return state
 
     def forget(self, cids: Iterable[str]) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import orjson
+import pytest
 
 from streams.domain.registry import load_registry
 from streams.messages import ClaimAssigned, ClusterAlias, decode_claims_record
@@ -210,3 +211,68 @@ def test_an_alias_record_carries_the_ranks_of_both_clusters_and_reads_without_th
     assert decode_claims_record(ranked.to_json()) == ranked
     earlier = orjson.dumps({"v": 1, "kind": "alias", "alias": "c9", "canonical": "c1", "score": 0.9})
     assert decode_claims_record(earlier) == ClusterAlias("c9", "c1", 0.9)
+
+
+@pytest.mark.parametrize("stop_at", [300, 1700])
+def test_a_stage_restored_mid_stream_assigns_every_later_post_as_one_never_stopped(stop_at: int) -> None:
+    # The order exemplars came in decides what a later post is compared with: the index
+    # reads only the newest ``max_scan`` clusters of a word (kept small here so that order
+    # matters). Restored cluster by cluster, post 2761 founded a cluster after a restart at
+    # 1700 instead of joining one (the crash test found this at full scale).
+    from bench.synthetic import synthetic_items
+    from streams.domain.clustering import ClusterConfig
+    from streams.messages import ClusterExemplars, ExactText
+
+    config = ClusterConfig(max_scan=4)
+    raws = [raw for _, raw in synthetic_items(3000, claims=400, seed=41)]
+
+    def assign(stage: ClusterStage, raw: bytes) -> ClusterOutput:
+        out = stage.process(raw, source=0)
+        assert isinstance(out, ClusterOutput)
+        return out
+
+    undisturbed = ClusterStage(config)
+    expected = [assign(undisturbed, raw).claim.cluster_id for raw in raws]
+    first = ClusterStage(config)
+    records: dict[str, bytes] = {}
+    texts: list[bytes] = []
+    for raw in raws[:stop_at]:
+        out = assign(first, raw)
+        if out.exemplars:
+            records[out.claim.cluster_id] = ClusterExemplars(
+                out.claim.cluster_id, 0, out.update.representative, out.exemplars
+            ).to_json()
+        texts += [t.to_json() for t in out.exact]
+    restarted = ClusterStage(config)
+    restarted.restore_clusters(
+        (ClusterExemplars.from_json(r) for r in records.values()), [ExactText.from_json(t) for t in texts]
+    )
+    # A crash redoes the posts after the last commit: they land where they landed.
+    again = [assign(restarted, raw).claim.cluster_id for raw in raws[stop_at - 50 :]]
+    assert again == expected[stop_at - 50 :]
+
+
+def test_a_restart_knows_a_cluster_founded_by_a_text_with_nothing_to_match_by() -> None:
+    from streams.messages import ClusterExemplars
+
+    def post(n: int, text: str, retweet_of: str | None = None) -> bytes:
+        return orjson.dumps(
+            {
+                "id": f"t:{n}",
+                "text": text,
+                "created_at": 1630900000 + n,
+                "author": f"a{n}",
+                "retweet_of": retweet_of,
+            }
+        )
+
+    first = ClusterStage()
+    founded = first.process(post(1, "out of all of them, what is the most"))
+    assert isinstance(founded, ClusterOutput) and founded.claim.reason == "new"
+    assert founded.exemplars, "a record even without an exemplar, or a restart forgets the cluster"
+    restarted = ClusterStage()
+    record = ClusterExemplars(founded.claim.cluster_id, 0, founded.update.representative, founded.exemplars)
+    assert restarted.restore_clusters([ClusterExemplars.from_json(record.to_json())]) == 1
+    retweet = restarted.process(post(2, "RT @a1: out of all of them, what is the most", retweet_of="t:1"))
+    assert isinstance(retweet, ClusterOutput)
+    assert (retweet.claim.cluster_id, retweet.claim.reason) == (founded.claim.cluster_id, "retweet")
