@@ -417,26 +417,24 @@ class ClusterStage:
         run in between.
 
         The exemplars go in the order they came, across clusters (each entry's
-        ``touched_at``; records of earlier versions carry their cluster's last touch on
-        every entry, so theirs go cluster by cluster, in the order the clusters were last
-        touched), then the texts that lead straight to them. That is the matcher's own
-        order, which decides what a later post is compared with (``ClaimClusterer.restore``).
+        ``touched_at``, then cluster id; records of earlier versions carry their cluster's
+        last touch on every entry, so theirs go cluster by cluster, in the order the
+        clusters were last touched), then the texts that lead straight to them. That is
+        the matcher's own order, which decides what a later post is compared with
+        (``ClaimClusterer.restore``).
         Clusters the matcher holds already are left out: its copy is as new as the
         record or newer."""
-        ordered = sorted(
-            (r for r in records if r.entries and self.clusterer.get(r.cluster_id) is None),
-            key=lambda r: (max(e.touched_at for e in r.entries), r.cluster_id),
-        )
-        entries = sorted(
-            (entry.touched_at, rank, index, entry)
-            for rank, record in enumerate(ordered)
+        todo = [r for r in records if r.entries and self.clusterer.get(r.cluster_id) is None]
+        order = sorted(
+            (entry.touched_at, record.cluster_id, index, rank)
+            for rank, record in enumerate(todo)
             for index, entry in enumerate(record.entries)
         )
-        last = {(rank, len(record.entries) - 1) for rank, record in enumerate(ordered)}
-        for start in range(0, len(entries), part):
+        for start in range(0, len(order), part):
             done: list[ClusterExemplars] = []
-            for _, rank, index, entry in entries[start : start + part]:
-                record = ordered[rank]
+            for _, _, index, rank in order[start : start + part]:
+                record = todo[rank]
+                entry = record.entries[index]
                 self.clusterer.restore(
                     entry.cluster_id,
                     created=entry.first_seen,
@@ -446,10 +444,10 @@ class ClusterStage:
                     event_ts=entry.event_ts or entry.first_seen,
                     touched_at=entry.touched_at,
                 )
-                if (rank, index) in last:
+                if index == len(record.entries) - 1:
                     done.append(record)
             yield done
-        restored = {r.cluster_id for r in ordered}
+        restored = {r.cluster_id for r in todo}
         for text in exact:
             if text.cluster_id in restored:
                 self.clusterer.restore_exact(text.match, text.cluster_id, text.item_id)

@@ -163,10 +163,9 @@ class ClaimClusterer:
         self._exact_added: list[tuple[str, str, str]] = []  # (match text, cluster, item) since drained
         self._item_cluster: dict[str, str] = {}
         self._item_order: deque[tuple[str, str]] = deque()  # (item, cluster) for expiry
-        self._exemplar_item: dict[tuple[str, str], str] = {}
-        #: When each exemplar came (the clock of the post that gave it), so that a restart
-        #: re-learns them in that order (see ``restore``).
-        self._exemplar_added: dict[tuple[str, str], float] = {}
+        #: Per exemplar, the item that gave it and when it came (the clock of that post),
+        #: so that a restart re-learns exemplars in that order (see ``restore``).
+        self._exemplar_of: dict[tuple[str, str], tuple[str, float]] = {}
         self._now = 0.0
         self._watermark = 0.0  # event time: the slowest active source's newest (``Watermark``)
         self._event_time = Watermark()
@@ -188,13 +187,13 @@ class ClaimClusterer:
         if state is None:
             return []
         return [
-            (
-                ex,
-                self._exemplar_item.get((cluster_id, ex.match), ""),
-                self._exemplar_added.get((cluster_id, ex.match), state.touched_at),
-            )
+            (ex, *self._exemplar_of.get((cluster_id, ex.match), ("", state.touched_at)))
             for ex in state.exemplars
         ]
+
+    def _exemplar_item(self, cid: str, match: str) -> str:
+        """The item that gave an exemplar ("" when not known)."""
+        return self._exemplar_of.get((cid, match), ("", 0.0))[0]
 
     def cluster_of(self, item_id: str) -> str | None:
         """The live cluster of a seen item (None once that cluster expired)."""
@@ -284,7 +283,7 @@ class ClaimClusterer:
             adds_names = bool(joined.names) and not whole.entities <= (joined.names | self._said(joined))
             exemplar = (best_text,) if near_root and not adds_names else ()
             added = self._add(cid, item_id, whole, ts, exemplar)
-            matched_item = self._exemplar_item.get((cid, matched.match))
+            matched_item = self._exemplar_item(cid, matched.match) or None
             also = tuple(
                 (other, state.created, sc)
                 for other, sc in sorted(matched_clusters.items())
@@ -311,7 +310,7 @@ class ClaimClusterer:
         self, near: dict[str, tuple[str, float, Signature]], joined: str
     ) -> tuple[tuple[str, float, Signature, str], ...]:
         return tuple(
-            (cid, score, ex, self._exemplar_item.get((cid, ex.match), ""))
+            (cid, score, ex, self._exemplar_item(cid, ex.match))
             for cid, (_, score, ex) in sorted(near.items())
             if cid != joined
         )
@@ -416,8 +415,7 @@ class ClaimClusterer:
                 state.names.update(sig.entities)
                 state.shortest = min(state.shortest, len(sig.words))
                 added.append(sig)
-                self._exemplar_item[(cid, sig.match)] = item_id
-                self._exemplar_added[(cid, sig.match)] = self._now
+                self._exemplar_of[(cid, sig.match)] = (item_id, self._now)
                 for token in sig.words:
                     self._postings.setdefault(token, deque()).append(cid)
         return tuple(added)
@@ -471,8 +469,7 @@ class ClaimClusterer:
             state.exemplars.append(Exemplar.of(exemplar))
             state.names.update(exemplar.entities)
             state.shortest = min(state.shortest, len(exemplar.words))
-            self._exemplar_item[(cid, exemplar.match)] = item_id
-            self._exemplar_added[(cid, exemplar.match)] = touched_at
+            self._exemplar_of[(cid, exemplar.match)] = (item_id, touched_at)
             for token in exemplar.words:
                 self._postings.setdefault(token, deque()).append(cid)
 
@@ -574,8 +571,7 @@ class ClaimClusterer:
         state = self._clusters.pop(cid, None)
         if state is not None:
             for ex in state.exemplars:
-                self._exemplar_item.pop((cid, ex.match), None)
-                self._exemplar_added.pop((cid, ex.match), None)
+                self._exemplar_of.pop((cid, ex.match), None)
         return state
 
     def forget(self, cids: Iterable[str]) -> int:
