@@ -4,7 +4,9 @@
 
     StreamsError
      ├── InvalidItem        an input record broke the item contract; goes to the dead-letter topic
+     ├── ChangelogNotDelivered  a table write was not delivered; nothing committed past it, the worker stops
      ├── RegistryError      the source registry file cannot be used; fix the file and restart
+     ├── PolicyError        the alert policy file cannot be used; fix the file and restart
      └── ModelError         the match model file cannot be used; retrain or point at a good one
 
 Only errors an operator must act on carry a long docstring.
@@ -12,7 +14,14 @@ Only errors an operator must act on carry a long docstring.
 
 from __future__ import annotations
 
-__all__ = ["InvalidItem", "ModelError", "PolicyError", "RegistryError", "StreamsError"]
+__all__ = [
+    "ChangelogNotDelivered",
+    "InvalidItem",
+    "ModelError",
+    "PolicyError",
+    "RegistryError",
+    "StreamsError",
+]
 
 
 class StreamsError(Exception):
@@ -31,6 +40,21 @@ class InvalidItem(StreamsError):
         self.reason = reason
         self.detail = detail
         super().__init__(f"{reason}: {detail}" if detail else reason)
+
+
+class ChangelogNotDelivered(StreamsError):
+    """Table changelog records were not delivered, so offsets behind them are not committed.
+
+    The worker stops instead of committing past state it could not save; the
+    events after the last commit are replayed when it is restarted. Look at the
+    broker (reachable? the changelog topic there? record too large?): the first
+    failure is in the message.
+    """
+
+    def __init__(self, failed: int, first: BaseException) -> None:
+        self.failed = failed
+        self.first = first
+        super().__init__(f"{failed} changelog record(s) not delivered; first: {first!r}")
 
 
 class RegistryError(StreamsError):

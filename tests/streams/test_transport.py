@@ -1,0 +1,79 @@
+"""The producer flush that faust commits behind waits for every queued table write."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from corroborate.broker import EmbeddedBroker
+from streams.app import AppConfig, create_app
+from streams.errors import ChangelogNotDelivered
+
+SLOW_HANDOVER = 0.3
+"""Seconds each queued record takes to reach the client: more than faust's 0.1 s flush patience."""
+
+
+def test_flush_returns_only_once_every_queued_record_is_delivered(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    async def scenario() -> list[Any]:
+        app = create_app(AppConfig(bootstrap_servers=broker.bootstrap, state_dir=tmp_path))
+        topic = app.topic(f"t{uuid.uuid4().hex[:8]}", partitions=1, key_type=bytes, value_type=bytes)
+        producer = app.producer
+        handover = producer.buffer._send_pending
+
+        async def slow(fut: Any) -> None:  # a loaded machine, made repeatable
+            await asyncio.sleep(SLOW_HANDOVER)
+            await handover(fut)
+
+        producer.buffer._send_pending = slow  # before start: the buffer's task binds it then
+        await producer.start()
+        try:
+            await topic.maybe_declare()
+            queued = [topic.send_soon(key=b"k", value=str(n).encode(), partition=0) for n in range(4)]
+            await producer.flush()
+            return [fut.done() and fut.exception() is None for fut in queued]
+        finally:
+            await producer.stop()
+
+    assert asyncio.run(scenario()) == [True] * 4
+
+
+def test_a_record_that_failed_fails_the_flush_so_no_offset_is_committed_past_it(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = create_app(AppConfig(bootstrap_servers="127.0.0.1:9", state_dir=tmp_path))
+        producer = app.producer
+        producer.buffer.put = lambda fut: None  # never reaches a broker
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        producer.send_soon(fut)
+        fut.set_exception(ConnectionError("broker gone"))
+        await producer.flush()
+
+    with pytest.raises(ChangelogNotDelivered, match="broker gone"):
+        asyncio.run(scenario())
+
+
+def test_a_flush_waits_for_what_was_queued_when_it_began_not_for_what_comes_after(tmp_path: Path) -> None:
+    # Agents keep writing tables while a commit flushes; waiting for an empty queue
+    # would hold the commit as long as the stream flows.
+    async def scenario() -> bool:
+        app = create_app(AppConfig(bootstrap_servers="127.0.0.1:9", state_dir=tmp_path))
+        producer = app.producer
+        producer.buffer.put = lambda fut: None  # delivery is played by hand below
+        loop = asyncio.get_running_loop()
+        before: asyncio.Future[Any] = loop.create_future()
+        producer.send_soon(before)
+        flushing = asyncio.ensure_future(producer.flush())
+        await asyncio.sleep(0.05)
+        after: asyncio.Future[Any] = loop.create_future()
+        producer.send_soon(after)
+        waited_for_the_first = not flushing.done()
+        before.set_result(None)
+        await asyncio.wait_for(flushing, 5)
+        return waited_for_the_first and not after.done()
+
+    assert asyncio.run(scenario())
