@@ -11,8 +11,8 @@ differed).
 What may still differ: a merge of two clusters reaches the evidence of the
 surviving one through two more agents, so when it lands among that claim's
 posts depends on timing, with or without a kill (``make faults``, 50,000 items:
-1 to 8 alert ids in 9,835 differ between two undisturbed runs, 26 to 29 after
-four kills). Hence a bound, not equality.
+0 to 2 alert ids in 9,839 differ between two undisturbed runs; 0 after four
+kills once commits waited for table writes). Hence a bound, not equality.
 """
 
 from __future__ import annotations
