@@ -35,6 +35,7 @@ MODEL_PATH = Path(__file__).resolve().parents[1] / "streams" / "domain" / "stanc
 FOLDS = 5
 MIN_COUNT = 5  # a feature seen in fewer training posts is dropped
 INNER_FOLDS = 3
+L2_GRID = (1e-3, 3e-3, 1e-2)  # penalties tried on the inner folds
 SHIP_MIN_WEIGHT = 0.1  # features whose every weight is smaller are left out of the model file
 EMERGENT_SHARE = 0.35  # Emergent's weight in total, relative to RumourEval
 
@@ -105,30 +106,17 @@ def _weights(train: Sequence[Example]) -> list[float]:
     return [(len(rum) / (k * n)) ** 0.5 for n in counts]
 
 
-def fit(train: Sequence[Example], *, epochs: int = 15) -> SoftmaxModel:
+def fit(train: Sequence[Example], *, l2: float) -> SoftmaxModel:
     cw = _weights(train)
     rum = sum(1 for e in train if e.corpus == "rumoureval")
     emg = sum(1 for e in train if e.corpus == "emergent") or 1
-    rows, labels, scale = [], [], []
-    for e in train:
-        rows.append(e.features)
-        labels.append(e.label)
-        scale.append(EMERGENT_SHARE * rum / emg if e.corpus == "emergent" else 1.0)
-    # Per-example weights folded into the features' scale would distort them; repeat instead.
-    expanded_rows: list[Mapping[str, float]] = []
-    expanded_labels: list[int] = []
-    for x, y, s in zip(rows, labels, scale, strict=True):
-        reps = max(1, round(s))
-        expanded_rows.extend([x] * reps)
-        expanded_labels.extend([y] * reps)
+    weights = [cw[e.label] * (EMERGENT_SHARE * rum / emg if e.corpus == "emergent" else 1.0) for e in train]
     return fit_softmax(
-        expanded_rows,
-        expanded_labels,
+        [e.features for e in train],
+        [e.label for e in train],
         len(STANCE_CLASSES),
-        class_weights=cw,
-        epochs=epochs,
-        rate=0.1,
-        l2=3e-4,
+        sample_weights=weights,
+        l2=l2,
     )
 
 
@@ -174,20 +162,29 @@ def _fold_of(group: str, folds: int = FOLDS) -> int:
 
 
 def fit_tuned(train: Sequence[Example]) -> tuple[SoftmaxModel, list[float]]:
-    """Fit on ``train``; offsets from inner folds by group over all of ``train``, then refit on it."""
+    """Fit on ``train``, with the penalty and the offsets that scored best on inner folds
+    by group over ``train`` (never on what is scored after)."""
     train = prune(train)
     k = len(STANCE_CLASSES)
-    probs: list[list[float]] = []
-    gold: list[int] = []
-    for f in range(INNER_FOLDS):
-        inner = [e for e in train if _fold_of("inner" + e.group, INNER_FOLDS) != f]
-        held = [
-            e for e in train if _fold_of("inner" + e.group, INNER_FOLDS) == f and e.corpus == "rumoureval"
-        ]
-        model = fit(inner)
-        probs.extend(predict_proba(model, e.features, k) for e in held)
-        gold.extend(e.label for e in held)
-    return fit(train), tune_offsets(probs, gold)
+    best: tuple[float, float, list[float]] | None = None
+    for l2 in L2_GRID:
+        probs: list[list[float]] = []
+        gold: list[int] = []
+        for f in range(INNER_FOLDS):
+            inner = [e for e in train if _fold_of("inner" + e.group, INNER_FOLDS) != f]
+            held = [
+                e for e in train if _fold_of("inner" + e.group, INNER_FOLDS) == f and e.corpus == "rumoureval"
+            ]
+            model = fit(inner, l2=l2)
+            probs.extend(predict_proba(model, e.features, k) for e in held)
+            gold.extend(e.label for e in held)
+        offsets = tune_offsets(probs, gold)
+        pred = [max(range(k), key=lambda c, p=p: p[c] * offsets[c]) for p in probs]
+        score = macro_f1(gold, pred)
+        if best is None or score > best[0]:
+            best = (score, l2, offsets)
+    assert best is not None
+    return fit(train, l2=best[1]), best[2]
 
 
 def prune(examples: Sequence[Example]) -> list[Example]:
