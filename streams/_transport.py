@@ -1,4 +1,4 @@
-"""faust's aiokafka driver with a configurable fetch wait and a flush that waits.
+"""faust's aiokafka driver with a configurable fetch wait, a flush that waits, and true log ends.
 
 Why the fetch wait: faust hard-codes ``fetch_max_wait_ms=1500`` when it builds
 the worker's consumer, so when little is flowing each fetch waits 1.5 s and an
@@ -16,18 +16,33 @@ lost table state (an item's evidence) whose event was never replayed: a killed
 and restarted worker ended with alerts missing. Here the flush first waits until
 every queued record is delivered (or failed: then the commit fails, and the
 events are replayed), then does faust's own.
+
+Why the log ends: faust recovers a table by reading its changelog up to the end
+offsets ListOffsets gives (``end_offsets``), and declares recovery over when it
+reaches them. The embedded broker answers ListOffsets with one past the *first*
+offset of a partition's last batch, so the rest of that batch, the newest table
+writes before a stop or a kill, was left out of every recovery: a restarted
+worker forgot clusters founded and evidence folded in just before (50,000-item
+crash run: 57 alert ids missing, 65 extra). The end is taken from a fetch of the
+last record instead (its highwater), the larger of the two; on Kafka they agree.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers import aiokafka as _driver
 
 from streams.errors import ChangelogNotDelivered
 
-__all__ = ["DeliveringProducer", "make_transport_class"]
+__all__ = ["DeliveringProducer", "log_ends", "make_transport_class"]
+
+#: Longest ``log_ends`` waits for the fetches that tell the ends (s); past it, ListOffsets' answer.
+LOG_END_WAIT = 10.0
 
 
 class DeliveringProducer(_driver.Producer):
@@ -60,12 +75,48 @@ class DeliveringProducer(_driver.Producer):
         await super().flush()
 
 
-def make_transport_class(fetch_max_wait_ms: int) -> type[Any]:
+async def log_ends(
+    bootstrap: str, listed: Mapping[Any, int], *, wait: float = LOG_END_WAIT
+) -> dict[Any, int]:
+    """One past the last offset of each partition: ``listed`` (ListOffsets' answers, keyed
+    by anything with ``topic`` and ``partition``), raised to the highwater of a fetch
+    of each partition's last record."""
+    want = {TopicPartition(tp.topic, tp.partition): tp for tp, end in listed.items() if end}
+    out = dict(listed)
+    if not want:
+        return out
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(list(want))
+        for tp, key in want.items():
+            consumer.seek(tp, max(listed[key] - 1, 0))
+        deadline = time.monotonic() + wait
+        pending: Iterable[TopicPartition] = list(want)
+        while pending and time.monotonic() < deadline:
+            await consumer.getmany(*pending, timeout_ms=200, max_records=1)
+            pending = [tp for tp in pending if consumer.highwater(tp) is None]
+        for tp, key in want.items():
+            highwater = consumer.highwater(tp)
+            if highwater is not None:
+                out[key] = max(listed[key], highwater)
+    finally:
+        await consumer.stop()
+    return out
+
+
+def make_transport_class(fetch_max_wait_ms: int, bootstrap: str) -> type[Any]:
     class _Thread(_driver.AIOKafkaConsumerThread):
         def _create_worker_consumer(self, transport: Any) -> Any:
             consumer = super()._create_worker_consumer(transport)
             consumer._fetch_max_wait_ms = fetch_max_wait_ms
             return consumer
+
+        async def _highwaters(self, partitions: list[Any]) -> Mapping[Any, int]:
+            listed = await super()._highwaters(partitions)
+            if self.consumer.in_transaction:
+                return listed
+            return await log_ends(bootstrap, listed)
 
     class _Consumer(_driver.Consumer):
         def _new_consumer_thread(self) -> Any:

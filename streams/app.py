@@ -77,7 +77,7 @@ class AppConfig:
 
 
 def create_app(config: AppConfig, **overrides: Any) -> faust.App:
-    transport_cls = make_transport_class(config.fetch_max_wait_ms)
+    transport_cls = make_transport_class(config.fetch_max_wait_ms, config.bootstrap_servers)
     config.state_dir.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
 
     class _App(faust.App):

@@ -1,4 +1,5 @@
-"""The producer flush that faust commits behind waits for every queued table write."""
+"""The producer flush that faust commits behind waits for every queued table write, and
+table recovery reads to the true end of a changelog."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from corroborate.broker import EmbeddedBroker
+from streams._transport import log_ends
 from streams.app import AppConfig, create_app
 from streams.errors import ChangelogNotDelivered
 
@@ -77,3 +80,36 @@ def test_a_flush_waits_for_what_was_queued_when_it_began_not_for_what_comes_afte
         return waited_for_the_first and not after.done()
 
     assert asyncio.run(scenario())
+
+
+def test_the_log_end_counts_the_whole_last_batch(broker: EmbeddedBroker) -> None:
+    # faust recovers a table up to the end it is told; the embedded broker's ListOffsets
+    # stops at the first record of the last batch, which left the newest writes out.
+    async def scenario() -> tuple[int, int]:
+        topic = f"t{uuid.uuid4().hex[:8]}"
+        tp = TopicPartition(topic, 0)
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=200)
+        await producer.start()
+        try:
+            for n in range(5):
+                await producer.send_and_wait(topic, str(n).encode(), partition=0)
+            batch = [await producer.send(topic, b"b", partition=0) for _ in range(10)]
+            await asyncio.gather(*batch)
+        finally:
+            await producer.stop()
+        consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, group_id=None)
+        await consumer.start()
+        try:
+            listed = (await consumer.end_offsets([tp]))[tp]
+        finally:
+            await consumer.stop()
+        return listed, (await log_ends(broker.bootstrap, {tp: listed}))[tp]
+
+    listed, end = asyncio.run(scenario())
+    assert end == 15
+    assert listed <= end
+
+
+def test_an_empty_partition_ends_at_zero_without_a_fetch() -> None:
+    tp = TopicPartition("nowhere", 0)
+    assert asyncio.run(log_ends("127.0.0.1:9", {tp: 0})) == {tp: 0}
