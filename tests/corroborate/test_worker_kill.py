@@ -11,8 +11,9 @@ differed).
 What may still differ: a merge of two clusters reaches the evidence of the
 surviving one through two more agents, so when it lands among that claim's
 posts depends on timing, with or without a kill (``make faults``, 50,000 items:
-0 to 2 alert ids in 9,839 differ between two undisturbed runs; 0 after four
-kills once commits waited for table writes). Hence a bound, not equality.
+0 to 2 alert ids in 9,839 differ between two undisturbed runs; after four kills,
+0 in the one run since commits wait for table writes and recovery reads each
+changelog to its end). Hence a bound, not equality.
 """
 
 from __future__ import annotations
