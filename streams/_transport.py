@@ -1,4 +1,4 @@
-"""faust's aiokafka driver with a configurable fetch wait, a flush that waits, and true log ends.
+"""faust's aiokafka driver: a configurable fetch wait, a flush that waits, true log ends, safe seeks.
 
 Why the fetch wait: faust hard-codes ``fetch_max_wait_ms=1500`` when it builds
 the worker's consumer, so when little is flowing each fetch waits 1.5 s and an
@@ -25,13 +25,16 @@ writes before a stop or a kill, was left out of every recovery: a restarted
 worker forgot clusters founded and evidence folded in just before (50,000-item
 crash run: 57 alert ids missing, 65 extra). The end is taken from a fetch of the
 last record instead (its highwater), the larger of the two; on Kafka they agree.
+
+Why the seek: see ``SeekSafeConsumer``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, MutableMapping
+from contextlib import aclosing
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -39,7 +42,7 @@ from faust.transport.drivers import aiokafka as _driver
 
 from streams.errors import ChangelogNotDelivered
 
-__all__ = ["DeliveringProducer", "log_ends", "make_transport_class"]
+__all__ = ["DeliveringProducer", "SeekSafeConsumer", "log_ends", "make_transport_class"]
 
 #: Longest ``log_ends`` waits for the fetches that tell the ends (s); past it, ListOffsets' answer.
 LOG_END_WAIT = 10.0
@@ -105,6 +108,45 @@ async def log_ends(
     return out
 
 
+class SeekSafeConsumer:
+    """faust's consumer whose records fetched before a seek cannot outrun it.
+
+    faust seeks the stream partitions back to their committed offsets when a
+    recovery ends (``perform_seek``) and sets its "read offset" of each to that
+    offset; its fetch loop drops every record below the read offset as already
+    seen, and raises the read offset after each record it delivers. A batch
+    fetched before the seek is not discarded by it: its records go on being
+    delivered afterwards and raise the read offset past the committed one, so
+    the records from the committed offset up to there, fetched again after the
+    seek, are dropped unprocessed and never acked (a restarted worker lost items
+    that had been fetched but not processed before a kill, and its commits on
+    that partition stopped for good behind the first unacked offset). Here a
+    batch ends at the first record after a seek, and the read offsets the seek
+    set are put back over whatever the record in flight wrote; the records it
+    cut off are fetched again from the sought offsets (at-least-once: the agents
+    are idempotent).
+    """
+
+    _read_offset: MutableMapping[Any, int | None]
+    _seeks: int = 0
+    _sought: Mapping[Any, int | None] = {}
+
+    async def perform_seek(self) -> None:
+        await super().perform_seek()  # type: ignore[misc]
+        self._sought = dict(self._read_offset)
+        self._seeks += 1
+
+    async def getmany(self, timeout: float) -> AsyncIterator[tuple[Any, Any]]:  # noqa: ASYNC109 (faust's signature)
+        seeks = self._seeks
+        async with aclosing(super().getmany(timeout)) as batch:  # type: ignore[misc]
+            async for tp, message in batch:
+                if self._seeks != seeks:
+                    break
+                yield tp, message
+        if self._seeks != seeks:
+            self._read_offset.update(self._sought)
+
+
 def make_transport_class(fetch_max_wait_ms: int, bootstrap: str) -> type[Any]:
     class _Thread(_driver.AIOKafkaConsumerThread):
         def _create_worker_consumer(self, transport: Any) -> Any:
@@ -118,7 +160,7 @@ def make_transport_class(fetch_max_wait_ms: int, bootstrap: str) -> type[Any]:
                 return listed
             return await log_ends(bootstrap, listed)
 
-    class _Consumer(_driver.Consumer):
+    class _Consumer(SeekSafeConsumer, _driver.Consumer):
         def _new_consumer_thread(self) -> Any:
             return _Thread(self, loop=self.loop, beacon=self.beacon)
 

@@ -1,5 +1,6 @@
-"""The producer flush that faust commits behind waits for every queued table write, and
-table recovery reads to the true end of a changelog."""
+"""The producer flush that faust commits behind waits for every queued table write,
+table recovery reads to the true end of a changelog, and a seek is not outrun by
+records fetched before it."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from faust.transport.drivers import aiokafka as driver
 
 from corroborate.broker import EmbeddedBroker
-from streams._transport import log_ends
+from streams._transport import SeekSafeConsumer, log_ends
 from streams.app import AppConfig, create_app
 from streams.errors import ChangelogNotDelivered
 
@@ -113,3 +115,70 @@ def test_the_log_end_counts_the_whole_last_batch(broker: EmbeddedBroker) -> None
 def test_an_empty_partition_ends_at_zero_without_a_fetch() -> None:
     tp = TopicPartition("nowhere", 0)
     assert asyncio.run(log_ends("127.0.0.1:9", {tp: 0})) == {tp: 0}
+
+
+class _ScriptedFetch:
+    """Stands for aiokafka under faust's real fetch loop: batches of offsets of one
+    partition, and a seek back to the committed offset that the next batch starts from.
+
+    The first batch starts past the committed offset, as seen on a restarted worker:
+    records taken from the fetcher while faust held the partition back for recovery
+    and never delivered, then the seek at recovery's end while the first batch it did
+    deliver was in flight."""
+
+    TP = TopicPartition("items", 0)
+    COMMITTED = 0
+
+    def _script(self, batches: list[range]) -> None:
+        self._batches = batches
+        self.delivered: list[int] = []
+        self.fetcher_stopped = asyncio.Event()
+
+    async def getmany(self, timeout: float) -> Any:  # noqa: ASYNC109 (faust's signature)
+        if not self._batches:
+            self.fetcher_stopped.set()
+            return
+        for offset in self._batches.pop(0):
+            yield self.TP, _Record(self.TP.topic, offset)
+
+    async def perform_seek(self) -> None:
+        self._batches = [range(self.COMMITTED, 10)]  # the fetcher goes back to the committed offset
+        self._read_offset.update({self.TP: self.COMMITTED})  # type: ignore[attr-defined]
+
+
+class _Record:
+    def __init__(self, topic: str, offset: int) -> None:
+        self.topic, self.offset, self.key, self.value = topic, offset, None, None
+
+
+def _delivered_through_fausts_fetch_loop(seek_safe: bool, tmp_path: Path) -> list[int]:
+    bases = (
+        (SeekSafeConsumer, _ScriptedFetch, driver.Consumer)
+        if seek_safe
+        else (_ScriptedFetch, driver.Consumer)
+    )
+    consumer_class: Any = type("Consumer", bases, {})
+
+    async def scenario() -> list[int]:
+        app = create_app(AppConfig(bootstrap_servers="127.0.0.1:9", state_dir=tmp_path))
+
+        async def callback(message: Any) -> None:
+            consumer.delivered.append(message.offset)
+            if len(consumer.delivered) == 1:  # recovery ends while the first record is processed
+                await consumer.perform_seek()
+
+        consumer = consumer_class(app.transport, callback, None, None)
+        consumer._script([range(5, 10)])
+        fetcher = type("Fetcher", (), {"_stopped": consumer.fetcher_stopped})()
+        await asyncio.wait_for(consumer._drain_messages(fetcher), 10)
+        return list(consumer.delivered)
+
+    return asyncio.run(scenario())
+
+
+def test_records_fetched_before_a_seek_do_not_make_faust_drop_those_fetched_after_it(tmp_path: Path) -> None:
+    delivered = _delivered_through_fausts_fetch_loop(True, tmp_path)
+    assert sorted(set(delivered)) == list(range(10)), delivered
+    # faust's own loop delivers the rest of the old batch, then drops 0-8 as already read:
+    # records 0-4 are never processed, and never acked.
+    assert _delivered_through_fausts_fetch_loop(False, tmp_path) == [5, 6, 7, 8, 9, 9]
