@@ -35,14 +35,14 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping, MutableMapping
 from contextlib import aclosing
-from typing import Any
+from typing import Any, cast
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers import aiokafka as _driver
 
 from streams.errors import ChangelogNotDelivered
 
-__all__ = ["DeliveringProducer", "SeekSafeConsumer", "log_ends", "make_transport_class"]
+__all__ = ["DeliveringProducer", "SeekCountingThread", "SeekSafeConsumer", "log_ends", "make_transport_class"]
 
 #: Longest ``log_ends`` waits for the fetches that tell the ends (s); past it, ListOffsets' answer.
 LOG_END_WAIT = 10.0
@@ -108,6 +108,44 @@ async def log_ends(
     return out
 
 
+class SeekCountingThread:
+    """The consumer thread's half of ``SeekSafeConsumer``: which seek each fetched batch
+    came after.
+
+    Both run on the thread's loop with no ``await`` between the last seek and the
+    count, nor between a fetch collecting its records and the tag, so a batch is
+    tagged with the seek it was fetched after. aiokafka's own ``seek_to_committed``
+    awaits each partition's committed offset between seeks, so a fetch could see
+    some partitions sought and others not; here every committed offset is read
+    first and the seeks then done together.
+    """
+
+    seeks: int = 0
+    """Seeks to the committed offsets so far."""
+    sought: Mapping[Any, int | None] = {}
+    """The committed offsets of the latest seek."""
+    fetched_after: int = 0
+    """``seeks`` when the latest batch was fetched."""
+
+    async def seek_to_committed(self) -> Mapping[Any, int]:
+        return cast(Mapping[Any, int], await self.call_thread(self._seek_to_committed_together))  # type: ignore[attr-defined]
+
+    async def _seek_to_committed_together(self) -> Mapping[Any, int | None]:
+        consumer = self._ensure_consumer()  # type: ignore[attr-defined]
+        committed = {tp: await consumer.committed(tp) for tp in consumer.assignment()}
+        for tp, offset in committed.items():
+            if offset and offset > 0:  # as aiokafka: nothing committed leaves the position be
+                consumer.seek(tp, offset)
+        self.sought = committed
+        self.seeks += 1
+        return committed
+
+    async def _fetch_records(self, *args: Any, **kwargs: Any) -> Any:
+        records = await super()._fetch_records(*args, **kwargs)  # type: ignore[misc]
+        self.fetched_after = self.seeks
+        return records
+
+
 class SeekSafeConsumer:
     """faust's consumer whose records fetched before a seek cannot outrun it.
 
@@ -121,34 +159,50 @@ class SeekSafeConsumer:
     seek, are dropped unprocessed and never acked (a restarted worker lost items
     that had been fetched but not processed before a kill, and its commits on
     that partition stopped for good behind the first unacked offset). Here a
-    batch ends at the first record after a seek, and the read offsets the seek
-    set are put back over whatever the record in flight wrote; the records it
-    cut off are fetched again from the sought offsets (at-least-once: the agents
-    are idempotent).
+    batch fetched before the latest seek (``SeekCountingThread`` tags each)
+    delivers nothing more of the partitions the seek moved back (those with a
+    committed offset; the others were not moved and their records are still
+    next), and the read offsets are set to the sought offsets once the record in
+    flight has written its own; the records held back are fetched again from
+    there (at-least-once: the agents are idempotent).
     """
 
     _read_offset: MutableMapping[Any, int | None]
-    _seeks: int = 0
-    _sought: Mapping[Any, int | None] = {}
+    _applied_seek: int = 0
 
-    async def perform_seek(self) -> None:
-        await super().perform_seek()  # type: ignore[misc]
-        self._sought = dict(self._read_offset)
-        self._seeks += 1
+    @property
+    def _seeks(self) -> SeekCountingThread:
+        return cast(SeekCountingThread, self._thread)  # type: ignore[attr-defined]
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[Any, Any]]:  # noqa: ASYNC109 (faust's signature)
-        seeks = self._seeks
+        thread = self._seeks
+        fetched_after: int | None = None
         async with aclosing(super().getmany(timeout)) as batch:  # type: ignore[misc]
             async for tp, message in batch:
-                if self._seeks != seeks:
-                    break
+                if fetched_after is None:
+                    fetched_after = thread.fetched_after
+                self._apply_seek()
+                if fetched_after != thread.seeks and thread.sought.get(tp):
+                    continue  # fetched before the seek moved this partition back
                 yield tp, message
-        if self._seeks != seeks:
-            self._read_offset.update(self._sought)
+        self._apply_seek()
+
+    def _apply_seek(self) -> None:
+        """Read offsets as faust's ``perform_seek`` sets them, once per seek, after the
+        record in flight (the fetch loop writes its offset before asking for the next)."""
+        thread = self._seeks
+        if self._applied_seek != thread.seeks:
+            self._applied_seek = thread.seeks
+            self._read_offset.update(
+                {
+                    tp: offset if offset is not None and offset >= 0 else None
+                    for tp, offset in thread.sought.items()
+                }
+            )
 
 
 def make_transport_class(fetch_max_wait_ms: int, bootstrap: str) -> type[Any]:
-    class _Thread(_driver.AIOKafkaConsumerThread):
+    class _Thread(SeekCountingThread, _driver.AIOKafkaConsumerThread):
         def _create_worker_consumer(self, transport: Any) -> Any:
             consumer = super()._create_worker_consumer(transport)
             consumer._fetch_max_wait_ms = fetch_max_wait_ms
