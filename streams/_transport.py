@@ -171,11 +171,11 @@ class SeekSafeConsumer:
     _applied_seek: int = 0
 
     @property
-    def _seeks(self) -> SeekCountingThread:
+    def _seek_counter(self) -> SeekCountingThread:
         return cast(SeekCountingThread, self._thread)  # type: ignore[attr-defined]
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[Any, Any]]:  # noqa: ASYNC109 (faust's signature)
-        thread = self._seeks
+        thread = self._seek_counter
         fetched_after: int | None = None
         async with aclosing(super().getmany(timeout)) as batch:  # type: ignore[misc]
             async for tp, message in batch:
@@ -190,7 +190,7 @@ class SeekSafeConsumer:
     def _apply_seek(self) -> None:
         """Read offsets as faust's ``perform_seek`` sets them, once per seek, after the
         record in flight (the fetch loop writes its offset before asking for the next)."""
-        thread = self._seeks
+        thread = self._seek_counter
         if self._applied_seek != thread.seeks:
             self._applied_seek = thread.seeks
             self._read_offset.update(
