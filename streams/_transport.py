@@ -32,8 +32,9 @@ Why the seek: see ``SeekSafeConsumer``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Iterable, Mapping, MutableMapping, Sequence
 from contextlib import aclosing
 from typing import Any, cast
 
@@ -43,6 +44,8 @@ from faust.transport.drivers import aiokafka as _driver
 from streams.errors import ChangelogNotDelivered
 
 __all__ = ["DeliveringProducer", "SeekCountingThread", "SeekSafeConsumer", "log_ends", "make_transport_class"]
+
+log = logging.getLogger("corroborate.transport")
 
 #: Longest ``log_ends`` waits for the fetches that tell the ends (s); past it, ListOffsets' answer.
 LOG_END_WAIT = 10.0
@@ -140,6 +143,19 @@ class SeekCountingThread:
         self.seeks += 1
         return committed
 
+    async def take_back(self, offsets: Mapping[Any, int]) -> list[Any]:
+        """Move the fetcher back to ``offsets`` (records taken and not delivered) on the
+        partitions still assigned; those moved."""
+        return cast(list[Any], await self.call_thread(self._take_back, offsets))  # type: ignore[attr-defined]
+
+    async def _take_back(self, offsets: Mapping[Any, int]) -> list[Any]:
+        consumer = self._ensure_consumer()  # type: ignore[attr-defined]
+        assigned = consumer.assignment()
+        moved = [tp for tp in offsets if tp in assigned]
+        for tp in moved:
+            consumer.seek(tp, offsets[tp])
+        return moved
+
     async def _fetch_records(self, *args: Any, **kwargs: Any) -> Any:
         records = await super()._fetch_records(*args, **kwargs)  # type: ignore[misc]
         self.fetched_after = self.seeks
@@ -169,14 +185,23 @@ class SeekSafeConsumer:
 
     _read_offset: MutableMapping[Any, int | None]
     _applied_seek: int = 0
+    _batch: Mapping[Any, Sequence[Any]] = {}
+    """The records faust took from the fetcher for the batch in hand."""
 
     @property
     def _seek_counter(self) -> SeekCountingThread:
         return cast(SeekCountingThread, self._thread)  # type: ignore[attr-defined]
 
+    async def _wait_next_records(self, timeout: float) -> Any:  # noqa: ASYNC109 (faust's signature)
+        records, active = await super()._wait_next_records(timeout)  # type: ignore[misc]
+        self._batch = records or {}
+        return records, active
+
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[Any, Any]]:  # noqa: ASYNC109 (faust's signature)
         thread = self._seek_counter
+        self._batch = {}
         fetched_after: int | None = None
+        delivered: dict[Any, int] = {}
         async with aclosing(super().getmany(timeout)) as batch:  # type: ignore[misc]
             async for tp, message in batch:
                 if fetched_after is None:
@@ -184,8 +209,32 @@ class SeekSafeConsumer:
                 self._apply_seek()
                 if fetched_after != thread.seeks and thread.sought.get(tp):
                     continue  # fetched before the seek moved this partition back
+                delivered[tp] = message.offset
                 yield tp, message
         self._apply_seek()
+        await self._take_back(thread.fetched_after if fetched_after is None else fetched_after, delivered)
+
+    async def _take_back(self, fetched_after: int, delivered: Mapping[Any, int]) -> None:
+        """Move the fetcher back to the records of the batch faust took and did not deliver:
+        it drops the rest of a batch when the flow stops or the generation changes, and the
+        records of a partition paused while the batch was in hand (a restarted worker's
+        stream partitions, paused for recovery just after the first fetch)."""
+        thread = self._seek_counter
+        stale = fetched_after != thread.seeks
+        back: dict[Any, int] = {}
+        for tp, records in self._batch.items():
+            if not records or (stale and thread.sought.get(tp)):
+                continue
+            last = delivered.get(tp)
+            if last is None or last < records[-1].offset:
+                back[tp] = min(r.offset for r in records if last is None or r.offset > last)
+        self._batch = {}
+        if back:
+            for tp in await thread.take_back(back):
+                self._read_offset[tp] = back[tp] or None
+                log.info(
+                    "fetching %s[%s] again from %s: taken and not delivered", tp.topic, tp.partition, back[tp]
+                )
 
     def _apply_seek(self) -> None:
         """Read offsets as faust's ``perform_seek`` sets them, once per seek, after the

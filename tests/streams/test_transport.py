@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 from faust.transport.drivers import aiokafka as driver
+from faust.types import TP
 
 from corroborate.broker import EmbeddedBroker
 from streams._transport import SeekSafeConsumer, log_ends
@@ -196,3 +198,66 @@ def test_records_fetched_before_a_seek_do_not_make_faust_drop_those_fetched_afte
     # read: records 100-104 are never processed, and never acked.
     faust_alone = _delivered_through_fausts_fetch_loop(False, tmp_path)
     assert [o for t, o in faust_alone if t == "items"] == [105, 106, 107, 108, 109, 109]
+
+
+class _PausingThread(_ScriptedThread):
+    def __init__(self) -> None:
+        self.taken_back: list[dict[Any, int]] = []
+
+    def highwater(self, tp: Any) -> None:
+        return None
+
+    async def take_back(self, offsets: dict[Any, int]) -> list[Any]:
+        self.taken_back.append(dict(offsets))
+        return list(offsets)
+
+
+class _ScriptedWait:
+    """faust's own ``getmany`` over one scripted fetch: five items records and three claims."""
+
+    ITEMS, CLAIMS = TP("items", 0), TP("claims", 0)
+
+    async def _wait_next_records(self, timeout: float) -> Any:  # noqa: ASYNC109 (faust's signature)
+        self._thread.fetched_after = self._thread.seeks  # type: ignore[attr-defined]
+        records = {
+            self.ITEMS: [_consumer_record(self.ITEMS, o) for o in range(200, 205)],
+            self.CLAIMS: [_consumer_record(self.CLAIMS, o) for o in range(3)],
+        }
+        return records, self._get_active_partitions()  # type: ignore[attr-defined]
+
+
+def _consumer_record(tp: TP, offset: int) -> Any:
+    return ConsumerRecord(tp.topic, tp.partition, offset, 0, 0, None, b"v", None, 0, 1, ())
+
+
+def _paused_mid_batch(seek_safe: bool, tmp_path: Path) -> tuple[list[tuple[str, int]], Any]:
+    bases = (
+        (SeekSafeConsumer, _ScriptedWait, driver.Consumer) if seek_safe else (_ScriptedWait, driver.Consumer)
+    )
+    consumer_class: Any = type("Consumer", bases, {})
+
+    async def scenario() -> tuple[list[tuple[str, int]], Any]:
+        app = create_app(AppConfig(bootstrap_servers="127.0.0.1:9", state_dir=tmp_path))
+        consumer = consumer_class(app.transport, lambda m: None, None, None)
+        consumer._thread = _PausingThread()
+        consumer._active_partitions = {_ScriptedWait.ITEMS, _ScriptedWait.CLAIMS}
+        delivered = []
+        async for tp, message in consumer.getmany(1.0):
+            delivered.append((tp.topic, message.offset))
+            if len(delivered) == 1:  # recovery pauses the stream partitions with the batch in hand
+                consumer.pause_partitions([_ScriptedWait.ITEMS])
+        return delivered, consumer
+
+    return asyncio.run(scenario())
+
+
+def test_records_faust_took_and_did_not_deliver_are_fetched_again(tmp_path: Path) -> None:
+    delivered, consumer = _paused_mid_batch(True, tmp_path)
+    assert consumer._thread.taken_back == [
+        {_ScriptedWait.ITEMS: min(o for t, o in delivered if t == "items") + 1}
+    ]
+    assert consumer._read_offset[_ScriptedWait.ITEMS] == consumer._thread.taken_back[0][_ScriptedWait.ITEMS]
+    # faust alone delivers what was in hand before the pause and forgets the rest of the batch
+    faust_delivered, _ = _paused_mid_batch(False, tmp_path)
+    assert len([o for t, o in faust_delivered if t == "items"]) < 5
+    assert [o for t, o in faust_delivered if t == "claims"] == [0, 1, 2]
