@@ -180,7 +180,10 @@ class SeekSafeConsumer:
     committed offset; the others were not moved and their records are still
     next), and the read offsets are set to the sought offsets once the record in
     flight has written its own; the records held back are fetched again from
-    there (at-least-once: the agents are idempotent).
+    there (at-least-once: the agents are idempotent). Records faust takes from
+    the fetcher and does not deliver for its own reasons are fetched again too
+    (``_take_back``): left there, they had moved a restarted worker's position
+    ahead of its committed offset, and later posts were processed first.
     """
 
     _read_offset: MutableMapping[Any, int | None]
@@ -229,7 +232,7 @@ class SeekSafeConsumer:
             if last is None or last < records[-1].offset:
                 back[tp] = min(r.offset for r in records if last is None or r.offset > last)
         self._batch = {}
-        if back:
+        if back and not self.should_stop:  # type: ignore[attr-defined]
             for tp in await thread.take_back(back):
                 self._read_offset[tp] = back[tp] or None
                 log.info(
