@@ -210,8 +210,8 @@ class SeekSafeConsumer:
                 if fetched_after is None:
                     fetched_after = thread.fetched_after
                 self._apply_seek()
-                if fetched_after != thread.seeks and thread.sought.get(tp):
-                    continue  # fetched before the seek moved this partition back
+                if self._moved_back_since(fetched_after, tp):
+                    continue
                 delivered[tp] = message.offset
                 yield tp, message
         self._apply_seek()
@@ -222,22 +222,25 @@ class SeekSafeConsumer:
         it drops the rest of a batch when the flow stops or the generation changes, and the
         records of a partition paused while the batch was in hand (a restarted worker's
         stream partitions, paused for recovery just after the first fetch)."""
-        thread = self._seek_counter
-        stale = fetched_after != thread.seeks
         back: dict[Any, int] = {}
         for tp, records in self._batch.items():
-            if not records or (stale and thread.sought.get(tp)):
+            if not records or self._moved_back_since(fetched_after, tp):
                 continue
             last = delivered.get(tp)
             if last is None or last < records[-1].offset:
                 back[tp] = min(r.offset for r in records if last is None or r.offset > last)
         self._batch = {}
         if back and not self.should_stop:  # type: ignore[attr-defined]
-            for tp in await thread.take_back(back):
+            for tp in await self._seek_counter.take_back(back):
                 self._read_offset[tp] = back[tp] or None
                 log.info(
                     "fetching %s[%s] again from %s: taken and not delivered", tp.topic, tp.partition, back[tp]
                 )
+
+    def _moved_back_since(self, fetched_after: int, tp: Any) -> bool:
+        """Whether a seek after the batch's fetch moved ``tp`` back (it had a committed offset)."""
+        thread = self._seek_counter
+        return fetched_after != thread.seeks and bool(thread.sought.get(tp))
 
     def _apply_seek(self) -> None:
         """Read offsets as faust's ``perform_seek`` sets them, once per seek, after the

@@ -31,6 +31,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.synthetic import synthetic_items
 from corroborate.broker import EmbeddedBroker
+from streams._transport import log_ends
 from tests.conftest import pipeline_env
 from tests.connectors.sources.conftest import topic_records
 from tests.corroborate.test_partitions import _produce, _start_workers, _stop
@@ -64,10 +65,8 @@ def _alert_ids_when_idle(bootstrap: str, prefix: str, items: int, quiet: float =
 
 
 async def _uncommitted(bootstrap: str, prefix: str, topic: str) -> int:
-    """Records of ``topic`` (one partition) the worker group has not committed.
-
-    The end is the highwater of a fetch: the embedded broker answers ListOffsets
-    (``end_offsets``) with one past the first offset of the last batch."""
+    """Records of ``topic`` (one partition) the worker group has not committed, against
+    the true end (``log_ends``: the embedded broker's ListOffsets answer falls short)."""
     tp = TopicPartition(f"{prefix}{topic}", 0)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=f"app-{prefix}", enable_auto_commit=False
@@ -75,12 +74,10 @@ async def _uncommitted(bootstrap: str, prefix: str, topic: str) -> int:
     await consumer.start()
     try:
         committed = await consumer.committed(tp) or 0
-        consumer.assign([tp])
-        consumer.seek(tp, max(committed - 1, 0))  # one record back, so the fetch answers
-        await consumer.getmany(tp, timeout_ms=2000, max_records=1)
-        return (consumer.highwater(tp) or 0) - committed
+        listed = (await consumer.end_offsets([tp]))[tp]
     finally:
         await consumer.stop()
+    return (await log_ends(bootstrap, {tp: listed}))[tp] - committed
 
 
 def _assert_all_committed(bootstrap: str, prefix: str, within: float = 30.0) -> None:
