@@ -51,6 +51,7 @@ class Progress:
         stall_seconds: float,
         timer_every: float,
         timer_at: Callable[[], float | None],
+        timer_error: Callable[[], str | None] = lambda: None,
         clock: Callable[[], float] = time.monotonic,
         rebalance_limit: float = 900.0,
         highwater: Callable[[str, int], int | None] | None = None,
@@ -60,6 +61,7 @@ class Progress:
         self.rebalancing_since: float | None = None
         self.timer_every = timer_every
         self._timer_at = timer_at
+        self._timer_error = timer_error
         self._clock = clock
         self.fetched: dict[tuple[str, int], int] = {}
         self.done: dict[tuple[str, int], int] = {}
@@ -161,8 +163,11 @@ class Progress:
         since_timer = now - (timer_at if timer_at is not None else self.started)
         limit = max(3 * self.timer_every, 30.0)
         if self.ready and since_timer > limit:
+            error = self._timer_error()
             return Verdict(
-                False, f"the sweep timer has not fired for {since_timer:.0f}s (every {self.timer_every:g}s)"
+                False,
+                f"the sweep timer has not completed a sweep for {since_timer:.0f}s "
+                f"(every {self.timer_every:g}s)" + ("" if error is None else f"; last failure: {error}"),
             )
         return Verdict(
             True, f"{self.waiting()} records waiting; last completed {now - self.last_done:.0f}s ago"

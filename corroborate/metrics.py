@@ -87,6 +87,11 @@ class WorkerCollector(Collector):
                 "Clusters expired after their quiet period",
                 p.clusters_expired,
             )
+            yield _counter(
+                "corroborate_sweep_failures",
+                "Sweeps of the expiry timer that raised (logged; the next sweep retries)",
+                p.sweep_failures,
+            )
         if self.clusters_live is not None:
             yield GaugeMetricFamily(
                 "corroborate_clusters_live", "Claim clusters in the matcher", value=self.clusters_live()

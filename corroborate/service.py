@@ -185,6 +185,7 @@ def _observe(
         rebalance_limit=settings.rebalance_limit,
         timer_every=settings.sweep_seconds,
         timer_at=lambda: pipeline.stats.timer_at,
+        timer_error=lambda: pipeline.stats.sweep_error,
         highwater=highwater,
     )
     progress.ready_when = lambda: (

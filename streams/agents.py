@@ -75,7 +75,7 @@ from streams.stages import (
 )
 from streams.topics import key_partition
 
-__all__ = ["Pipeline", "PipelineStats", "register_pipeline"]
+__all__ = ["Pipeline", "PipelineStats", "register_pipeline", "run_sweep"]
 
 log = logging.getLogger("corroborate.agents")
 T = TypeVar("T")
@@ -145,7 +145,11 @@ class PipelineStats:
     evidence_forgotten: int = 0
     """Evidence of claims that never alerted, deleted once their cluster went quiet."""
     timer_at: float | None = None
-    """Monotonic time the sweep timer last ran (liveness: timers must fire)."""
+    """Monotonic time the sweep timer last completed a sweep (liveness: timers must fire)."""
+    sweep_failures: int = 0
+    """Sweeps that raised; the worker logs each and goes on (see ``run_sweep``)."""
+    sweep_error: str | None = None
+    """The last sweep's error, None once a sweep completes again."""
     worked_at: float | None = None
     """Monotonic time the cluster or corroborate agent last took a record: a replay that
     waits for the stream to go idle must not stop while items are still queued."""
@@ -157,6 +161,35 @@ class Pipeline:
     stats: PipelineStats
     cluster_stage: ClusterStage
     corroboration_stage: CorroborationStage
+
+
+async def run_sweep(
+    sweep: Callable[[], Awaitable[None]],
+    stats: PipelineStats,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> bool:
+    """Run one sweep; a failure is logged and counted, not raised.
+
+    Why: faust crashes the whole worker when a timer raises, so one sweep that
+    met a broker hiccup (a send timing out) would stop the streams too and make
+    the worker recover every table. A failed sweep leaves ``timer_at`` where it
+    was, so sweeps that keep failing turn liveness red and the orchestrator
+    restarts the worker then. The next sweep redoes the quiet checks (they are
+    decided from the ``watch`` table, not from the last run); clusters the failed
+    sweep dropped without their tombstones being logged come back on a restart
+    and expire again.
+    """
+    try:
+        await sweep()
+    except Exception as exc:
+        stats.sweep_failures += 1
+        stats.sweep_error = f"{type(exc).__name__}: {exc}"[:300]
+        log.exception("sweep failed (%d so far); the next sweep retries", stats.sweep_failures)
+        return False
+    stats.timer_at = clock()
+    stats.sweep_error = None
+    return True
 
 
 def _dead_headers(letter: DeadLetter, stage: str, message: Any) -> list[tuple[str, bytes]]:
@@ -590,7 +623,9 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
 
     @app.timer(config.sweep_interval)  # type: ignore[untyped-decorator]
     async def expire_clusters() -> None:
-        stats.timer_at = time.monotonic()
+        await run_sweep(sweep, stats)
+
+    async def sweep() -> None:
         # Wall-clock sweep: quiet clusters leave the matcher even when nothing arrives.
         cluster_stage.expire(time.time())
         swept = _MatcherLog()

@@ -56,6 +56,21 @@ def test_a_silent_timer_fails_liveness_once_ready() -> None:
     assert not verdict.ok and "sweep timer" in verdict.reason
 
 
+def test_sweeps_that_keep_failing_fail_liveness_with_the_last_error() -> None:
+    clock, timer = Clock(), [1000.0]
+    error: list[str | None] = [None]
+    progress = Progress(
+        stall_seconds=60, timer_every=10, timer_at=lambda: timer[0], timer_error=lambda: error[0], clock=clock
+    )
+    progress.ready_when = lambda: True
+    clock.now += 20
+    error[0] = "KafkaTimeoutError: send timed out"
+    assert progress.liveness().ok, "one failed sweep is retried, not a reason to restart"
+    clock.now += 20
+    verdict = progress.liveness()
+    assert not verdict.ok and "last failure: KafkaTimeoutError: send timed out" in verdict.reason
+
+
 def test_a_worker_with_one_partition_stuck_is_not_alive_while_others_go_on() -> None:
     clock, timer = Clock(), [1000.0]
     progress = Progress(stall_seconds=60, timer_every=10, timer_at=lambda: timer[0], clock=clock)
