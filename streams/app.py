@@ -10,13 +10,16 @@ per broker (see ``corroborate.config``), not globally.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import faust
+from mode.utils.queues import FlowControlEvent
 
-from streams._transport import make_transport_class
+from streams._transport import RefetchingFlowControl, SeekSafeConsumer, make_transport_class
 from streams.domain.clustering import ClusterConfig
 from streams.domain.policy import PolicyBook, PolicyConfig
 from streams.domain.stance import StanceModel
@@ -83,6 +86,15 @@ def create_app(config: AppConfig, **overrides: Any) -> faust.App:
     class _App(faust.App):
         def _new_transport(self) -> Any:
             return transport_cls(self.conf.broker_consumer, self)
+
+        @cached_property
+        def flow_control(self) -> FlowControlEvent:
+            return RefetchingFlowControl(loop=self.loop, on_cleared=self._refetch_cleared)
+
+        def _refetch_cleared(self, offsets: Mapping[Any, int]) -> None:
+            consumer = self.consumer
+            if isinstance(consumer, SeekSafeConsumer):
+                consumer.refetch(offsets)
 
     settings: dict[str, Any] = {
         "broker": f"kafka://{config.bootstrap_servers}",

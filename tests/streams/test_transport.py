@@ -1,6 +1,7 @@
 """The producer flush that faust commits behind waits for every queued table write,
-table recovery reads to the true end of a changelog, and a seek is not outrun by
-records fetched before it."""
+table recovery reads to the true end of a changelog, a seek is not outrun by
+records fetched before it, and records faust clears from a stream queue are
+fetched again."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
+from faust.events import Event
 from faust.transport.drivers import aiokafka as driver
-from faust.types import TP
+from faust.types import TP, Message
+from mode.utils.queues import FlowControlEvent, FlowControlQueue
 
 from corroborate.broker import EmbeddedBroker
-from streams._transport import SeekSafeConsumer, log_ends
+from streams._transport import RefetchingFlowControl, SeekSafeConsumer, log_ends
 from streams.app import AppConfig, create_app
 from streams.errors import ChangelogNotDelivered
 
@@ -261,3 +264,66 @@ def test_records_faust_took_and_did_not_deliver_are_fetched_again(tmp_path: Path
     faust_delivered, _ = _paused_mid_batch(False, tmp_path)
     assert len([o for t, o in faust_delivered if t == "items"]) < 5
     assert [o for t, o in faust_delivered if t == "claims"] == [0, 1, 2]
+
+
+def _queued_event(app: Any, tp: TP, offset: int) -> Event:
+    message = Message(tp.topic, tp.partition, offset, 0.0, 0, None, None, b"v", None, tp=tp)
+    return Event(app, None, b"v", None, message)
+
+
+def test_records_cleared_from_a_stream_queue_when_flow_resumes_are_fetched_again(tmp_path: Path) -> None:
+    # When a recovery completes, faust resumes the stream partitions, seeks them to their
+    # committed offsets and then resumes flow control, which clears every stream queue:
+    # records delivered into a queue meanwhile were thrown away with their read offsets
+    # already past them (on a partition with nothing committed, lost).
+    items, claims = TP("items", 0), TP("claims", 1)
+
+    async def scenario() -> tuple[dict[Any, int] | None, int]:
+        app = create_app(AppConfig(bootstrap_servers="127.0.0.1:9", state_dir=tmp_path))
+        assert isinstance(app.flow_control, RefetchingFlowControl)
+        queue = app.FlowControlQueue(maxsize=100, clear_on_resume=True)
+        for tp, offset in ((items, 19), (claims, 7), (items, 20)):
+            queue.put_nowait(_queued_event(app, tp, offset))
+        app.flow_control.clear()  # a revoke's clear: those partitions go to their next owner
+        assert app.consumer._refetch is None
+        for tp, offset in ((items, 19), (claims, 7), (items, 20)):
+            queue.put_nowait(_queued_event(app, tp, offset))
+        app.flow_control.resume()
+        return app.consumer._refetch, queue.qsize()
+
+    pending, left = asyncio.run(scenario())
+    assert left == 0, "the queue is cleared as faust clears it"
+    assert pending == {items: 19, claims: 7}
+
+    async def faust_alone() -> int:
+        flow = FlowControlEvent()
+        queue: FlowControlQueue[str] = FlowControlQueue(flow_control=flow, clear_on_resume=True)
+        queue.put_nowait("record 19")
+        flow.resume()
+        return queue.qsize()
+
+    assert asyncio.run(faust_alone()) == 0, "faust's resume throws queued records away, and tells no one"
+
+
+def test_the_rest_of_a_batch_waits_until_cleared_records_are_fetched_again(tmp_path: Path) -> None:
+    consumer_class: Any = type("Consumer", (SeekSafeConsumer, _ScriptedWait, driver.Consumer), {})
+
+    async def scenario() -> tuple[list[tuple[str, int]], Any]:
+        app = create_app(AppConfig(bootstrap_servers="127.0.0.1:9", state_dir=tmp_path))
+        consumer = consumer_class(app.transport, lambda m: None, None, None)
+        consumer._thread = _PausingThread()
+        consumer._active_partitions = {_ScriptedWait.ITEMS, _ScriptedWait.CLAIMS}
+        delivered = []
+        async for tp, message in consumer.getmany(1.0):
+            delivered.append((tp.topic, message.offset))
+            if tp == _ScriptedWait.ITEMS:  # flow control resumes and clears the queue holding it
+                consumer.refetch({tp: message.offset})
+        return delivered, consumer
+
+    delivered, consumer = asyncio.run(scenario())
+    # items 201-204 are not processed before 200, which was cleared; claims go on
+    assert [o for t, o in delivered if t == "items"] == [200]
+    assert [o for t, o in delivered if t == "claims"] == [0, 1, 2]
+    assert consumer._thread.taken_back == [{_ScriptedWait.ITEMS: 200}]
+    assert consumer._read_offset[_ScriptedWait.ITEMS] == 200
+    assert consumer._refetch is None
