@@ -266,7 +266,7 @@ def outage(bootstrap: str, broker: EmbeddedBroker, state: Path, seconds: float =
         for k, v in synthetic_items(3000, claims=100, seed=32)
     ]
     asyncio.run(_produce(bootstrap, names.items, after))
-    first_claim = None
+    first_claim, done = None, 0.0
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and worker.proc is not None and worker.proc.poll() is None:
         try:
@@ -280,6 +280,9 @@ def outage(bootstrap: str, broker: EmbeddedBroker, state: Path, seconds: float =
             break
         time.sleep(0.5)
     alive = worker.proc is not None and worker.proc.poll() is None
+    if alive and done >= len(before) + len(after):
+        # the alerts of the last items come after their claims
+        _wait_idle(worker, len(before) + len(after), quiet=3, within=120)
     result = {
         "outage_seconds": seconds,
         "worker_alive_after": alive,
