@@ -19,7 +19,7 @@ from faust.types import TP, Message
 from mode.utils.queues import FlowControlEvent, FlowControlQueue
 
 from corroborate.broker import EmbeddedBroker
-from streams._transport import RefetchingFlowControl, SeekSafeConsumer, log_ends
+from streams._transport import RefetchingFlowControl, SeekCountingThread, SeekSafeConsumer, log_ends
 from streams.app import AppConfig, create_app
 from streams.errors import ChangelogNotDelivered
 
@@ -327,3 +327,64 @@ def test_the_rest_of_a_batch_waits_until_cleared_records_are_fetched_again(tmp_p
     assert consumer._thread.taken_back == [{_ScriptedWait.ITEMS: 200}]
     assert consumer._read_offset[_ScriptedWait.ITEMS] == 200
     assert consumer._refetch is None
+
+
+class _ThreadOver(SeekCountingThread):
+    """The consumer thread's half over a real aiokafka consumer, called in place."""
+
+    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+        self.consumer = consumer
+
+    def _ensure_consumer(self) -> AIOKafkaConsumer:
+        return self.consumer
+
+    async def call_thread(self, fun: Any, *args: Any) -> Any:
+        return await fun(*args)
+
+
+def test_the_thread_seeks_committed_partitions_together_and_takes_back_only_backwards(
+    broker: EmbeddedBroker,
+) -> None:
+    async def scenario() -> dict[str, Any]:
+        topic, group = f"t{uuid.uuid4().hex[:8]}", f"g{uuid.uuid4().hex[:8]}"
+        committed_tp, fresh_tp = TopicPartition(topic, 0), TopicPartition(topic, 1)
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
+        await producer.start()
+        try:
+            for n in range(10):
+                for tp in (committed_tp, fresh_tp):
+                    await producer.send_and_wait(topic, str(n).encode(), partition=tp.partition)
+        finally:
+            await producer.stop()
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=broker.bootstrap,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        await consumer.start()
+        try:
+            consumer.assign([committed_tp, fresh_tp])
+            await consumer.commit({committed_tp: 3})
+            while any([await consumer.position(tp) < 10 for tp in (committed_tp, fresh_tp)]):
+                await consumer.getmany(timeout_ms=500)
+            thread = _ThreadOver(consumer)
+            sought = await thread.seek_to_committed()
+            after_seek = {tp.partition: await consumer.position(tp) for tp in (committed_tp, fresh_tp)}
+            # taking back to 6: partition 0 is at 3 already (moving it would skip 3-5), 1 at 10
+            moved = await thread.take_back({committed_tp: 6, fresh_tp: 6})
+            after_take_back = {tp.partition: await consumer.position(tp) for tp in (committed_tp, fresh_tp)}
+            return {
+                "sought": {tp.partition: o for tp, o in sought.items()},
+                "seeks": thread.seeks,
+                "after_seek": after_seek,
+                "moved": [tp.partition for tp in moved],
+                "after_take_back": after_take_back,
+            }
+        finally:
+            await consumer.stop()
+
+    got = asyncio.run(scenario())
+    assert got["sought"] == {0: 3, 1: None} and got["seeks"] == 1
+    assert got["after_seek"] == {0: 3, 1: 10}, "nothing committed leaves the position be"
+    assert got["moved"] == [1] and got["after_take_back"] == {0: 3, 1: 6}
