@@ -388,3 +388,28 @@ def test_the_thread_seeks_committed_partitions_together_and_takes_back_only_back
     assert got["sought"] == {0: 3, 1: None} and got["seeks"] == 1
     assert got["after_seek"] == {0: 3, 1: 10}, "nothing committed leaves the position be"
     assert got["moved"] == [1] and got["after_take_back"] == {0: 3, 1: 6}
+
+
+def _next_commit(
+    seek_safe: bool, tmp_path: Path, committed: int, acked: list[int], gap: tuple[int, int] | None
+) -> Any:
+    bases = (SeekSafeConsumer, driver.Consumer) if seek_safe else (driver.Consumer,)
+    consumer_class: Any = type("Consumer", bases, {})
+    app = create_app(AppConfig(bootstrap_servers="127.0.0.1:9", state_dir=tmp_path))
+    consumer = consumer_class(app.transport, lambda m: None, None, None)
+    tp = TP("items", 1)
+    consumer._committed_offset[tp] = committed
+    consumer._acked[tp] = list(acked)
+    consumer._acked_index[tp] = set(acked)
+    if gap is not None:
+        consumer._gap[tp].addi(*gap)
+    return consumer._new_offset(tp)
+
+
+def test_no_commit_goes_past_a_record_that_was_never_acked(tmp_path: Path) -> None:
+    # Offset 19 never processed: faust commits 23 past it; the record is then never fetched again.
+    assert _next_commit(False, tmp_path, 19, [20, 21, 22], None) == 23
+    assert _next_commit(True, tmp_path, 19, [20, 21, 22], None) is None
+    # A gap faust saw in the log (no record at 19) is not a hole; the contiguous run commits.
+    assert _next_commit(True, tmp_path, 19, [20, 21, 22], (19, 20)) == 23
+    assert _next_commit(True, tmp_path, 19, [19, 20, 22], None) == 21
