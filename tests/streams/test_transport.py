@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -233,7 +234,11 @@ def _consumer_record(tp: TP, offset: int) -> Any:
     return ConsumerRecord(tp.topic, tp.partition, offset, 0, 0, None, b"v", None, 0, 1, ())
 
 
-def _paused_mid_batch(seek_safe: bool, tmp_path: Path) -> tuple[list[tuple[str, int]], Any]:
+def _one_scripted_batch(
+    seek_safe: bool, tmp_path: Path, meanwhile: Callable[[Any, Any, Any, int], None]
+) -> tuple[list[tuple[str, int]], Any]:
+    """What faust's ``getmany`` delivers of ``_ScriptedWait``'s batch, ``meanwhile`` called
+    with the consumer, each record delivered and how many went before."""
     bases = (
         (SeekSafeConsumer, _ScriptedWait, driver.Consumer) if seek_safe else (_ScriptedWait, driver.Consumer)
     )
@@ -246,12 +251,19 @@ def _paused_mid_batch(seek_safe: bool, tmp_path: Path) -> tuple[list[tuple[str, 
         consumer._active_partitions = {_ScriptedWait.ITEMS, _ScriptedWait.CLAIMS}
         delivered = []
         async for tp, message in consumer.getmany(1.0):
+            meanwhile(consumer, tp, message, len(delivered))
             delivered.append((tp.topic, message.offset))
-            if len(delivered) == 1:  # recovery pauses the stream partitions with the batch in hand
-                consumer.pause_partitions([_ScriptedWait.ITEMS])
         return delivered, consumer
 
     return asyncio.run(scenario())
+
+
+def _paused_mid_batch(seek_safe: bool, tmp_path: Path) -> tuple[list[tuple[str, int]], Any]:
+    def pause(consumer: Any, tp: Any, message: Any, before: int) -> None:
+        if before == 0:  # recovery pauses the stream partitions with the batch in hand
+            consumer.pause_partitions([_ScriptedWait.ITEMS])
+
+    return _one_scripted_batch(seek_safe, tmp_path, pause)
 
 
 def test_records_faust_took_and_did_not_deliver_are_fetched_again(tmp_path: Path) -> None:
@@ -306,21 +318,11 @@ def test_records_cleared_from_a_stream_queue_when_flow_resumes_are_fetched_again
 
 
 def test_the_rest_of_a_batch_waits_until_cleared_records_are_fetched_again(tmp_path: Path) -> None:
-    consumer_class: Any = type("Consumer", (SeekSafeConsumer, _ScriptedWait, driver.Consumer), {})
+    def clear(consumer: Any, tp: Any, message: Any, before: int) -> None:
+        if tp == _ScriptedWait.ITEMS:  # flow control resumes and clears the queue holding it
+            consumer.refetch({tp: message.offset})
 
-    async def scenario() -> tuple[list[tuple[str, int]], Any]:
-        app = create_app(AppConfig(bootstrap_servers="127.0.0.1:9", state_dir=tmp_path))
-        consumer = consumer_class(app.transport, lambda m: None, None, None)
-        consumer._thread = _PausingThread()
-        consumer._active_partitions = {_ScriptedWait.ITEMS, _ScriptedWait.CLAIMS}
-        delivered = []
-        async for tp, message in consumer.getmany(1.0):
-            delivered.append((tp.topic, message.offset))
-            if tp == _ScriptedWait.ITEMS:  # flow control resumes and clears the queue holding it
-                consumer.refetch({tp: message.offset})
-        return delivered, consumer
-
-    delivered, consumer = asyncio.run(scenario())
+    delivered, consumer = _one_scripted_batch(True, tmp_path, clear)
     # items 201-204 are not processed before 200, which was cleared; claims go on
     assert [o for t, o in delivered if t == "items"] == [200]
     assert [o for t, o in delivered if t == "claims"] == [0, 1, 2]
