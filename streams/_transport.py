@@ -334,8 +334,8 @@ class RefetchingFlowControl(FlowControlEvent):
     Where the seek moves the partition back they are fetched again anyway; where
     it does not (nothing committed yet, as for a new group or on the embedded
     broker after it restarted empty) they were lost: the items of a broker-outage
-    run came 2,999 of 3,000, 6 runs in 12 lost 1 or 2. faust's commit then skipped
-    them (it commits past the first run of acked offsets however it starts).
+    run came 2,999 of 3,000, 6 runs in 12 lost 1 or 2. faust's commit then went
+    past a lost record when it was alone (see ``SeekSafeConsumer._new_offset``).
     Here ``on_cleared`` is told the first cleared offset of each partition, and
     the consumer fetches them again (``SeekSafeConsumer.refetch``). The clear on a
     revoke (``clear`` called alone) is left as it is: those partitions go to
