@@ -6,6 +6,7 @@ fetched again."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from faust.types import TP, Message
 from mode.utils.queues import FlowControlEvent, FlowControlQueue
 
 from corroborate.broker import EmbeddedBroker
+from streams import _transport
 from streams._transport import RefetchingFlowControl, SeekCountingThread, SeekSafeConsumer, log_ends
 from streams.app import AppConfig, create_app
 from streams.errors import ChangelogNotDelivered
@@ -415,3 +417,31 @@ def test_no_commit_goes_past_a_record_that_was_never_acked(tmp_path: Path) -> No
     # A gap faust saw in the log (no record at 19) is not a hole; the contiguous run commits.
     assert _next_commit(True, tmp_path, 19, [20, 21, 22], (19, 20)) == 23
     assert _next_commit(True, tmp_path, 19, [19, 20, 22], None) == 21
+
+
+def test_a_held_commit_is_named_in_a_warning_once_it_lasts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    consumer_class: Any = type("Consumer", (SeekSafeConsumer, driver.Consumer), {})
+    consumer = consumer_class(
+        create_app(AppConfig(bootstrap_servers="127.0.0.1:9", state_dir=tmp_path)).transport,
+        lambda m: None,
+        None,
+        None,
+    )
+    tp, now = TP("items", 1), [1000.0]
+    monkeypatch.setattr(_transport.time, "monotonic", lambda: now[0])
+    consumer._committed_offset[tp] = 19
+    consumer._acked[tp] = [21, 22]
+    consumer._acked_index[tp] = {21, 22}
+    with caplog.at_level(logging.WARNING, logger="corroborate.transport"):
+        assert consumer._new_offset(tp) is None
+        now[0] += _transport.COMMIT_HELD_WARN - 1
+        assert consumer._new_offset(tp) is None
+        assert "held" not in caplog.text, "a hold shorter than the warning's wait is normal"
+        now[0] += 1
+        assert consumer._new_offset(tp) is None
+    assert "commit of items[1] held at 19 for 60 s: records 19-20 were never acked" in caplog.text
+    consumer._acked[tp] = [19, 20, 21, 22]
+    consumer._acked_index[tp] = {19, 20, 21, 22}
+    assert consumer._new_offset(tp) == 23 and tp not in consumer._held_since
