@@ -213,9 +213,9 @@ class SeekSafeConsumer:
     _batch: Mapping[Any, Sequence[Any]] = {}
     """The records faust took from the fetcher for the batch in hand."""
     _refetch: dict[Any, int] | None = None
+    """Partitions whose records from this offset on must be fetched again (cleared from a queue)."""
     _held_since: dict[Any, tuple[float, float]] | None = None
     """Partitions whose commit is held: since when, and when last warned."""
-    """Partitions whose records from this offset on must be fetched again (cleared from a queue)."""
 
     def refetch(self, offsets: Mapping[Any, int]) -> None:
         """Fetch the stream partitions of ``offsets`` again from there (changelogs excepted:
