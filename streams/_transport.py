@@ -59,8 +59,6 @@ log = logging.getLogger("corroborate.transport")
 
 #: Longest ``log_ends`` waits for the fetches that tell the ends (s); past it, ListOffsets' answer.
 LOG_END_WAIT = 10.0
-#: How long a commit is held at a record never acked before each warning about it (s).
-COMMIT_HELD_WARN = 60.0
 
 
 class DeliveringProducer(_driver.Producer):
@@ -214,8 +212,6 @@ class SeekSafeConsumer:
     """The records faust took from the fetcher for the batch in hand."""
     _refetch: dict[Any, int] | None = None
     """Partitions whose records from this offset on must be fetched again (cleared from a queue)."""
-    _held_since: dict[Any, tuple[float, float]] | None = None
-    """Partitions whose commit is held: since when, and when last warned."""
 
     def refetch(self, offsets: Mapping[Any, int]) -> None:
         """Fetch the stream partitions of ``offsets`` again from there (changelogs excepted:
@@ -277,48 +273,6 @@ class SeekSafeConsumer:
                 self._read_offset[tp] = back[tp] or None
                 log.info("fetching %s[%s] again from %s: %s", tp.topic, tp.partition, back[tp], why[tp])
 
-    def _new_offset(self, tp: Any) -> int | None:
-        """faust's next offset to commit, held while the record at the committed offset is
-        not acked.
-
-        faust commits the first run of acked offsets and skips a hole at its head when the
-        hole is one record wide (it checks ``min(acked) - committed > 1``), so a record
-        that was never processed was committed past and never came again (seen: offset 19
-        of a partition, committed at 19 and then at 721). Held, the lag by committed offset
-        shows it, a warning names it once it has lasted ``COMMIT_HELD_WARN`` seconds, and a
-        restart fetches the record again."""
-        committed = self._committed_offset[tp]  # type: ignore[attr-defined]
-        acked = self._acked[tp]  # type: ignore[attr-defined]
-        if committed is not None and acked:
-            head = min(acked)
-            gaps = self._gap.get(tp)  # type: ignore[attr-defined]
-            if gaps:
-                head = min(head, gaps.begin())
-            if head > committed:
-                self._warn_held(tp, committed, head)
-                return None
-        if self._held_since is not None:
-            self._held_since.pop(tp, None)
-        return cast("int | None", super()._new_offset(tp))  # type: ignore[misc]
-
-    def _warn_held(self, tp: Any, committed: int, head: int) -> None:
-        held = self._held_since if self._held_since is not None else {}
-        self._held_since = held
-        now = time.monotonic()
-        since, warned = held.setdefault(tp, (now, now))
-        if now - warned >= COMMIT_HELD_WARN:
-            held[tp] = (since, now)
-            log.warning(
-                "commit of %s[%s] held at %s for %.0f s: records %s-%s were never acked "
-                "(a restart fetches them again)",
-                tp.topic,
-                tp.partition,
-                committed,
-                now - since,
-                committed,
-                head - 1,
-            )
-
     def _moved_back_since(self, fetched_after: int, tp: Any) -> bool:
         """Whether a seek after the batch's fetch moved ``tp`` back (it had a committed offset)."""
         thread = self._seek_counter
@@ -361,7 +315,7 @@ class RefetchingFlowControl(FlowControlEvent):
     it does not (nothing committed yet, as for a new group or on the embedded
     broker after it restarted empty) they were lost: the items of a broker-outage
     run came 2,999 of 3,000, 6 runs in 12 lost 1 or 2. faust's commit then went
-    past a lost record when it was alone (see ``SeekSafeConsumer._new_offset``).
+    past a lost record when it was alone (it checks ``min(acked) - committed > 1``).
     Here ``on_cleared`` is told the first cleared offset of each partition, and
     the consumer fetches them again (``SeekSafeConsumer.refetch``). The clear on a
     revoke (``clear`` called alone) is left as it is: those partitions go to

@@ -6,7 +6,6 @@ fetched again."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +20,6 @@ from faust.types import TP, Message
 from mode.utils.queues import FlowControlEvent, FlowControlQueue
 
 from corroborate.broker import EmbeddedBroker
-from streams import _transport
 from streams._transport import RefetchingFlowControl, SeekCountingThread, SeekSafeConsumer, log_ends
 from streams.app import AppConfig, create_app
 from streams.errors import ChangelogNotDelivered
@@ -392,56 +390,3 @@ def test_the_thread_seeks_committed_partitions_together_and_takes_back_only_back
     assert got["sought"] == {0: 3, 1: None} and got["seeks"] == 1
     assert got["after_seek"] == {0: 3, 1: 10}, "nothing committed leaves the position be"
     assert got["moved"] == [1] and got["after_take_back"] == {0: 3, 1: 6}
-
-
-def _next_commit(
-    seek_safe: bool, tmp_path: Path, committed: int, acked: list[int], gap: tuple[int, int] | None
-) -> Any:
-    bases = (SeekSafeConsumer, driver.Consumer) if seek_safe else (driver.Consumer,)
-    consumer_class: Any = type("Consumer", bases, {})
-    app = create_app(AppConfig(bootstrap_servers="127.0.0.1:9", state_dir=tmp_path))
-    consumer = consumer_class(app.transport, lambda m: None, None, None)
-    tp = TP("items", 1)
-    consumer._committed_offset[tp] = committed
-    consumer._acked[tp] = list(acked)
-    consumer._acked_index[tp] = set(acked)
-    if gap is not None:
-        consumer._gap[tp].addi(*gap)
-    return consumer._new_offset(tp)
-
-
-def test_no_commit_goes_past_a_record_that_was_never_acked(tmp_path: Path) -> None:
-    # Offset 19 never processed: faust commits 23 past it; the record is then never fetched again.
-    assert _next_commit(False, tmp_path, 19, [20, 21, 22], None) == 23
-    assert _next_commit(True, tmp_path, 19, [20, 21, 22], None) is None
-    # A gap faust saw in the log (no record at 19) is not a hole; the contiguous run commits.
-    assert _next_commit(True, tmp_path, 19, [20, 21, 22], (19, 20)) == 23
-    assert _next_commit(True, tmp_path, 19, [19, 20, 22], None) == 21
-
-
-def test_a_held_commit_is_named_in_a_warning_once_it_lasts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    consumer_class: Any = type("Consumer", (SeekSafeConsumer, driver.Consumer), {})
-    consumer = consumer_class(
-        create_app(AppConfig(bootstrap_servers="127.0.0.1:9", state_dir=tmp_path)).transport,
-        lambda m: None,
-        None,
-        None,
-    )
-    tp, now = TP("items", 1), [1000.0]
-    monkeypatch.setattr(_transport.time, "monotonic", lambda: now[0])
-    consumer._committed_offset[tp] = 19
-    consumer._acked[tp] = [21, 22]
-    consumer._acked_index[tp] = {21, 22}
-    with caplog.at_level(logging.WARNING, logger="corroborate.transport"):
-        assert consumer._new_offset(tp) is None
-        now[0] += _transport.COMMIT_HELD_WARN - 1
-        assert consumer._new_offset(tp) is None
-        assert "held" not in caplog.text, "a hold shorter than the warning's wait is normal"
-        now[0] += 1
-        assert consumer._new_offset(tp) is None
-    assert "commit of items[1] held at 19 for 60 s: records 19-20 were never acked" in caplog.text
-    consumer._acked[tp] = [19, 20, 21, 22]
-    consumer._acked_index[tp] = {19, 20, 21, 22}
-    assert consumer._new_offset(tp) == 23 and tp not in consumer._held_since
