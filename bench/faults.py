@@ -30,6 +30,7 @@ import asyncio
 import os
 import platform
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -387,9 +388,10 @@ def _crash_run(
     _wait_idle(worker, 0, quiet=15)
     worker.sigterm()
     history = _alert_ids(bootstrap, names)
-    if dump is not None:  # every alert record, to see what differs between runs
+    if dump is not None:  # every alert record, to see what differs between runs, and the log
         records = asyncio.run(_records(bootstrap, names.alert_history))
         dump.write_bytes(b"\n".join(value for _, value in records) + b"\n")
+        shutil.copyfile(state / names.prefix / "worker.log", dump.with_suffix(".worker.log"))
     if leg is not None and slack is not None:
         slack.update(leg.finish(history))
     return set(history)
@@ -405,7 +407,8 @@ def crash(
 ) -> dict[str, Any]:
     """With one partition, an undisturbed run is repeatable (items meet the matcher in one
     order); with several, arrival order across partitions changes ids and versions.
-    With ``dump``, each run's ``alert-history`` records go to ``DUMP/{calm,calm_again,killed}.jsonl``."""
+    With ``dump``, each run's ``alert-history`` records go to ``DUMP/{calm,calm_again,killed}.jsonl``
+    and its worker's log (every start's) to ``DUMP/{...}.worker.log``."""
     rng = random.Random(5)
     items = list(synthetic_items(n, claims=2000, seed=41))
     if dump is not None:
