@@ -273,6 +273,30 @@ class SeekSafeConsumer:
                 self._read_offset[tp] = back[tp] or None
                 log.info("fetching %s[%s] again from %s: %s", tp.topic, tp.partition, back[tp], why[tp])
 
+    def _new_offset(self, tp: Any) -> int | None:
+        """faust's next offset to commit; a commit past a record never acked is named.
+
+        faust commits the first run of acked offsets and lets a hole at its head through
+        when it is one record wide (``min(acked) - committed > 1``): a record at the
+        committed offset that was never processed is committed past and not fetched
+        again. Holding the commit there was tried and withdrawn (a crash run's commits
+        stayed near the start), so this only says which record, for an operator to
+        replay it and for the cause to be found."""
+        committed = self._committed_offset[tp]  # type: ignore[attr-defined]
+        acked = self._acked[tp]  # type: ignore[attr-defined]
+        head = min(acked) if committed and acked else None
+        offset = cast("int | None", super()._new_offset(tp))  # type: ignore[misc]
+        if head is not None and offset is not None and head > committed:
+            log.warning(
+                "committing %s[%s] at %s past offset %s, which was never acked (not processed, "
+                "or processed and its ack lost); it will not be fetched again",
+                tp.topic,
+                tp.partition,
+                offset,
+                committed,
+            )
+        return offset
+
     def _moved_back_since(self, fetched_after: int, tp: Any) -> bool:
         """Whether a seek after the batch's fetch moved ``tp`` back (it had a committed offset)."""
         thread = self._seek_counter

@@ -390,3 +390,34 @@ def test_the_thread_seeks_committed_partitions_together_and_takes_back_only_back
     assert got["sought"] == {0: 3, 1: None} and got["seeks"] == 1
     assert got["after_seek"] == {0: 3, 1: 10}, "nothing committed leaves the position be"
     assert got["moved"] == [1] and got["after_take_back"] == {0: 3, 1: 6}
+
+
+def _next_commit(
+    tmp_path: Path, committed: int, acked: list[int], gap: tuple[int, int] | None = None
+) -> int | None:
+    consumer_class: Any = type("Consumer", (SeekSafeConsumer, driver.Consumer), {})
+    app = create_app(AppConfig(bootstrap_servers="127.0.0.1:9", state_dir=tmp_path))
+    consumer = consumer_class(app.transport, lambda m: None, None, None)
+    tp = TP("items", 1)
+    consumer._committed_offset[tp] = committed
+    consumer._acked[tp] = list(acked)
+    consumer._acked_index[tp] = set(acked)
+    if gap is not None:
+        consumer._gap[tp].addi(*gap)
+    offset: int | None = consumer._new_offset(tp)
+    return offset
+
+
+def test_a_commit_past_a_record_never_acked_is_named(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Offset 19 never processed: faust commits 23 past it (a one-record hole gets through).
+    with caplog.at_level("WARNING", logger="corroborate.transport"):
+        assert _next_commit(tmp_path, 19, [20, 21, 22]) == 23
+    assert "committing items[1] at 23 past offset 19, which was never acked" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="corroborate.transport"):
+        # A contiguous run from the committed offset, and a hole of two (faust holds), say nothing.
+        assert _next_commit(tmp_path, 19, [19, 20, 22]) == 21
+        assert _next_commit(tmp_path, 19, [21, 22]) is None
+    assert caplog.text == ""
