@@ -42,6 +42,7 @@ from typing import Any, TypeVar
 import faust
 import orjson
 
+from streams._acks import unacked_if_cancelled
 from streams.app import AppConfig
 from streams.domain.blocking import BlockEntry
 from streams.domain.merging import ClusterRef, UnionFind
@@ -376,14 +377,16 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         # Items come in small batches (at most PREFETCH_BATCH, or what arrived within
         # CLUSTER_BATCH_WAIT) only so that the sentence encoder runs once per batch
         # (``prefetch``); each item is then processed and sent in order, and faust
-        # acknowledges the batch's offsets after the last one. faust refuses table writes
+        # acknowledges the batch's offsets after the last one (a batch cut short by a
+        # cancellation not at all: ``unacked_if_cancelled``). faust refuses table writes
         # inside a batch, so the matcher's log goes straight to the changelog of ``exemplars``.
         async for events in stream.take_events(PREFETCH_BATCH, within=CLUSTER_BATCH_WAIT):
-            cluster_stage.prefetch([event.value or b"" for event in events])
-            batch = _MatcherLog()
-            for event in events:
-                await cluster_one(event, batch)
-            await write_matcher_log(batch)
+            with unacked_if_cancelled(events):
+                cluster_stage.prefetch([event.value or b"" for event in events])
+                batch = _MatcherLog()
+                for event in events:
+                    await cluster_one(event, batch)
+                await write_matcher_log(batch)
 
     async def write_matcher_log(batch: _MatcherLog) -> None:
         """The batch's changelog records, once what its posts caused is delivered.
@@ -460,50 +463,52 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     @app.agent(blocks, name="block")
     async def block_agent(stream: Any) -> None:
         async for event in stream.events():
-            announce = await decode_or_dead_letter(
-                BlockAnnounce.from_json, event, "bad_block_record", "block"
-            )
-            if announce is None:
-                continue
-            key = announce.key.encode()
-            stored = block_table.get(key)
-            entries = [BlockEntry.from_list(v) for v in orjson.loads(stored)] if stored else []
-            found, links, kept = block_stage.process(announce, entries)
-            sent: list[Awaitable[Any]] = []
-            for merge in found:
-                sent.append(await merges.send(key=b"merge", value=merge.to_json()))
-                stats.merges_found += 1
-            for link in links:
-                sent.append(await claims.send(key=link.cluster_id.encode(), value=link.to_json()))
-                stats.contradictions_found += 1
-            if sent:
-                await asyncio.gather(*sent)  # delivered before the table says "seen"
-            block_table[key] = orjson.dumps([e.to_list() for e in kept])
+            with unacked_if_cancelled((event,)):
+                announce = await decode_or_dead_letter(
+                    BlockAnnounce.from_json, event, "bad_block_record", "block"
+                )
+                if announce is None:
+                    continue
+                key = announce.key.encode()
+                stored = block_table.get(key)
+                entries = [BlockEntry.from_list(v) for v in orjson.loads(stored)] if stored else []
+                found, links, kept = block_stage.process(announce, entries)
+                sent: list[Awaitable[Any]] = []
+                for merge in found:
+                    sent.append(await merges.send(key=b"merge", value=merge.to_json()))
+                    stats.merges_found += 1
+                for link in links:
+                    sent.append(await claims.send(key=link.cluster_id.encode(), value=link.to_json()))
+                    stats.contradictions_found += 1
+                if sent:
+                    await asyncio.gather(*sent)  # delivered before the table says "seen"
+                block_table[key] = orjson.dumps([e.to_list() for e in kept])
 
     @app.agent(merges, name="merge")
     async def merge_agent(stream: Any) -> None:
         unions = UnionFind(_UnionTable(union_table))
         async for event in stream.events():
-            found = await decode_or_dead_letter(MergeFound.from_json, event, "bad_merge_record", "merge")
-            if found is None:
-                continue
-            merge = unions.union(found.a, found.b)
-            if merge is not None:
-                stats.clusters_merged += 1
-                retired = [(merge.alias, merge.canonical)]
-            else:
-                # Already one set: say so again for both, in case the alias record of an
-                # earlier run was lost in a crash between the table write and the send.
-                root = unions.find(found.a)
-                retired = [(r, root) for r in (found.a, found.b) if r.cluster_id != root.cluster_id]
-            for alias, canonical in retired:
-                retire = _alias_record(alias, canonical, found.score)
-                await claims.send(key=alias.cluster_id.encode(), value=retire.to_json())
+            with unacked_if_cancelled((event,)):
+                found = await decode_or_dead_letter(MergeFound.from_json, event, "bad_merge_record", "merge")
+                if found is None:
+                    continue
+                merge = unions.union(found.a, found.b)
                 if merge is not None:
-                    gone = ClusterUpdate(
-                        alias.cluster_id, "", 0, 0.0, 0.0, [], {}, merged_into=canonical.cluster_id
-                    )
-                    await clusters.send(key=alias.cluster_id.encode(), value=gone.to_json())
+                    stats.clusters_merged += 1
+                    retired = [(merge.alias, merge.canonical)]
+                else:
+                    # Already one set: say so again for both, in case the alias record of an
+                    # earlier run was lost in a crash between the table write and the send.
+                    root = unions.find(found.a)
+                    retired = [(r, root) for r in (found.a, found.b) if r.cluster_id != root.cluster_id]
+                for alias, canonical in retired:
+                    retire = _alias_record(alias, canonical, found.score)
+                    await claims.send(key=alias.cluster_id.encode(), value=retire.to_json())
+                    if merge is not None:
+                        gone = ClusterUpdate(
+                            alias.cluster_id, "", 0, 0.0, 0.0, [], {}, merged_into=canonical.cluster_id
+                        )
+                        await clusters.send(key=alias.cluster_id.encode(), value=gone.to_json())
 
     # Event time for quiet checks, per claims partition (the slowest active one decides).
     event_time = Watermark()
@@ -573,16 +578,17 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     @app.agent(claims, name="corroborate")
     async def corroborate_agent(stream: Any) -> None:
         async for event in stream.events():
-            stats.worked_at = time.monotonic()
-            record = await decode_or_dead_letter(
-                decode_claims_record, event, "bad_claim_record", "corroborate"
-            )
-            if record is None:
-                continue
-            if isinstance(record, ClusterAlias):
-                await unite(record, event.message.partition)
-                continue
-            await handle_claims_record(record, event.message.partition)
+            with unacked_if_cancelled((event,)):
+                stats.worked_at = time.monotonic()
+                record = await decode_or_dead_letter(
+                    decode_claims_record, event, "bad_claim_record", "corroborate"
+                )
+                if record is None:
+                    continue
+                if isinstance(record, ClusterAlias):
+                    await unite(record, event.message.partition)
+                    continue
+                await handle_claims_record(record, event.message.partition)
 
     async def unite(record: ClusterAlias, partition: int) -> None:
         """One cluster's evidence and future records go to another's.
