@@ -2,7 +2,8 @@
 
 * ``sigterm``: a worker with a backlog gets SIGTERM; how long it takes to exit
   (the deployments give it 45 s), whether the offsets of what it processed were
-  committed (a restart then reprocesses nothing it had finished).
+  committed (a restart then redoes at most the batch in hand), and whether any
+  were committed that it had not processed (lost for good).
 * ``outage``: the broker stops for 30 s under load and starts again on the same
   port. The embedded broker keeps everything in memory, so it comes back empty
   (no topics, no offsets, no group): the topics job runs again, as an operator
@@ -245,6 +246,9 @@ def sigterm(bootstrap: str, state: Path, n: int = 20_000) -> dict[str, Any]:
         "claims_before_restart": len(claimed),
         "items_reprocessed_after_restart": repeated,
         "items_processed_in_all": len(set(after)),
+        # Committed at the stop but never processed: what a restart can no longer redo.
+        "committed_beyond_claimed": max(0, committed - len(set(claimed))),
+        "items_lost": n - len(set(after)),
     }
 
 

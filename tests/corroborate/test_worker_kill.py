@@ -1,4 +1,4 @@
-"""A worker killed -9 mid-replay and restarted ends with the alerts of an undisturbed run.
+"""A worker killed -9 (or stopped) mid-replay and restarted ends with the alerts of an undisturbed run.
 
 Real broker, real worker processes. One items partition, so that an
 undisturbed run is repeatable (the posts meet the matcher in one order). The
@@ -22,6 +22,7 @@ stopping the partition's commits).
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 import uuid
 from pathlib import Path
@@ -93,7 +94,14 @@ def _assert_all_committed(bootstrap: str, prefix: str, within: float = 30.0) -> 
         time.sleep(1)
 
 
-def _run(broker: EmbeddedBroker, cli_env: dict[str, str], tmp: Path, *, kill_after: int | None) -> set[str]:
+def _run(
+    broker: EmbeddedBroker,
+    cli_env: dict[str, str],
+    tmp: Path,
+    *,
+    kill_after: int | None,
+    how: signal.Signals = signal.SIGKILL,
+) -> set[str]:
     prefix = f"k{uuid.uuid4().hex[:8]}."
     env = pipeline_env(cli_env, broker.bootstrap, prefix, CORROBORATE_PARTITIONS="1")
     lines = [value for _, value in synthetic_items(ITEMS, claims=120, seed=17)]
@@ -106,8 +114,8 @@ def _run(broker: EmbeddedBroker, cli_env: dict[str, str], tmp: Path, *, kill_aft
                 assert time.monotonic() < deadline, "the worker did not get going"
                 time.sleep(0.2)
             proc, _ = workers[0]
-            proc.kill()
-            proc.wait(30)
+            proc.send_signal(how)
+            proc.wait(60)
             workers = _start_workers(1, env, tmp / "second")
         alert_ids = _alert_ids_when_idle(broker.bootstrap, prefix, len(lines))
         _assert_all_committed(broker.bootstrap, prefix)
@@ -121,9 +129,15 @@ def test_a_worker_killed_mid_replay_ends_with_the_alerts_of_an_undisturbed_run(
 ) -> None:
     undisturbed = _run(broker, cli_env, tmp_path / "calm", kill_after=None)
     killed = _run(broker, cli_env, tmp_path / "killed", kill_after=ITEMS // 3)
+    # A graceful stop and restart loses nothing either. The bench once lost 34 of 20,000
+    # items this way (faust committed the rest of the batch in hand unprocessed); this
+    # smaller run did not show that loss without the fix, so tests/streams/test_acks.py
+    # holds the mechanism and this the end-to-end outcome.
+    stopped = _run(broker, cli_env, tmp_path / "stopped", kill_after=ITEMS // 3, how=signal.SIGTERM)
     assert len(undisturbed) >= 300, "enough alerts to compare"
-    differ = undisturbed ^ killed
-    assert len(differ) <= len(undisturbed) // 100, (
-        sorted(undisturbed - killed)[:10],
-        sorted(killed - undisturbed)[:10],
-    )
+    for disturbed in (killed, stopped):
+        differ = undisturbed ^ disturbed
+        assert len(differ) <= len(undisturbed) // 100, (
+            sorted(undisturbed - disturbed)[:10],
+            sorted(disturbed - undisturbed)[:10],
+        )
