@@ -392,9 +392,7 @@ def test_the_thread_seeks_committed_partitions_together_and_takes_back_only_back
     assert got["moved"] == [1] and got["after_take_back"] == {0: 3, 1: 6}
 
 
-def _next_commit(
-    tmp_path: Path, committed: int, acked: list[int], gap: tuple[int, int] | None = None
-) -> int | None:
+def _next_commit(tmp_path: Path, committed: int, acked: list[int]) -> int | None:
     consumer_class: Any = type("Consumer", (SeekSafeConsumer, driver.Consumer), {})
     app = create_app(AppConfig(bootstrap_servers="127.0.0.1:9", state_dir=tmp_path))
     consumer = consumer_class(app.transport, lambda m: None, None, None)
@@ -402,8 +400,6 @@ def _next_commit(
     consumer._committed_offset[tp] = committed
     consumer._acked[tp] = list(acked)
     consumer._acked_index[tp] = set(acked)
-    if gap is not None:
-        consumer._gap[tp].addi(*gap)
     offset: int | None = consumer._new_offset(tp)
     return offset
 
