@@ -48,6 +48,10 @@ __all__ = ["RunOptions", "serve"]
 
 log = logging.getLogger("corroborate.service")
 
+#: Exit status of a worker an agent stopped (an error of the broker or the machine):
+#: ``os.EX_SOFTWARE``, so that ``restart: on-failure`` and an operator's eye both see it.
+EX_HALTED = 70
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunOptions:
@@ -305,8 +309,14 @@ def serve(settings: Settings, options: RunOptions, out: IO[str] | None = None) -
         try:
             worker.execute_from_commandline()
         except SystemExit as exc:
-            return int(exc.code or 0)
-        return 0
+            status = int(exc.code or 0)
+        else:
+            status = 0
+        if pipeline.stats.halted is not None:
+            # The records it had in hand are uncommitted: its supervisor restarts it to redo them.
+            _say(f"stopped because {pipeline.stats.halted}")
+            return status or EX_HALTED
+        return status
     finally:
         if broker is not None:
             with contextlib.suppress(Exception):

@@ -32,7 +32,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
+import os
+import signal
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
@@ -42,7 +45,8 @@ from typing import Any, TypeVar
 import faust
 import orjson
 
-from streams._acks import unacked_if_cancelled
+from streams._acks import Halt, records_in_hand
+from streams._failures import PROCESSING_FAILED, failure_text, halts_worker
 from streams.app import AppConfig
 from streams.domain.blocking import BlockEntry
 from streams.domain.merging import ClusterRef, UnionFind
@@ -76,7 +80,7 @@ from streams.stages import (
 )
 from streams.topics import key_partition
 
-__all__ = ["Pipeline", "PipelineStats", "register_pipeline", "run_sweep"]
+__all__ = ["Pipeline", "PipelineStats", "register_pipeline", "run_guarded", "run_sweep"]
 
 log = logging.getLogger("corroborate.agents")
 T = TypeVar("T")
@@ -154,6 +158,8 @@ class PipelineStats:
     worked_at: float | None = None
     """Monotonic time the cluster or corroborate agent last took a record: a replay that
     waits for the stream to go idle must not stop while items are still queued."""
+    halted: str | None = None
+    """Why an agent stopped the worker (an error of the broker or the machine), else None."""
 
 
 @dataclass(slots=True)
@@ -193,6 +199,28 @@ async def run_sweep(
     return True
 
 
+async def run_guarded(
+    stage: str,
+    event: Any,
+    work: Callable[[Any], Awaitable[None]],
+    dead_letter: Callable[[DeadLetter, str, Any], Awaitable[None]],
+) -> None:
+    """``work`` on one faust event. A fault of this code on it dead-letters the event
+    and the stream goes on; an error of the broker or the machine is raised, for
+    ``records_in_hand`` to stop the worker (``streams._failures`` says why)."""
+    try:
+        await work(event)
+    except Exception as exc:
+        if halts_worker(exc):
+            raise
+        message = event.message
+        log.exception(
+            "the %s agent failed on %s[%s]@%s", stage, message.topic, message.partition, message.offset
+        )
+        letter = DeadLetter(event.value or b"", PROCESSING_FAILED, failure_text(exc, 1000))
+        await dead_letter(letter, stage, event)
+
+
 def _dead_headers(letter: DeadLetter, stage: str, message: Any) -> list[tuple[str, bytes]]:
     return [
         ("x-error-reason", letter.reason.encode()),
@@ -204,8 +232,16 @@ def _dead_headers(letter: DeadLetter, stage: str, message: Any) -> list[tuple[st
     ]
 
 
-def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
-    """Declare topics, the evidence table, agents and the expiry timer on ``app``."""
+def _stop_this_process(reason: str) -> None:
+    """faust's worker takes a SIGTERM as a graceful stop: agents cancelled, acked offsets committed."""
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def register_pipeline(app: faust.App, config: AppConfig, *, halt: Halt = _stop_this_process) -> Pipeline:
+    """Declare topics, the evidence table, agents and the expiry timer on ``app``.
+
+    ``halt`` stops the worker when an agent meets an error of the broker or the
+    machine (``streams._failures``); the records it had in hand stay uncommitted."""
     names = config.topics
     raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes}
     raw_ser: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
@@ -300,6 +336,14 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
             key=message.key, value=letter.raw, headers=_dead_headers(letter, stage, message)
         )
 
+    def halt_once(reason: str) -> None:
+        if stats.halted is None:
+            stats.halted = reason
+            halt(reason)
+
+    async def guarded(stage: str, event: Any, work: Callable[[Any], Awaitable[None]]) -> None:
+        await run_guarded(stage, event, work, dead_letter)
+
     async def decode_or_dead_letter(
         decode: Callable[[bytes], T], event: Any, reason: str, stage: str
     ) -> T | None:
@@ -378,15 +422,26 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
         # CLUSTER_BATCH_WAIT) only so that the sentence encoder runs once per batch
         # (``prefetch``); each item is then processed and sent in order, and faust
         # acknowledges the batch's offsets after the last one (a batch cut short by a
-        # cancellation not at all: ``unacked_if_cancelled``). faust refuses table writes
+        # cancellation or by an error of the broker not at all: ``records_in_hand``; an
+        # item the code fails on is dead-lettered: ``guarded``). faust refuses table writes
         # inside a batch, so the matcher's log goes straight to the changelog of ``exemplars``.
         async for events in stream.take_events(PREFETCH_BATCH, within=CLUSTER_BATCH_WAIT):
-            with unacked_if_cancelled(events):
-                cluster_stage.prefetch([event.value or b"" for event in events])
+            async with records_in_hand(events, "cluster", halt_once):
+                prefetch(events)
                 batch = _MatcherLog()
                 for event in events:
-                    await cluster_one(event, batch)
+                    await guarded("cluster", event, functools.partial(cluster_one, batch=batch))
                 await write_matcher_log(batch)
+
+    def prefetch(events: list[Any]) -> None:
+        """Encodes the batch's texts in one pass; if that fails, each item is encoded alone
+        as it is processed, where a fault dead-letters only the item that caused it."""
+        try:
+            cluster_stage.prefetch([event.value or b"" for event in events])
+        except Exception as exc:
+            if halts_worker(exc):
+                raise
+            log.exception("encoding a batch of %d items failed; encoding them one by one", len(events))
 
     async def write_matcher_log(batch: _MatcherLog) -> None:
         """The batch's changelog records, once what its posts caused is delivered.
@@ -463,52 +518,57 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     @app.agent(blocks, name="block")
     async def block_agent(stream: Any) -> None:
         async for event in stream.events():
-            with unacked_if_cancelled((event,)):
-                announce = await decode_or_dead_letter(
-                    BlockAnnounce.from_json, event, "bad_block_record", "block"
-                )
-                if announce is None:
-                    continue
-                key = announce.key.encode()
-                stored = block_table.get(key)
-                entries = [BlockEntry.from_list(v) for v in orjson.loads(stored)] if stored else []
-                found, links, kept = block_stage.process(announce, entries)
-                sent: list[Awaitable[Any]] = []
-                for merge in found:
-                    sent.append(await merges.send(key=b"merge", value=merge.to_json()))
-                    stats.merges_found += 1
-                for link in links:
-                    sent.append(await claims.send(key=link.cluster_id.encode(), value=link.to_json()))
-                    stats.contradictions_found += 1
-                if sent:
-                    await asyncio.gather(*sent)  # delivered before the table says "seen"
-                block_table[key] = orjson.dumps([e.to_list() for e in kept])
+            async with records_in_hand((event,), "block", halt_once):
+                await guarded("block", event, block_one)
+
+    async def block_one(event: Any) -> None:
+        announce = await decode_or_dead_letter(BlockAnnounce.from_json, event, "bad_block_record", "block")
+        if announce is None:
+            return
+        key = announce.key.encode()
+        stored = block_table.get(key)
+        entries = [BlockEntry.from_list(v) for v in orjson.loads(stored)] if stored else []
+        found, links, kept = block_stage.process(announce, entries)
+        sent: list[Awaitable[Any]] = []
+        for merge in found:
+            sent.append(await merges.send(key=b"merge", value=merge.to_json()))
+            stats.merges_found += 1
+        for link in links:
+            sent.append(await claims.send(key=link.cluster_id.encode(), value=link.to_json()))
+            stats.contradictions_found += 1
+        if sent:
+            await asyncio.gather(*sent)  # delivered before the table says "seen"
+        block_table[key] = orjson.dumps([e.to_list() for e in kept])
+
+    unions_all = UnionFind(_UnionTable(union_table))  # the merge agent's: every worker's clusters
 
     @app.agent(merges, name="merge")
     async def merge_agent(stream: Any) -> None:
-        unions = UnionFind(_UnionTable(union_table))
         async for event in stream.events():
-            with unacked_if_cancelled((event,)):
-                found = await decode_or_dead_letter(MergeFound.from_json, event, "bad_merge_record", "merge")
-                if found is None:
-                    continue
-                merge = unions.union(found.a, found.b)
-                if merge is not None:
-                    stats.clusters_merged += 1
-                    retired = [(merge.alias, merge.canonical)]
-                else:
-                    # Already one set: say so again for both, in case the alias record of an
-                    # earlier run was lost in a crash between the table write and the send.
-                    root = unions.find(found.a)
-                    retired = [(r, root) for r in (found.a, found.b) if r.cluster_id != root.cluster_id]
-                for alias, canonical in retired:
-                    retire = _alias_record(alias, canonical, found.score)
-                    await claims.send(key=alias.cluster_id.encode(), value=retire.to_json())
-                    if merge is not None:
-                        gone = ClusterUpdate(
-                            alias.cluster_id, "", 0, 0.0, 0.0, [], {}, merged_into=canonical.cluster_id
-                        )
-                        await clusters.send(key=alias.cluster_id.encode(), value=gone.to_json())
+            async with records_in_hand((event,), "merge", halt_once):
+                await guarded("merge", event, merge_one)
+
+    async def merge_one(event: Any) -> None:
+        found = await decode_or_dead_letter(MergeFound.from_json, event, "bad_merge_record", "merge")
+        if found is None:
+            return
+        merge = unions_all.union(found.a, found.b)
+        if merge is not None:
+            stats.clusters_merged += 1
+            retired = [(merge.alias, merge.canonical)]
+        else:
+            # Already one set: say so again for both, in case the alias record of an
+            # earlier run was lost in a crash between the table write and the send.
+            root = unions_all.find(found.a)
+            retired = [(r, root) for r in (found.a, found.b) if r.cluster_id != root.cluster_id]
+        for alias, canonical in retired:
+            retire = _alias_record(alias, canonical, found.score)
+            await claims.send(key=alias.cluster_id.encode(), value=retire.to_json())
+            if merge is not None:
+                gone = ClusterUpdate(
+                    alias.cluster_id, "", 0, 0.0, 0.0, [], {}, merged_into=canonical.cluster_id
+                )
+                await clusters.send(key=alias.cluster_id.encode(), value=gone.to_json())
 
     # Event time for quiet checks, per claims partition (the slowest active one decides).
     event_time = Watermark()
@@ -578,17 +638,18 @@ def register_pipeline(app: faust.App, config: AppConfig) -> Pipeline:
     @app.agent(claims, name="corroborate")
     async def corroborate_agent(stream: Any) -> None:
         async for event in stream.events():
-            with unacked_if_cancelled((event,)):
+            async with records_in_hand((event,), "corroborate", halt_once):
                 stats.worked_at = time.monotonic()
-                record = await decode_or_dead_letter(
-                    decode_claims_record, event, "bad_claim_record", "corroborate"
-                )
-                if record is None:
-                    continue
-                if isinstance(record, ClusterAlias):
-                    await unite(record, event.message.partition)
-                    continue
-                await handle_claims_record(record, event.message.partition)
+                await guarded("corroborate", event, corroborate_one)
+
+    async def corroborate_one(event: Any) -> None:
+        record = await decode_or_dead_letter(decode_claims_record, event, "bad_claim_record", "corroborate")
+        if record is None:
+            return
+        if isinstance(record, ClusterAlias):
+            await unite(record, event.message.partition)
+        else:
+            await handle_claims_record(record, event.message.partition)
 
     async def unite(record: ClusterAlias, partition: int) -> None:
         """One cluster's evidence and future records go to another's.

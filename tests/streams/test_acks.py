@@ -12,7 +12,7 @@ from faust.transport.drivers import aiokafka as driver
 from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 
-from streams._acks import unacked_if_cancelled
+from streams._acks import records_in_hand
 from streams.app import AppConfig, create_app
 
 TOPIC = TP("items", 2)
@@ -39,28 +39,52 @@ def _faust_acks(consumer: Any, events: list[Event]) -> list[int]:
     return sorted(consumer._acked[TOPIC])
 
 
-def test_a_batch_cut_short_by_a_cancel_is_not_committed(
+async def test_a_batch_cut_short_by_a_cancel_is_not_committed(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     consumer, events = _consumer_and_events(tmp_path, range(2108, 2142))
-    with (
-        caplog.at_level("INFO", logger="corroborate.agents"),
-        pytest.raises(asyncio.CancelledError),
-        unacked_if_cancelled(events),
-    ):
-        raise asyncio.CancelledError  # SIGTERM mid-batch
+    halts: list[str] = []
+    with caplog.at_level("INFO", logger="corroborate.agents"), pytest.raises(asyncio.CancelledError):
+        async with records_in_hand(events, "cluster", halts.append):
+            raise asyncio.CancelledError  # SIGTERM mid-batch
     assert _faust_acks(consumer, events) == []
     assert consumer._new_offset(TOPIC) is None, "nothing to commit: a restart fetches 2108 again"
     assert "cancelled with 34 record(s) in hand (first items[2] offset 2108)" in caplog.text
+    assert halts == [], "a cancel is the stop itself"
 
 
-def test_a_batch_done_or_failed_is_acked_as_faust_does(tmp_path: Path) -> None:
+async def test_a_batch_done_is_acked_as_faust_does(tmp_path: Path) -> None:
     consumer, events = _consumer_and_events(tmp_path, range(10, 13))
-    with unacked_if_cancelled(events):
+    async with records_in_hand(events, "cluster", lambda reason: None):
         pass
     assert _faust_acks(consumer, events) == [10, 11, 12]
-    # An exception keeps faust's behaviour: the restarted agent goes on acking later records.
-    consumer, events = _consumer_and_events(tmp_path, range(10, 13))
-    with pytest.raises(ValueError, match="bad"), unacked_if_cancelled(events):
-        raise ValueError("bad")
-    assert _faust_acks(consumer, events) == [10, 11, 12]
+    assert consumer._new_offset(TOPIC) == 13
+
+
+async def test_an_error_that_escapes_stops_the_worker_with_the_batch_uncommitted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Before: faust restarted the agent and acked the batch in its ``finally``, so the
+    # rest of a batch whose send timed out was committed and never processed.
+    consumer, events = _consumer_and_events(tmp_path, range(40, 44))
+    halts: list[str] = []
+    stopped = asyncio.Event()
+
+    async def agent() -> None:
+        async with records_in_hand(events, "cluster", lambda reason: (halts.append(reason), stopped.set())):
+            raise TimeoutError("send to claims timed out")
+
+    with caplog.at_level("ERROR", logger="corroborate.agents"):
+        task = asyncio.create_task(agent())
+        await asyncio.wait_for(stopped.wait(), 5)
+        await asyncio.sleep(0.05)
+        assert not task.done(), "the agent waits for the stop; it takes no record after the gap"
+        task.cancel()  # the stop
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert halts == ["the cluster agent failed: TimeoutError: send to claims timed out"]
+    assert _faust_acks(consumer, events) == []
+    assert consumer._new_offset(TOPIC) is None, "a restart redoes 40-43"
+    assert "stopping the worker with 4 record(s) in hand (first items[2] offset 40) left uncommitted" in (
+        caplog.text
+    )
