@@ -33,6 +33,7 @@ from streams.domain.matching import MIN_CONTENT_TOKENS as MIN_CONTENT_WORDS
 from streams.domain.matching import MatchConfig, SimilarityScorer
 from streams.domain.normalise import Normalised
 from streams.domain.pair_features import Exemplar, Signature, names_agree
+from streams.domain.vectors import ExemplarVectors
 from streams.domain.watermark import Watermark
 
 __all__ = ["Assignment", "ClaimClusterer", "ClusterConfig", "ClusterState", "cluster_id_for"]
@@ -157,6 +158,8 @@ class ClaimClusterer:
     def __init__(self, config: ClusterConfig | None = None) -> None:
         self.config = config or ClusterConfig()
         self._scorer = SimilarityScorer(self.config.match)
+        #: The vectors of the live exemplars (with the encoder on): each encoded once.
+        self._vectors = ExemplarVectors()
         self._clusters: OrderedDict[str, ClusterState] = OrderedDict()  # by last_seen
         self._postings: dict[str, deque[str]] = {}
         self._exact: dict[str, tuple[str, str]] = {}  # match text -> (cluster, item)
@@ -275,7 +278,8 @@ class ClaimClusterer:
             near_root = (
                 bool(root)
                 and denies(best_text.full) == denies(root[0].full)
-                and self._scorer.score(best_text, root[0].signature()) >= self.config.join_threshold
+                and self._scorer.score(best_text, root[0].signature(), self._vectors)
+                >= self.config.join_threshold
             )
             # Nor may it bring names the cluster never used: "First Boston, now Texas"
             # joins the Boston cluster, but must not make "Texas" one of its names.
@@ -381,7 +385,8 @@ class ClaimClusterer:
         if not cands:
             return []
         best: dict[str, tuple[str, float, Signature]] = {}
-        for owner, cand, score in zip(owners, cands, self._scorer.score_many(text, cands), strict=True):
+        scores = self._scorer.score_many(text, cands, self._vectors)
+        for owner, cand, score in zip(owners, cands, scores, strict=True):
             if owner not in best or score > best[owner][1]:
                 best[owner] = (owner, score, cand)
         return list(best.values())
@@ -412,6 +417,7 @@ class ClaimClusterer:
                 if not whole.entities <= sig.entities:
                     sig = dataclasses.replace(sig, entities=sig.entities | whole.entities)
                 state.exemplars.append(Exemplar.of(sig))
+                self._keep_vector(sig.full)
                 state.names.update(sig.entities)
                 state.shortest = min(state.shortest, len(sig.words))
                 added.append(sig)
@@ -467,6 +473,7 @@ class ClaimClusterer:
             self._exact[exemplar.match] = (cid, item_id)
         if len(state.exemplars) < self.config.max_exemplars and exemplar.match:
             state.exemplars.append(Exemplar.of(exemplar))
+            self._keep_vector(exemplar.full)
             state.names.update(exemplar.entities)
             state.shortest = min(state.shortest, len(exemplar.words))
             self._exemplar_of[(cid, exemplar.match)] = (item_id, touched_at)
@@ -572,7 +579,15 @@ class ClaimClusterer:
         if state is not None:
             for ex in state.exemplars:
                 self._exemplar_of.pop((cid, ex.match), None)
+                self._vectors.release(ex.full)
         return state
+
+    def _keep_vector(self, text: str) -> None:
+        """A new exemplar's vector is kept with it: the post's own, computed for its batch
+        (``ClusterStage.prefetch``) or its scoring, else when it is first compared."""
+        encoder = self.config.match.encoder
+        if encoder is not None:
+            self._vectors.keep(text, encoder.cached(text))
 
     def forget(self, cids: Iterable[str]) -> int:
         """Drop clusters another worker owns now (their partition was revoked), without

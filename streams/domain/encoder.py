@@ -300,6 +300,10 @@ class Encoder:
         self._remember(text, vector)
         return vector
 
+    def cached(self, text: str) -> Vector | None:
+        """The vector of ``text`` if it was computed recently, without computing it."""
+        return self._cache.get(text)
+
     def embed_many(self, texts: Sequence[str], *, batch_size: int = 32) -> list[Vector]:
         """Vectors of many texts, the missing ones run in batches of similar length."""
         ids = {t: self.tokens(t) for t in texts if t not in self._cache}
@@ -348,8 +352,9 @@ def model_vocabulary(path: str | None = None) -> list[str]:
 
 
 @lru_cache(maxsize=4)
-def load_encoder(path: str | None = None) -> Encoder:
-    """The packaged encoder, or the model in directory ``path``."""
+def load_encoder(path: str | None = None, *, cache_size: int = 20_000) -> Encoder:
+    """The packaged encoder, or the model in directory ``path``; it keeps the vectors of
+    the ``cache_size`` most recent texts."""
     directory = _model_dir(path)
     vocab = model_vocabulary(path)
     try:
@@ -357,4 +362,10 @@ def load_encoder(path: str | None = None) -> Encoder:
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read the encoder in {directory}: {exc}") from exc
     # Only the layer matrices' transposed copies and the embeddings outlive this call.
-    return Encoder(_read_safetensors(directory / "model.safetensors"), config, vocab, origin=str(directory))
+    return Encoder(
+        _read_safetensors(directory / "model.safetensors"),
+        config,
+        vocab,
+        origin=str(directory),
+        cache_size=cache_size,
+    )

@@ -41,6 +41,7 @@ from streams.domain.pair_features import (
     match_text,
     pair_features,
 )
+from streams.domain.vectors import ExemplarVectors
 from streams.errors import ModelError
 
 __all__ = [
@@ -170,7 +171,12 @@ def _rule(a: Signature, b: Signature, cfg: MatchConfig) -> float | None:
     return None
 
 
-def _score_all(query: Signature, candidates: Sequence[Signature], cfg: MatchConfig) -> list[float]:
+def _score_all(
+    query: Signature,
+    candidates: Sequence[Signature],
+    cfg: MatchConfig,
+    kept: ExemplarVectors | None = None,
+) -> list[float]:
     scores: list[float] = []
     logits: dict[int, float] = {}
     for i, cand in enumerate(candidates):
@@ -185,11 +191,22 @@ def _score_all(query: Signature, candidates: Sequence[Signature], cfg: MatchConf
         scores.append(math.nan)  # the cosine decides, below
         logits[i] = z
     if logits and cfg.encoder is not None:
-        # One batch through the encoder for the query and every candidate it lacks.
-        texts = [query.full, *(candidates[i].full for i in logits)]
-        vectors = cfg.encoder.embed_many(texts)
-        for (i, z), vector in zip(logits.items(), vectors[1:], strict=True):
-            scores[i] = cfg.model.with_cosine(z, cosine(vectors[0], vector))
+        # Candidates' vectors from ``kept`` (exemplars keep theirs); one batch through
+        # the encoder for the query and every candidate still without one.
+        known = {i: v for i in logits if kept is not None and (v := kept.get(candidates[i].full)) is not None}
+        missing = [i for i in logits if i not in known]
+        vectors = cfg.encoder.embed_many([query.full, *(candidates[i].full for i in missing)])
+        for i, vector in zip(missing, vectors[1:], strict=True):
+            if kept is not None:
+                # Scored as it will be from now on (its stored codes), so that a pair
+                # scores the same the first time and every time after, restart or not.
+                kept.fill(candidates[i].full, vector)
+                stored = kept.get(candidates[i].full)
+                if stored is not None:
+                    vector = stored
+            known[i] = vector
+        for i, z in logits.items():
+            scores[i] = cfg.model.with_cosine(z, cosine(vectors[0], known[i]))
     return scores
 
 
@@ -210,9 +227,12 @@ class SimilarityScorer:
     def config(self) -> MatchConfig:
         return self._cfg
 
-    def score(self, a: Signature, b: Signature) -> float:
-        return _score_all(a, [b], self._cfg)[0]
+    def score(self, a: Signature, b: Signature, kept: ExemplarVectors | None = None) -> float:
+        return _score_all(a, [b], self._cfg, kept)[0]
 
-    def score_many(self, query: Signature, candidates: Sequence[Signature]) -> list[float]:
-        """Scores of ``query`` against each candidate, in candidate order (one encoder batch)."""
-        return _score_all(query, candidates, self._cfg)
+    def score_many(
+        self, query: Signature, candidates: Sequence[Signature], kept: ExemplarVectors | None = None
+    ) -> list[float]:
+        """Scores of ``query`` against each candidate, in candidate order (one encoder batch
+        for the texts whose vector is neither in ``kept`` nor in the encoder's cache)."""
+        return _score_all(query, candidates, self._cfg, kept)

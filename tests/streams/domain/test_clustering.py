@@ -211,3 +211,27 @@ def test_a_flood_past_max_live_evicts_the_longest_quiet_clusters() -> None:
     ids = [clusterer.assign(f"i:{n}", [normalise(t)], 1000.0 + n).cluster_id for n, t in enumerate(texts)]
     assert len(clusterer) == 3 and clusterer.evicted_total == 2
     assert clusterer.drain_expired() == ids[:2], "the oldest leave, and their owners are told"
+
+
+def test_an_exemplar_is_encoded_once_in_its_life_however_many_texts_come_between() -> None:
+    # The encoder keeps only its most recent texts (here one); a live exemplar keeps its
+    # own vector, so a later rewording does not send the old exemplar through it again.
+    from streams.domain.encoder import load_encoder
+    from streams.domain.matching import MatchConfig
+
+    encoder = load_encoder(cache_size=1)
+    c = ClaimClusterer(ClusterConfig(match=MatchConfig(encoder=encoder)))
+    a = _assign(c, "1", "Pakistani jets are bombing the resistance in Panjshir valley")
+    _assign(c, "2", "Pakistani aircraft bombing Panjshir valley resistance right now")
+    for i, text in enumerate(
+        [
+            "Long queues outside banks in Kabul again this morning",
+            "Flights resume from Kabul airport after a week of closure",
+            "Aid convoy reaches Mazar-i-Sharif after three days on the road",
+        ]
+    ):
+        _assign(c, f"o{i}", text)
+    before = encoder.encoded
+    later = _assign(c, "9", "Jets from Pakistan bombing the Panjshir valley resistance")
+    assert later.cluster_id == a.cluster_id
+    assert encoder.encoded - before == 1, "only the new post went through the encoder"
