@@ -28,11 +28,13 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 ## bench: throughput and latency (bench/report.json), clustering cost vs window size (bench/window.json),
+##        encoder passes per post with exemplar vectors kept or not (bench/vectors.json),
 ##        delivery under 20 kill -9s (bench/delivery.json), items/s of each connector path (bench/connectors.json)
 bench: $(STAMP)
 	$(PY) -m bench.pipeline --out bench/report.json
 	$(PY) -m bench.connectors --out bench/connectors.json
 	$(PY) -m bench.window --out bench/window.json
+	$(PY) -m bench.exemplar_vectors --out bench/vectors.json
 	$(PY) -m bench.delivery_kills --out bench/delivery.json
 
 ## fuzz: coverage-guided fuzzing (atheris) of the decoder, ingest, feeds and stream parsers (bench/fuzz.json)
