@@ -435,6 +435,10 @@ def crash(
         "alerts_with_kills": len(killed),
         "missing_after_kills": len(calm - killed),
         "extra_after_kills": len(killed - calm),
+        # The undisturbed runs can differ by a merge landing at another moment, so the run
+        # with kills is set against the second one too.
+        "missing_against_second_undisturbed": len(calm_again - killed),
+        "extra_against_second_undisturbed": len(killed - calm_again),
         "slack_webhook_of_the_run_with_kills": slack,
     }
 
