@@ -10,19 +10,24 @@ the records in hand uncommitted, and a restart redoes them.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from corroborate.broker import EmbeddedBroker
 from tests.conftest import item_json, pipeline_env
 from tests.connectors.sources.conftest import topic_records
-from tests.corroborate.test_partitions import _produce, _start_workers, _stop
+from tests.corroborate.workers import (
+    Worker,
+    claimed_ids,
+    group_position,
+    produce_items,
+    start_workers,
+    stop_workers,
+    wait_until,
+)
 
 ITEMS = 30
 POISON = 7
@@ -57,45 +62,19 @@ def _items() -> list[bytes]:
     ]
 
 
-def _claimed(bootstrap: str, prefix: str) -> set[str]:
-    records = [orjson.loads(v) for _, v, _ in asyncio.run(topic_records(bootstrap, f"{prefix}claims"))]
-    return {r["item"]["id"] for r in records if "item" in r and "kind" not in r}
-
-
-async def _committed(bootstrap: str, prefix: str) -> int | None:
-    tp = TopicPartition(f"{prefix}items", 0)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=f"app-{prefix}", enable_auto_commit=False
+def _faulty_worker(env: dict[str, str], tmp: Path, fail_with: str) -> Worker:
+    """A worker whose cluster stage raises ``fail_with`` on the poisoned item."""
+    [worker] = start_workers(
+        1,
+        {**env, "FAIL_ON": f"f{POISON}", "FAIL_WITH": fail_with},
+        tmp,
+        command=[sys.executable, "-c", _FAULTY_WORKER],
     )
-    await consumer.start()
-    try:
-        committed = await consumer.committed(tp)
-        return None if committed is None else int(committed)
-    finally:
-        await consumer.stop()
+    return worker
 
 
-def _faulty_worker(env: dict[str, str], state: Path, fail_with: str) -> tuple[subprocess.Popen[bytes], Path]:
-    state.mkdir(parents=True, exist_ok=True)
-    err = state / "worker.err"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _FAULTY_WORKER, "run", "--json"],
-        env={**env, "CORROBORATE_STATE_DIR": str(state), "FAIL_ON": f"f{POISON}", "FAIL_WITH": fail_with},
-        stdout=subprocess.DEVNULL,
-        stderr=err.open("wb"),
-    )
-    deadline = time.monotonic() + 90
-    while b"worker ready" not in err.read_bytes():
-        assert proc.poll() is None and time.monotonic() < deadline, err.read_bytes()[-3000:]
-        time.sleep(0.3)
-    return proc, err
-
-
-def _wait_for(check: object, what: str, within: float = 60.0) -> None:
-    deadline = time.monotonic() + within
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, what
-        time.sleep(0.5)
+def _committed(bootstrap: str, prefix: str) -> int | None:
+    return asyncio.run(group_position(bootstrap, prefix, "items"))[0]
 
 
 def test_a_record_the_code_fails_on_is_dead_lettered_and_the_rest_go_through(
@@ -105,19 +84,19 @@ def test_a_record_the_code_fails_on_is_dead_lettered_and_the_rest_go_through(
     env = pipeline_env(cli_env, broker.bootstrap, prefix, CORROBORATE_PARTITIONS="1")
     proc, err = _faulty_worker(env, tmp_path / "w", "IndexError")
     try:
-        asyncio.run(_produce(broker.bootstrap, f"{prefix}items", _items()))
+        asyncio.run(produce_items(broker.bootstrap, f"{prefix}items", _items()))
         others = {f"f{i}" for i in range(ITEMS) if i != POISON}
-        _wait_for(lambda: _claimed(broker.bootstrap, prefix) >= others, "the other items claimed")
+        wait_until(lambda: claimed_ids(broker.bootstrap, prefix) >= others, "the other items claimed")
         dead = asyncio.run(topic_records(broker.bootstrap, f"{prefix}deadletter"))
         assert [(h["x-error-reason"], h["x-error-detail"], h["x-source-offset"]) for _, _, h in dead] == [
             (b"processing_failed", b"IndexError: injected", str(POISON).encode())
         ]
         assert orjson.loads(dead[0][1])["id"] == f"f{POISON}", "the original bytes, to replay once fixed"
-        assert f"f{POISON}" not in _claimed(broker.bootstrap, prefix)
+        assert f"f{POISON}" not in claimed_ids(broker.bootstrap, prefix)
         assert proc.poll() is None, "the worker goes on"
-        _wait_for(lambda: asyncio.run(_committed(broker.bootstrap, prefix)) == ITEMS, "all committed")
+        wait_until(lambda: _committed(broker.bootstrap, prefix) == ITEMS, "all committed")
     finally:
-        _stop([(proc, err)])
+        stop_workers([(proc, err)])
 
 
 def test_an_error_of_the_broker_stops_the_worker_and_a_restart_redoes_the_batch(
@@ -127,7 +106,7 @@ def test_an_error_of_the_broker_stops_the_worker_and_a_restart_redoes_the_batch(
     env = pipeline_env(cli_env, broker.bootstrap, prefix, CORROBORATE_PARTITIONS="1")
     proc, err = _faulty_worker(env, tmp_path / "first", "TimeoutError")
     try:
-        asyncio.run(_produce(broker.bootstrap, f"{prefix}items", _items()))
+        asyncio.run(produce_items(broker.bootstrap, f"{prefix}items", _items()))
         status = proc.wait(90)
     finally:
         proc.kill()
@@ -135,15 +114,15 @@ def test_an_error_of_the_broker_stops_the_worker_and_a_restart_redoes_the_batch(
     assert status == 70, log[-3000:]
     assert "stopped because the cluster agent failed: TimeoutError: injected" in log
     assert asyncio.run(topic_records(broker.bootstrap, f"{prefix}deadletter")) == [], "good items are not bad"
-    committed = asyncio.run(_committed(broker.bootstrap, prefix))
+    committed = _committed(broker.bootstrap, prefix)
     assert committed is None or committed <= POISON, "nothing at or after the failed batch committed"
 
-    workers = _start_workers(1, env, tmp_path / "second")
+    workers = start_workers(1, env, tmp_path / "second")
     try:
         everything = {f"f{i}" for i in range(ITEMS)}
-        _wait_for(
-            lambda: _claimed(broker.bootstrap, prefix) >= everything, "every item claimed after restart"
+        wait_until(
+            lambda: claimed_ids(broker.bootstrap, prefix) >= everything, "every item claimed after restart"
         )
-        _wait_for(lambda: asyncio.run(_committed(broker.bootstrap, prefix)) == ITEMS, "all committed")
+        wait_until(lambda: _committed(broker.bootstrap, prefix) == ITEMS, "all committed")
     finally:
-        _stop(workers)
+        stop_workers(workers)

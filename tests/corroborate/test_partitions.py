@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,7 +21,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from corroborate.broker import EmbeddedBroker
-from tests.conftest import CLI, pipeline_env
+from tests.conftest import pipeline_env
+from tests.corroborate.workers import produce_items, start_workers, stop_workers
 
 pytestmark = pytest.mark.broker
 
@@ -129,17 +129,6 @@ def _items() -> Iterator[bytes]:
         yield orjson.dumps(post)
 
 
-async def _produce(bootstrap: str, topic: str, lines: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for line in lines:
-            await producer.send(topic, key=orjson.loads(line)["id"].encode(), value=line)
-        await producer.flush()
-    finally:
-        await producer.stop()
-
-
 async def _final_clusters(
     bootstrap: str, topic: str, n_items: int, quiet_s: float = 6.0
 ) -> tuple[set[frozenset[str]], int]:
@@ -185,34 +174,6 @@ async def _final_clusters(
     return {frozenset(g) for g in groups.values()}, len(alias)
 
 
-def _start_workers(n: int, env: dict[str, str], tmp: Path) -> list[tuple[subprocess.Popen[bytes], Path]]:
-    tmp.mkdir(parents=True, exist_ok=True)
-    workers = []
-    for w in range(n):
-        state = tmp / f"worker{w}"
-        err = tmp / f"worker{w}.err"
-        proc = subprocess.Popen(
-            [*CLI, "run", "--json"],
-            env={**env, "CORROBORATE_STATE_DIR": str(state)},
-            stdout=subprocess.DEVNULL,
-            stderr=err.open("wb"),
-        )
-        workers.append((proc, err))
-    deadline = time.monotonic() + 90
-    while not all(b"worker ready" in err.read_bytes() for _, err in workers):
-        assert time.monotonic() < deadline, [err.read_bytes()[-2000:] for _, err in workers]
-        assert all(p.poll() is None for p, _ in workers), [err.read_bytes()[-2000:] for _, err in workers]
-        time.sleep(0.3)
-    return workers
-
-
-def _stop(workers: list[tuple[subprocess.Popen[bytes], Path]]) -> None:
-    for proc, _ in workers:
-        proc.terminate()
-    for proc, _ in workers:
-        proc.wait(timeout=60)
-
-
 def _items_partitions(log: str, prefix: str) -> int:
     """Partitions of the items topic in a worker's last assignment."""
     assignments = [line for line in log.splitlines() if "Setting newly assigned partitions" in line]
@@ -224,14 +185,14 @@ def _run(
 ) -> tuple[set[frozenset[str]], int]:
     prefix = f"p{uuid.uuid4().hex[:8]}."
     env = pipeline_env(cli_env, broker.bootstrap, prefix, CORROBORATE_PARTITIONS="4")
-    procs = _start_workers(workers, env, tmp)
+    procs = start_workers(workers, env, tmp)
     try:
         time.sleep(6)  # let the group settle with every member before the burst
         lines = list(_items())
-        asyncio.run(_produce(broker.bootstrap, f"{prefix}items", lines))
+        asyncio.run(produce_items(broker.bootstrap, f"{prefix}items", lines))
         clusters, aliases = asyncio.run(_final_clusters(broker.bootstrap, f"{prefix}claims", len(lines)))
     finally:
-        _stop(procs)
+        stop_workers(procs)
     # Each worker must have held some of the items partitions, or this proves nothing.
     held = [
         _items_partitions((tmp / f"worker{w}" / "worker.log").read_text("utf-8", errors="replace"), prefix)
@@ -267,18 +228,18 @@ def test_a_restarted_worker_joins_new_posts_to_the_claims_it_saw_before(
     env = pipeline_env(cli_env, broker.bootstrap, prefix, CORROBORATE_PARTITIONS="4")
     lines = list(_items())
     half = len(lines) // 2
-    first = _start_workers(1, env, tmp_path / "before")
+    first = start_workers(1, env, tmp_path / "before")
     try:
-        asyncio.run(_produce(broker.bootstrap, f"{prefix}items", lines[:half]))
+        asyncio.run(produce_items(broker.bootstrap, f"{prefix}items", lines[:half]))
         asyncio.run(_final_clusters(broker.bootstrap, f"{prefix}claims", half))
     finally:
-        _stop(first)
-    second = _start_workers(1, env, tmp_path / "after")
+        stop_workers(first)
+    second = start_workers(1, env, tmp_path / "after")
     try:
-        asyncio.run(_produce(broker.bootstrap, f"{prefix}items", lines[half:]))
+        asyncio.run(produce_items(broker.bootstrap, f"{prefix}items", lines[half:]))
         clusters, _ = asyncio.run(_final_clusters(broker.bootstrap, f"{prefix}claims", len(lines)))
     finally:
-        _stop(second)
+        stop_workers(second)
     for c in range(len(_PLACES)):
         posts = {f"p{c}-{v}" for v in range(5)} | {f"p{c}-rt"}
         assert posts in clusters, f"claim {c} split across the restart"
@@ -335,16 +296,16 @@ def test_a_worker_that_takes_over_a_partition_puts_its_posts_in_the_clusters_fou
     def placed(batch: list[dict[str, object]]) -> list[tuple[int, bytes]]:
         return [(claim_of[str(p["id"])] % 2, orjson.dumps(p)) for p in batch]
 
-    workers = _start_workers(2, env, tmp_path)
+    workers = start_workers(2, env, tmp_path)
     try:
         time.sleep(6)  # both members in the group, one partition each
         asyncio.run(_produce_to(broker.bootstrap, f"{prefix}items", placed(early)))
         asyncio.run(_final_clusters(broker.bootstrap, f"{prefix}claims", len(early)))
-        _stop(workers[1:])
+        stop_workers(workers[1:])
         asyncio.run(_produce_to(broker.bootstrap, f"{prefix}items", placed(later)))
         asyncio.run(_final_clusters(broker.bootstrap, f"{prefix}claims", len(posts)))
     finally:
-        _stop(workers[:1])
+        stop_workers(workers[:1])
     held = [
         _items_partitions(
             (tmp_path / f"worker{w}" / "worker.log").read_text("utf-8", errors="replace"), prefix

@@ -28,21 +28,14 @@ import uuid
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.synthetic import synthetic_items
 from corroborate.broker import EmbeddedBroker
-from streams._transport import log_ends
 from tests.conftest import pipeline_env
 from tests.connectors.sources.conftest import topic_records
-from tests.corroborate.test_partitions import _produce, _start_workers, _stop
+from tests.corroborate.workers import claimed_ids, group_position, produce_items, start_workers, stop_workers
 
 ITEMS = 3000
-
-
-def _claimed(bootstrap: str, prefix: str) -> int:
-    records = [orjson.loads(v) for _, v, _ in asyncio.run(topic_records(bootstrap, f"{prefix}claims"))]
-    return len({r["item"]["id"] for r in records if "item" in r and "kind" not in r})
 
 
 def _alert_ids_when_idle(bootstrap: str, prefix: str, items: int, quiet: float = 12.0) -> set[str]:
@@ -54,7 +47,7 @@ def _alert_ids_when_idle(bootstrap: str, prefix: str, items: int, quiet: float =
         alerts = [
             orjson.loads(v) for _, v, _ in asyncio.run(topic_records(bootstrap, f"{prefix}alert-history"))
         ]
-        now = (len(alerts), _claimed(bootstrap, prefix))
+        now = (len(alerts), len(claimed_ids(bootstrap, prefix)))
         if now != seen:
             seen, since = now, time.monotonic()
         elif time.monotonic() - since >= quiet and now[1] >= items:
@@ -62,23 +55,12 @@ def _alert_ids_when_idle(bootstrap: str, prefix: str, items: int, quiet: float =
         elif time.monotonic() - since >= 120:
             raise AssertionError(f"{items - now[1]} of {items} items never claimed")
         time.sleep(1)
-    raise AssertionError(f"not idle in 600 s: {_claimed(bootstrap, prefix)} of {items} items claimed")
+    raise AssertionError(f"not idle in 600 s: {len(claimed_ids(bootstrap, prefix))} of {items} items claimed")
 
 
-async def _uncommitted(bootstrap: str, prefix: str, topic: str) -> int:
-    """Records of ``topic`` (one partition) the worker group has not committed, against
-    the true end (``log_ends``: the embedded broker's ListOffsets answer falls short)."""
-    tp = TopicPartition(f"{prefix}{topic}", 0)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=f"app-{prefix}", enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        committed = await consumer.committed(tp) or 0
-        listed = (await consumer.end_offsets([tp]))[tp]
-    finally:
-        await consumer.stop()
-    return (await log_ends(bootstrap, {tp: listed}))[tp] - committed
+def _uncommitted(bootstrap: str, prefix: str, topic: str) -> int:
+    committed, end = asyncio.run(group_position(bootstrap, prefix, topic))
+    return end - (committed or 0)
 
 
 def _assert_all_committed(bootstrap: str, prefix: str, within: float = 30.0) -> None:
@@ -87,7 +69,7 @@ def _assert_all_committed(bootstrap: str, prefix: str, within: float = 30.0) -> 
     partition's commits back for good (see ``streams._transport.SeekSafeConsumer``)."""
     deadline = time.monotonic() + within
     while True:
-        behind = {t: asyncio.run(_uncommitted(bootstrap, prefix, t)) for t in ("items", "claims")}
+        behind = {t: _uncommitted(bootstrap, prefix, t) for t in ("items", "claims")}
         if not any(behind.values()):
             return
         assert time.monotonic() < deadline, f"records not committed: {behind}"
@@ -105,23 +87,23 @@ def _run(
     prefix = f"k{uuid.uuid4().hex[:8]}."
     env = pipeline_env(cli_env, broker.bootstrap, prefix, CORROBORATE_PARTITIONS="1")
     lines = [value for _, value in synthetic_items(ITEMS, claims=120, seed=17)]
-    workers = _start_workers(1, env, tmp / "first")
+    workers = start_workers(1, env, tmp / "first")
     try:
-        asyncio.run(_produce(broker.bootstrap, f"{prefix}items", lines))
+        asyncio.run(produce_items(broker.bootstrap, f"{prefix}items", lines))
         if kill_after is not None:
             deadline = time.monotonic() + 120
-            while _claimed(broker.bootstrap, prefix) < kill_after:
+            while len(claimed_ids(broker.bootstrap, prefix)) < kill_after:
                 assert time.monotonic() < deadline, "the worker did not get going"
                 time.sleep(0.2)
             proc, _ = workers[0]
             proc.send_signal(how)
             proc.wait(60)
-            workers = _start_workers(1, env, tmp / "second")
+            workers = start_workers(1, env, tmp / "second")
         alert_ids = _alert_ids_when_idle(broker.bootstrap, prefix, len(lines))
         _assert_all_committed(broker.bootstrap, prefix)
         return alert_ids
     finally:
-        _stop(workers)
+        stop_workers(workers)
 
 
 def test_a_worker_killed_mid_replay_ends_with_the_alerts_of_an_undisturbed_run(
