@@ -344,6 +344,14 @@ def register_pipeline(app: faust.App, config: AppConfig, *, halt: Halt = _stop_t
     async def guarded(stage: str, event: Any, work: Callable[[Any], Awaitable[None]]) -> None:
         await run_guarded(stage, event, work, dead_letter)
 
+    async def one_by_one(stream: Any, stage: str, work: Callable[[Any], Awaitable[None]]) -> None:
+        """The loop of an agent that takes its records one at a time (all but the
+        cluster agent, which batches for the encoder): each record ``guarded``, and
+        acknowledged only when done (``records_in_hand``)."""
+        async for event in stream.events():
+            async with records_in_hand((event,), stage, halt_once):
+                await guarded(stage, event, work)
+
     async def decode_or_dead_letter(
         decode: Callable[[bytes], T], event: Any, reason: str, stage: str
     ) -> T | None:
@@ -517,9 +525,7 @@ def register_pipeline(app: faust.App, config: AppConfig, *, halt: Halt = _stop_t
 
     @app.agent(blocks, name="block")
     async def block_agent(stream: Any) -> None:
-        async for event in stream.events():
-            async with records_in_hand((event,), "block", halt_once):
-                await guarded("block", event, block_one)
+        await one_by_one(stream, "block", block_one)
 
     async def block_one(event: Any) -> None:
         announce = await decode_or_dead_letter(BlockAnnounce.from_json, event, "bad_block_record", "block")
@@ -544,9 +550,7 @@ def register_pipeline(app: faust.App, config: AppConfig, *, halt: Halt = _stop_t
 
     @app.agent(merges, name="merge")
     async def merge_agent(stream: Any) -> None:
-        async for event in stream.events():
-            async with records_in_hand((event,), "merge", halt_once):
-                await guarded("merge", event, merge_one)
+        await one_by_one(stream, "merge", merge_one)
 
     async def merge_one(event: Any) -> None:
         found = await decode_or_dead_letter(MergeFound.from_json, event, "bad_merge_record", "merge")
@@ -637,12 +641,10 @@ def register_pipeline(app: faust.App, config: AppConfig, *, halt: Halt = _stop_t
 
     @app.agent(claims, name="corroborate")
     async def corroborate_agent(stream: Any) -> None:
-        async for event in stream.events():
-            async with records_in_hand((event,), "corroborate", halt_once):
-                stats.worked_at = time.monotonic()
-                await guarded("corroborate", event, corroborate_one)
+        await one_by_one(stream, "corroborate", corroborate_one)
 
     async def corroborate_one(event: Any) -> None:
+        stats.worked_at = time.monotonic()
         record = await decode_or_dead_letter(decode_claims_record, event, "bad_claim_record", "corroborate")
         if record is None:
             return
