@@ -11,9 +11,10 @@ encoded once in its exemplar's life.
 Kept as int8 codes with one scale per vector (384 bytes and a float, a quarter
 of float32): a code is the component divided by the vector's largest, times
 127, rounded, so a component is off by at most half a step, and a cosine by
-well under 0.01. A vector is put only when it is at hand (the post's own,
-computed for its batch, or a candidate's, computed for scoring): an exemplar
-restored from the changelog gets its vector when it is first compared.
+well under 0.01; the scale kept is the one that decodes to a unit vector. A
+vector is put only when it is at hand (the post's own, computed for its batch,
+or a candidate's, computed for scoring): an exemplar restored from the
+changelog gets its vector when it is first compared.
 """
 
 from __future__ import annotations
@@ -68,8 +69,12 @@ class ExemplarVectors:
         slot = self._free.pop()
         peak = float(np.max(np.abs(vector)))
         scale = peak / 127.0 if peak > 0 else 1.0
-        self._codes[slot] = np.rint(vector / scale).astype(np.int8)
-        self._scales[slot] = scale
+        codes = np.rint(vector / scale).astype(np.int8)
+        # The scale that makes the decoded vector a unit one, so that ``get`` (once per
+        # candidate per post) multiplies and no more.
+        norm = float(np.linalg.norm(codes.astype(np.float32)))
+        self._codes[slot] = codes
+        self._scales[slot] = 1.0 / norm if norm > 0 else 0.0
         self._slots[text] = slot
 
     def get(self, text: str) -> Vector | None:
@@ -77,10 +82,8 @@ class ExemplarVectors:
         slot = self._slots.get(text)
         if slot is None:
             return None
-        vector: Vector = self._codes[slot].astype(np.float32) * self._scales[slot]
-        norm = float(np.linalg.norm(vector))
-        if norm > 0:
-            vector /= norm
+        vector: Vector = self._codes[slot].astype(np.float32)
+        vector *= self._scales[slot]
         return vector
 
     def nbytes(self) -> int:
