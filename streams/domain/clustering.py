@@ -184,6 +184,12 @@ class ClaimClusterer:
     def get(self, cluster_id: str) -> ClusterState | None:
         return self._clusters.get(cluster_id)
 
+    @property
+    def items_tracked(self) -> int:
+        """Items whose cluster the matcher remembers (for duplicates and retweets): those of
+        the live clusters, and of clusters gone since the last compaction."""
+        return len(self._item_cluster)
+
     def exemplar_items(self, cluster_id: str) -> list[tuple[Exemplar, str, float]]:
         """A live cluster's exemplars in order, each with the item that gave it and when it came."""
         state = self._clusters.get(cluster_id)
@@ -625,7 +631,13 @@ class ClaimClusterer:
             else:
                 del self._postings[token]
         self._exact = {t: v for t, v in self._exact.items() if v[0] in live}
-        while self._item_order and self._item_order[0][1] not in live:
-            item, _ = self._item_order.popleft()
-            if self._item_cluster.get(item) not in live:
+        # The whole order, not only its dead head: one claim that stays live (retweeted
+        # all day) would otherwise keep every item that came after its first, and a
+        # flood of new claims grew the item map without bound.
+        order: deque[tuple[str, str]] = deque()
+        for item, cid in self._item_order:
+            if cid in live:
+                order.append((item, cid))
+            elif self._item_cluster.get(item) not in live:
                 self._item_cluster.pop(item, None)
+        self._item_order = order

@@ -235,3 +235,17 @@ def test_an_exemplar_is_encoded_once_in_its_life_however_many_texts_come_between
     later = _assign(c, "9", "Jets from Pakistan bombing the Panjshir valley resistance")
     assert later.cluster_id == a.cluster_id
     assert encoder.encoded - before == 1, "only the new post went through the encoder"
+
+
+def test_a_claim_that_stays_live_does_not_keep_the_items_of_a_flood_that_came_after_it() -> None:
+    # One claim retweeted all along, and a flood of new claims past max_live around it:
+    # the items of the evicted claims are forgotten, not only those before the live one's.
+    clusterer = ClaimClusterer(ClusterConfig(max_live=50))
+    hot = _assign(clusterer, "hot", "Pakistani aircraft are bombing the Panjshir valley")
+    for n in range(10_000):
+        clusterer.assign(f"new:{n}", [normalise(f"claim number {n}")], float(n), match=False)
+        if n % 10 == 0:
+            _assign(clusterer, f"rt:{n}", "RT", float(n), retweet_of="hot")
+    assert clusterer.cluster_of("hot") == hot.cluster_id, "the retweeted claim stayed live"
+    # Its own 1,001 items, the live flood's 49, and at most the last compaction's leftovers.
+    assert clusterer.items_tracked <= 1_001 + 49 + 1_000
