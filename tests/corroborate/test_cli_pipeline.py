@@ -14,11 +14,12 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from corroborate.broker import EmbeddedBroker
 from tests.conftest import CLI, SCENARIO, pipeline_env
 from tests.connectors.slack_server import FakeSlack
+from tests.corroborate.workers import produce_items
 
 pytestmark = pytest.mark.broker
 
@@ -185,9 +186,9 @@ def test_contradicting_claims_are_linked_and_alerted_claims_go_quiet(
 
         items = f"{prefix}items"
         _wait_topic(broker.bootstrap, items)
-        asyncio.run(_produce(broker.bootstrap, items, [by_id["tw:1001"], by_id["tw:1017"]]))
+        asyncio.run(produce_items(broker.bootstrap, items, [by_id["tw:1001"], by_id["tw:1017"]]))
         assert _until(lambda: states() == ["CONTESTED", "CONTESTED"], 60), alerts
-        asyncio.run(_produce(broker.bootstrap, items, [later]))
+        asyncio.run(produce_items(broker.bootstrap, items, [later]))
         assert _until(lambda: states() == ["CONTESTED", "CONTESTED", "QUIET", "QUIET"], 60), alerts
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -222,16 +223,6 @@ def _wait_topic(bootstrap: str, topic: str, within: float = 60.0) -> None:
             await consumer.stop()
 
     assert _until(lambda: asyncio.run(exists()), within), f"{topic} never appeared"
-
-
-async def _produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for value in values:
-            await producer.send_and_wait(topic, key=orjson.loads(value)["id"].encode(), value=value)
-    finally:
-        await producer.stop()
 
 
 def test_run_with_delivery_configured_posts_the_scenarios_alerts_to_slack(
