@@ -165,7 +165,6 @@ class ClaimClusterer:
         self._exact: dict[str, tuple[str, str]] = {}  # match text -> (cluster, item)
         self._exact_added: list[tuple[str, str, str]] = []  # (match text, cluster, item) since drained
         self._item_cluster: dict[str, str] = {}
-        self._item_order: deque[tuple[str, str]] = deque()  # (item, cluster) for expiry
         #: Per exemplar, the item that gave it and when it came (the clock of that post),
         #: so that a restart re-learns exemplars in that order (see ``restore``).
         self._exemplar_of: dict[tuple[str, str], tuple[str, float]] = {}
@@ -409,7 +408,6 @@ class ClaimClusterer:
             state.members.append(item_id)
         self._clusters.move_to_end(cid)
         self._item_cluster[item_id] = cid
-        self._item_order.append((item_id, cid))
         if whole.match and whole.match not in self._exact:
             self._exact[whole.match] = (cid, item_id)
             self._exact_added.append((whole.match, cid, item_id))
@@ -474,7 +472,6 @@ class ClaimClusterer:
         if len(state.members) < self.config.max_members:
             state.members.append(item_id)
         self._item_cluster.setdefault(item_id, cid)
-        self._item_order.append((item_id, cid))
         if exemplar.match and exemplar.match not in self._exact:
             self._exact[exemplar.match] = (cid, item_id)
         if len(state.exemplars) < self.config.max_exemplars and exemplar.match:
@@ -502,7 +499,6 @@ class ClaimClusterer:
         self._exact[match] = (cid, item_id)
         if item_id not in self._item_cluster:
             self._item_cluster[item_id] = cid
-            self._item_order.append((item_id, cid))
 
     def _join_bar(self, cid: str, whole: Signature) -> float:
         """Score a post needs to join ``cid``: higher when the cluster names a place or
@@ -631,13 +627,7 @@ class ClaimClusterer:
             else:
                 del self._postings[token]
         self._exact = {t: v for t, v in self._exact.items() if v[0] in live}
-        # The whole order, not only its dead head: one claim that stays live (retweeted
-        # all day) would otherwise keep every item that came after its first, and a
-        # flood of new claims grew the item map without bound.
-        order: deque[tuple[str, str]] = deque()
-        for item, cid in self._item_order:
-            if cid in live:
-                order.append((item, cid))
-            elif self._item_cluster.get(item) not in live:
-                self._item_cluster.pop(item, None)
-        self._item_order = order
+        # Every gone claim's items, wherever they are: forgetting only those that came
+        # before the oldest live claim let one claim kept live (retweeted all day) hold
+        # every item of a flood that came after it.
+        self._item_cluster = {i: c for i, c in self._item_cluster.items() if c in live}
