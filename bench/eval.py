@@ -3,7 +3,10 @@
 Pair matching: five folds split by group (PIT topic, URL-corpus headline),
 the model refitted on four and scored on the fifth, so every figure is held
 out; precision, recall and F1 at the matcher's pair threshold and at the
-clusterer's stricter join threshold. Clustering: the stream's clustering
+clusterer's stricter join threshold. The encoder's opt-in adapter was trained
+on every one of these pairs, so its figures (``pairs_adapted``) are those of
+adapters trained per fold (``bench/adapter_heldout.json``, written by
+``bench/train_encoder_adapter.py --heldout``, which needs PyTorch). Clustering: the stream's clustering
 (``streams.batch``, the same objects the agents run) over MStream News-T in
 its time order, scored by B-cubed precision/recall against the story
 clusters, and over all of CrisisLexT26 in tweet-time order, where no cluster
@@ -43,7 +46,7 @@ from bench.datasets import (
     snli_pairs,
     url_corpus_pairs,
 )
-from bench.train_matcher import cross_validate, examples, prf
+from bench.train_matcher import ADAPTER_HELDOUT, cross_validate, examples, prf
 from streams.batch import BatchClusterer, BatchCorroborator, BatchResult
 from streams.domain.clustering import ClusterConfig
 from streams.domain.contradiction import contradiction
@@ -86,16 +89,27 @@ def cluster_stream(
 
 
 def _pairs_part(report: dict[str, Any], join: float) -> None:
+    matcher = MatchConfig()
+    if ADAPTER_HELDOUT.exists():
+        # CORROBORATE_ENCODER=adapted: its adapter was trained on these pairs, so only
+        # adapters trained per fold (bench/train_encoder_adapter.py --heldout) score them.
+        honest = json.loads(ADAPTER_HELDOUT.read_text("utf-8"))
+        report["pairs_adapted"] = {
+            f"{name}@{label}": honest[key][name]
+            for name in ("pit2015_dev", "url_corpus_train")
+            for label, key in (("pair", "heldout"), ("join", "heldout_at_join"))
+        }
+        source = {"file": "bench/adapter_heldout.json", "adapter": honest["adapter"]}
+        report["pairs_adapted"]["source"] = source
     try:
         pit, url = examples(pit2015_pairs()), examples(url_corpus_pairs())
     except SharedDataMissing as exc:
         report["pairs"] = {"skipped": str(exc)}
         return
     held_pit, held_url = cross_validate(pit, url)
-    pair_t = MatchConfig().threshold
     out: dict[str, Any] = {}
     for name, held in (("pit2015_dev", held_pit), ("url_corpus_train", held_url)):
-        for label, t in (("pair", pair_t), ("join", join)):
+        for label, t in (("pair", matcher.threshold), ("join", join)):
             p, r, f = prf(held, t)
             out[f"{name}@{label}"] = {
                 "threshold": t,
@@ -311,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {}
     if args.only and REPORT.exists():
         # A part run alone updates its table; the others' figures stay.
-        report = {k: v for k, v in json.loads(REPORT.read_text("utf-8")).items() if k in all_parts}
+        kept = [*all_parts, "pairs_adapted"]
+        report = {k: v for k, v in json.loads(REPORT.read_text("utf-8")).items() if k in kept}
     if "pairs" in parts:
         _pairs_part(report, config.join_threshold)
     if "mstream" in parts:

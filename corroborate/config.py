@@ -18,7 +18,7 @@ variable                           default                 meaning
                                                            alerted claim goes QUIET, after this
 ``CORROBORATE_MATCH_THRESHOLD``    the model's             pair threshold of match-pairs (model: 0.34)
 ``CORROBORATE_MATCH_MODEL``        bundled                 a retrained match model (bench/train_matcher.py)
-``CORROBORATE_ENCODER``            ``on``                  ``off``: the string features alone (lexical model)
+``CORROBORATE_ENCODER``            ``on``                  ``off``: the string features alone (lexical model); ``adapted``: the encoder with its adapter and the model fitted on it
 ``CORROBORATE_ENCODER_DIR``        packaged                a sentence encoder directory (safetensors, BERT)
 ``CORROBORATE_STANCE_MODEL``       bundled                 a retrained stance model (bench/train_stance.py)
 ``CORROBORATE_POLICY``             (none)                  alert policy TOML: [default], [topics.NAME]
@@ -130,6 +130,7 @@ class Settings:
     match_threshold: float | None = None
     match_model_path: str | None = None
     encoder: bool = True
+    encoder_adapter: bool = False
     encoder_dir: str | None = None
     stance_model_path: str | None = None
     policy_path: str | None = None
@@ -182,7 +183,8 @@ class Settings:
                 _num(e, "CORROBORATE_MATCH_THRESHOLD", 0.0) if e.get("CORROBORATE_MATCH_THRESHOLD") else None
             ),
             match_model_path=e.get("CORROBORATE_MATCH_MODEL") or None,
-            encoder=_choice(e, "CORROBORATE_ENCODER", ("on", "off")) == "on",
+            encoder=_choice(e, "CORROBORATE_ENCODER", ("on", "off", "adapted")) != "off",
+            encoder_adapter=_choice(e, "CORROBORATE_ENCODER", ("on", "off", "adapted")) == "adapted",
             encoder_dir=e.get("CORROBORATE_ENCODER_DIR") or None,
             stance_model_path=e.get("CORROBORATE_STANCE_MODEL") or None,
             policy_path=e.get("CORROBORATE_POLICY") or None,
@@ -203,7 +205,7 @@ class Settings:
     def match_config(self) -> MatchConfig:
         """The matcher: the bundled or configured model and encoder, at its own or the configured threshold."""
         try:
-            model = load_model(self.match_model_path, lexical=not self.encoder)
+            model = load_model(self.match_model_path, lexical=not self.encoder, adapted=self.encoder_adapter)
             if model.uses_cosine != self.encoder:
                 raise ModelError(
                     f"match model {self.match_model_path} "
@@ -213,11 +215,11 @@ class Settings:
                         else "was trained without the encoder: set CORROBORATE_ENCODER=off"
                     )
                 )
-            encoder = load_encoder(self.encoder_dir) if self.encoder else None
+            encoder = load_encoder(self.encoder_dir, adapted=self.encoder_adapter) if self.encoder else None
+            threshold = model.threshold if self.match_threshold is None else self.match_threshold
+            return MatchConfig(threshold=threshold, model=model, encoder=encoder)
         except ModelError as exc:
             raise ConfigError(str(exc)) from exc
-        threshold = model.threshold if self.match_threshold is None else self.match_threshold
-        return MatchConfig(threshold=threshold, model=model, encoder=encoder)
 
     def stance_model(self) -> StanceModel:
         """The bundled stance model, or the one ``CORROBORATE_STANCE_MODEL`` names."""

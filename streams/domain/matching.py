@@ -80,6 +80,8 @@ class MatchModel:
     bias: float
     threshold: float
     """The operating point chosen by the training script (best mean F1 held out)."""
+    adapter: str | None = None
+    """The encoder adapter whose cosines the model was fitted on (None: the plain encoder)."""
 
     @property
     def uses_cosine(self) -> bool:
@@ -101,7 +103,14 @@ class MatchModel:
             data = json.loads(raw)
             features = tuple(data["features"])
             weights = tuple(float(w) for w in data["weights"])
-            model = cls(str(data["version"]), weights, float(data["bias"]), float(data["threshold"]))
+            adapter = data.get("adapter")
+            model = cls(
+                str(data["version"]),
+                weights,
+                float(data["bias"]),
+                float(data["threshold"]),
+                None if adapter is None else str(adapter),
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"match model {origin} is not a valid model file: {exc}") from exc
         if features not in (MODEL_FEATURES, FEATURE_NAMES) or len(weights) != len(features):
@@ -114,10 +123,13 @@ class MatchModel:
 
 
 @lru_cache(maxsize=8)
-def load_model(path: str | None = None, *, lexical: bool = False) -> MatchModel:
-    """The bundled model (``lexical``: the one without the cosine), or one from ``path``."""
+def load_model(path: str | None = None, *, lexical: bool = False, adapted: bool = False) -> MatchModel:
+    """The bundled model (``lexical``: the one without the cosine; ``adapted``: the one fitted
+    on the cosines of the encoder with its adapter), or one from ``path``."""
     if path is None:
         name = "match_model_lexical.json" if lexical else "match_model.json"
+        if adapted and not lexical:
+            name = "match_model_adapted.json"
         raw = resources.files("streams.domain").joinpath(name).read_bytes()
         return MatchModel.from_json(raw, f"(bundled {name})")
     try:
@@ -153,6 +165,12 @@ class MatchConfig:
     def __post_init__(self) -> None:
         if self.model.uses_cosine and self.encoder is None:
             raise ModelError(f"match model {self.model.version} reads sentence vectors: it needs the encoder")
+        if self.model.uses_cosine and self.encoder is not None and self.encoder.adapter != self.model.adapter:
+            raise ModelError(
+                f"match model {self.model.version} was fitted on the cosines of the encoder with adapter "
+                f"{self.model.adapter}, this encoder has {self.encoder.adapter}: retrain it with "
+                "bench/train_matcher.py --write on this encoder"
+            )
 
     @classmethod
     def lexical(cls) -> MatchConfig:

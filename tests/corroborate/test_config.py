@@ -56,6 +56,16 @@ def test_the_encoder_can_be_turned_off_for_the_lexical_model() -> None:
     assert off.encoder is None and not off.model.uses_cosine
 
 
+def test_the_adapted_encoder_runs_with_the_model_fitted_on_it() -> None:
+    adapted = Settings.from_env({"CORROBORATE_ENCODER": "adapted"}).match_config()
+    assert adapted.encoder is not None and adapted.encoder.adapter == adapted.model.adapter == "lora-1"
+    assert Settings.from_env({}).match_config().model.adapter is None
+    plain_model = str(Path(__file__).parents[2] / "streams" / "domain" / "match_model.json")
+    with pytest.raises(ConfigError, match="adapter None, this encoder has lora-1"):
+        env = {"CORROBORATE_ENCODER": "adapted", "CORROBORATE_MATCH_MODEL": plain_model}
+        Settings.from_env(env).match_config()
+
+
 def test_a_model_that_does_not_fit_the_encoder_setting_is_refused() -> None:
     lexical = str(Path(streams.domain.__file__).parent / "match_model_lexical.json")
     with pytest.raises(ConfigError, match="CORROBORATE_ENCODER=off"):

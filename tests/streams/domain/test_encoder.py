@@ -2,7 +2,8 @@
 
 ``data/encoder_reference.json`` was written by sentence-transformers 5 on PyTorch
 (``SentenceTransformer(...).encode(texts, normalize_embeddings=True)`` and its
-tokenizer's ``input_ids``) for the packaged all-MiniLM-L6-v2.
+tokenizer's ``input_ids``) for the packaged all-MiniLM-L6-v2, without the adapter;
+the adapter carries its own PyTorch vectors, which loading checks.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.domain.encoder import cosine, load_encoder
+from streams.domain import encoder as encoder_module
+from streams.domain.encoder import ADAPTER, cosine, load_encoder
 from streams.errors import ModelError
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "encoder_reference.json").read_text("utf-8"))
@@ -23,7 +25,7 @@ REFERENCE = json.loads((Path(__file__).parent / "data" / "encoder_reference.json
 
 @pytest.mark.parametrize("case", REFERENCE["cases"], ids=lambda c: c["text"][:20] or "empty")
 def test_tokens_and_vector_equal_the_reference(case: dict[str, object]) -> None:
-    encoder = load_encoder()
+    encoder = load_encoder(adapted=False)
     assert encoder.tokens(str(case["text"])) == case["ids"]
     vector = encoder.embed(str(case["text"]))
     assert np.abs(vector - np.asarray(case["vector"], dtype=np.float32)).max() < 1e-4
@@ -64,3 +66,38 @@ def test_a_long_text_is_cut_to_the_maximum_length() -> None:
 def test_a_directory_without_a_model_is_refused_with_its_path(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match=str(tmp_path)):
         load_encoder(str(tmp_path))
+
+
+def test_the_packaged_adapter_loads_and_moves_the_vectors() -> None:
+    adapted, plain = load_encoder(adapted=True), load_encoder()
+    assert adapted.adapter is not None and plain.adapter is None
+    text = "pakistani jets are bombing the panjshir valley"
+    assert 0.5 < cosine(adapted.embed(text), plain.embed(text)) < 0.9999
+
+
+def test_an_adapter_that_does_not_reproduce_its_check_vectors_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with np.load(ADAPTER) as saved:
+        parts = {name: saved[name] for name in saved.files}
+    for name in [n for n in parts if n.endswith(".value.B")]:
+        parts[name] = parts[name] * 3  # a damaged or mismatched file
+    damaged = tmp_path / "adapter.npz"
+    np.savez(damaged, **parts)
+    monkeypatch.setattr(encoder_module, "ADAPTER", damaged)
+    with pytest.raises(ModelError, match="does not reproduce its check vectors"):
+        load_encoder.__wrapped__(adapted=True)
+
+
+def test_an_adapter_for_another_model_is_refused_with_its_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with np.load(ADAPTER) as saved:
+        parts = {name: saved[name] for name in saved.files}
+    parts["9.query.A"] = parts["0.query.A"]  # a layer this model does not have
+    parts["9.query.B"] = parts["0.query.B"]
+    other = tmp_path / "adapter.npz"
+    np.savez(other, **parts)
+    monkeypatch.setattr(encoder_module, "ADAPTER", other)
+    with pytest.raises(ModelError, match=f"adapter {other} does not fit the model"):
+        load_encoder.__wrapped__(adapted=True)

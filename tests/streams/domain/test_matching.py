@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streams.domain.clustering import ClusterConfig
+from streams.domain.encoder import load_encoder
 from streams.domain.matching import MatchConfig, SimilarityScorer, claim_similarity, load_model
 from streams.domain.normalise import normalise
 from streams.domain.pair_features import FEATURE_NAMES, Signature, pair_features
@@ -51,6 +52,22 @@ def test_the_lexical_model_runs_without_the_encoder_and_a_cosine_model_needs_it(
     assert claim_similarity(a, a, lexical) >= lexical.threshold
     with pytest.raises(ModelError, match="needs the encoder"):
         MatchConfig(model=load_model(), encoder=None)
+
+
+def test_a_cosine_model_is_refused_beside_an_encoder_it_was_not_fitted_on() -> None:
+    with pytest.raises(ModelError, match="retrain it with bench/train_matcher"):
+        MatchConfig(model=load_model(), encoder=load_encoder(adapted=True))
+    with pytest.raises(ModelError, match="adapter lora-1, this encoder has None"):
+        MatchConfig(model=load_model(adapted=True), encoder=load_encoder())
+
+
+def test_the_adapted_matcher_keeps_a_rewording_and_parts_a_topic_neighbour() -> None:
+    config = MatchConfig(model=load_model(adapted=True), encoder=load_encoder(adapted=True))
+    claim = normalise("Pakistani aircraft are bombing the Panjshir valley")
+    reworded = normalise("Pakistan air force jets strike Panjshir valley")
+    neighbour = normalise("Panjshir valley residents prepare for the harvest")
+    assert claim_similarity(claim, reworded, config) >= config.threshold
+    assert claim_similarity(claim, neighbour, config) < config.threshold
 
 
 def test_the_cosine_lifts_a_rewording_the_strings_miss() -> None:
