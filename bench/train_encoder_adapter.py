@@ -4,21 +4,21 @@ Why: stock all-MiniLM-L6-v2 puts two posts about one trending topic close togeth
 whatever they say about it, and PIT-2015's hard negatives are exactly such posts.
 Fine-tuning the whole network would mean shipping 90 MB of new weights; rank-8
 deltas to each layer's attention matrices (147,456 numbers, 0.3 MB in float16)
-move the cosine where it matters, and the stream merges them into the weights
-at load, so they cost nothing per post.
+move the cosine where it matters, and the stream (``CORROBORATE_ENCODER=adapted``)
+merges them into the weights at load, so they cost nothing per post.
 
 Needs PyTorch and transformers, which the service does not: run it in a venv with
 the project and its ``train`` extra (``pip install -e '.[train]'``; torch 2.13.0 CPU)::
 
-    python -m bench.train_encoder_adapter --heldout   # 5 folds by group, ~1 h on 2 cores
+    python -m bench.train_encoder_adapter --heldout   # 5 folds by group, ~45 min on 2 cores
     python -m bench.train_encoder_adapter --write     # all pairs -> streams/domain/encoder_adapter.npz
 
 ``--heldout`` is the honest figure for the shipped procedure: for each fold it trains
 the adapter without that fold, fits the same-claim model (``bench/train_matcher.py``'s
 features and fit) on the other folds with that adapter's cosines, and scores the
 fold; the threshold is the best of the two sets' mean held-out F1. It writes
-``bench/adapter_heldout.json``, which ``bench/train_matcher.py --write`` copies into
-the match model (its own folds would be optimistic: the shipped adapter saw every pair).
+``bench/adapter_heldout.json``, which ``bench/train_matcher.py --write --adapter`` copies
+into the adapted match model (its own folds would be optimistic: the shipped adapter saw every pair).
 Training: PIT-2015 dev (>= 3 votes vs <= 1) and the Twitter URL corpus train split
 from ``../shared/data``; one pass over PIT and a random 35 % of the URL pairs, batches
 of 32 pairs, CoSENT loss (every paraphrase pair's cosine above every other pair's in
