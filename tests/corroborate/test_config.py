@@ -61,8 +61,8 @@ def test_the_adapted_encoder_runs_with_the_model_fitted_on_it() -> None:
     assert adapted.encoder is not None and adapted.encoder.adapter == adapted.model.adapter == "lora-1"
     assert Settings.from_env({}).match_config().model.adapter is None
     plain_model = str(Path(__file__).parents[2] / "streams" / "domain" / "match_model.json")
+    env = {"CORROBORATE_ENCODER": "adapted", "CORROBORATE_MATCH_MODEL": plain_model}
     with pytest.raises(ConfigError, match="adapter None, this encoder has lora-1"):
-        env = {"CORROBORATE_ENCODER": "adapted", "CORROBORATE_MATCH_MODEL": plain_model}
         Settings.from_env(env).match_config()
 
 
