@@ -10,8 +10,8 @@ adapters trained per fold (``bench/adapter_heldout.json``, written by
 Clustering: the stream's clustering (``streams.batch``, the same objects the
 agents run) over MStream News-T in its time order, scored by B-cubed
 precision/recall against the story clusters, and over all of CrisisLexT26
-in tweet-time order, where no cluster may mix two crisis events. Stance: held-out figures of the stance model on
-RumourEval 2019 and Emergent (``bench.train_stance``). Contradiction: the
+in tweet-time order, where no cluster may mix two crisis events. Stance:
+held-out figures of the stance model on RumourEval 2019 and Emergent (``bench.train_stance``). Contradiction: the
 cue detector on SICK and SNLI (nothing of it is fitted, so all is held out).
 Threads: each RumourEval thread replayed as a stream (source post, then
 replies in time order) through the whole corroboration, its source claim's
