@@ -1,23 +1,23 @@
 """``make eval``: quality of matching and clustering on the shared data, as a table.
 
-Pair matching: five folds split by group (PIT topic, URL-corpus headline),
-the model refitted on four and scored on the fifth, so every figure is held
-out; precision, recall and F1 at the matcher's pair threshold and at the
+Pair matching: five folds split by group (PIT topic, URL-corpus headline), the
+model refitted on four and scored on the fifth, so every figure is held out;
+precision, recall and F1 at the matcher's pair threshold and at the
 clusterer's stricter join threshold. The encoder's opt-in adapter was trained
 on every one of these pairs, so its figures (``pairs_adapted``) are those of
 adapters trained per fold (``bench/adapter_heldout.json``, written by
 ``bench/train_encoder_adapter.py --heldout``, which needs PyTorch).
 Clustering: the stream's clustering (``streams.batch``, the same objects the
 agents run) over MStream News-T in its time order, scored by B-cubed
-precision/recall against the story clusters, and over all of CrisisLexT26
-in tweet-time order, where no cluster may mix two crisis events. Stance:
-held-out figures of the stance model on RumourEval 2019 and Emergent (``bench.train_stance``). Contradiction: the
-cue detector on SICK and SNLI (nothing of it is fitted, so all is held out).
-Threads: each RumourEval thread replayed as a stream (source post, then
-replies in time order) through the whole corroboration, its source claim's
-final state set against the thread's veracity label. Parts whose data is
-absent are reported as skipped. Writes ``bench/eval.json`` beside the
-printed table.
+precision/recall against the story clusters, and over all of CrisisLexT26 in
+tweet-time order, where no cluster may mix two crisis events. Stance: held-out
+figures of the stance model on RumourEval 2019 and Emergent
+(``bench.train_stance``). Contradiction: the cue detector on SICK and SNLI
+(nothing of it is fitted, so all is held out). Threads: each RumourEval thread
+replayed as a stream (source post, then replies in time order) through the
+whole corroboration, its source claim's final state set against the thread's
+veracity label. Parts whose data is absent are reported as skipped. Writes
+``bench/eval.json`` beside the printed table.
 """
 
 from __future__ import annotations
