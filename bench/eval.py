@@ -13,7 +13,9 @@ precision/recall against the story clusters, and over all of CrisisLexT26 in
 tweet-time order, where no cluster may mix two crisis events. Stance: held-out
 figures of the stance model on RumourEval 2019 and Emergent
 (``bench.train_stance``). Contradiction: the cue detector on SICK and SNLI
-(nothing of it is fitted, so all is held out). Threads: each RumourEval thread
+(nothing of it is fitted, so all is held out), and the detector with the learnt
+entailment model behind the cues, as the stream runs it (held-out figures for SICK
+trial and, from ``bench/entailment_heldout.json``, for SNLI). Threads: each RumourEval thread
 replayed as a stream (source post, then replies in time order) through the
 whole corroboration, its source claim's final state set against the thread's
 veracity label. Parts whose data is absent are reported as skipped. Writes
@@ -46,10 +48,12 @@ from bench.datasets import (
     snli_pairs,
     url_corpus_pairs,
 )
+from bench.train_entailment import HELDOUT as ENTAILMENT_HELDOUT
 from bench.train_matcher import ADAPTER_HELDOUT, cross_validate, examples, prf
 from streams.batch import BatchClusterer, BatchCorroborator, BatchResult
 from streams.domain.clustering import ClusterConfig
-from streams.domain.contradiction import contradiction
+from streams.domain.contradiction import Judge, contradiction
+from streams.domain.entailment import load_entailment_model
 from streams.domain.matching import MatchConfig
 from streams.domain.policy import PolicyConfig
 from streams.domain.registry import load_registry
@@ -197,11 +201,11 @@ def _stance_part(report: dict[str, Any]) -> None:
     report["stance"] = out
 
 
-def contradiction_scores(pairs: Sequence[LabelledPair]) -> dict[str, Any]:
+def contradiction_scores(pairs: Sequence[LabelledPair], judge: Judge | None = None) -> dict[str, Any]:
     tp = fp = fn = 0
     cues: Counter[str] = Counter()
     for p in pairs:
-        found = contradiction(p.target, p.text)
+        found = contradiction(p.target, p.text, judge=judge)
         gold = p.label == "CONTRADICTION"
         if found.contradicts:
             cues[found.cue.split(":")[0]] += 1
@@ -214,17 +218,36 @@ def contradiction_scores(pairs: Sequence[LabelledPair]) -> dict[str, Any]:
     return {"pairs": len(pairs), "precision": precision, "recall": recall, "f1": f1, "cues": dict(cues)}
 
 
+def _lookup(known: dict[tuple[str, str], float]) -> Judge:
+    """The model's verdicts, computed in batches beforehand, as a judge."""
+    return lambda a, b: known[(a, b)]
+
+
 def _contradiction_part(report: dict[str, Any]) -> None:
+    """The cues alone, and the detector as the stream runs it (cues, then the entailment
+    model). The model was trained on SICK train and SNLI, so on those its figures are in
+    sample; SICK trial is held out, and SNLI's held-out figures come from per-fold models
+    (``bench/entailment_heldout.json``)."""
     out: dict[str, Any] = {}
+    model = load_entailment_model()
     for name, read in (
         ("sick_train", lambda: sick_pairs("train")),
         ("sick_trial", lambda: sick_pairs("trial")),
         ("snli_dev_subset", snli_pairs),
     ):
         try:
-            out[name] = contradiction_scores(read())
+            pairs = read()
         except SharedDataMissing as exc:
             out[name] = {"skipped": str(exc)}
+            continue
+        out[name] = contradiction_scores(pairs)
+        verdicts = model.judge_many([(p.target, p.text) for p in pairs])
+        known = {(p.target, p.text): v.contradiction for p, v in zip(pairs, verdicts, strict=True)}
+        seen = "held out" if name == "sick_trial" else "in sample"
+        out[f"{name} with model ({seen})"] = contradiction_scores(pairs, _lookup(known))
+    if ENTAILMENT_HELDOUT.exists():
+        held = json.loads(ENTAILMENT_HELDOUT.read_text("utf-8"))["snli_heldout"]
+        out["snli_dev_subset with model (held out: per-fold models)"] = held["detector"]
     report["contradiction"] = out
 
 
@@ -251,7 +274,7 @@ def thread_items(posts: Sequence[RumourPost]) -> list[bytes]:
 
 
 def replay_threads(
-    posts: Sequence[RumourPost], policy: PolicyConfig | None = None
+    posts: Sequence[RumourPost], policy: PolicyConfig | None = None, config: ClusterConfig | None = None
 ) -> tuple[dict[str, str], dict[str, str]]:
     """(thread -> final state of its source post's claim, thread -> veracity), each thread a stream."""
     threads: dict[str, list[RumourPost]] = defaultdict(list)
@@ -263,7 +286,7 @@ def replay_threads(
         source = next((p for p in members if p.is_source), None)
         if source is None:
             continue
-        batch = BatchCorroborator(registry, policy, clock=lambda: 0.0)
+        batch = BatchCorroborator(registry, policy, config, clock=lambda: 0.0)
         joined = ""
         for raw in thread_items(members):
             batch.add(raw)
@@ -281,10 +304,12 @@ def _threads_part(report: dict[str, Any]) -> None:
         report["threads"] = {"skipped": str(exc)}
         return
     out: dict[str, Any] = {}
+    # As the service runs: the learnt contradiction model behind the cues.
+    config = ClusterConfig(judge=load_entailment_model().contradiction)
     # The default policy, and one where each side of a contest needs twice the weight
     # (two unknown accounts, or one known outlet): how much of "contested" is one reply.
     for label, policy in (("", PolicyConfig()), (" (side weight 0.6)", PolicyConfig(min_side_weight=0.6))):
-        states, veracity = replay_threads(posts, policy)
+        states, veracity = replay_threads(posts, policy, config)
         table: dict[str, Counter[str]] = defaultdict(Counter)
         for thread_id, state in states.items():
             table[veracity[thread_id]][state] += 1
@@ -343,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         " ".join([".venv/bin/python -m bench.eval", *(sys.argv[1:] if argv is None else argv)]),
         ".venv/bin/python -m bench.train_matcher   # the held-out folds and the shipped model",
         ".venv/bin/python -m bench.train_stance    # the same for the stance model",
+        "python -m bench.train_entailment --heldout  # per-fold entailment models (PyTorch venv)",
     ]
     REPORT.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     _print(report)

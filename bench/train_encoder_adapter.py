@@ -47,7 +47,7 @@ from streams.domain.encoder import ADAPTER, load_encoder
 from streams.domain.normalise import normalise
 from streams.domain.pair_features import Signature
 
-__all__ = ["HELDOUT", "VERSION", "main", "report"]
+__all__ = ["HELDOUT", "VERSION", "adapted_modules", "build", "embed", "load_torch", "main", "report"]
 
 VERSION = "lora-1"
 HELDOUT = Path(__file__).with_name("adapter_heldout.json")
@@ -72,7 +72,7 @@ class TokenPair:
     same: bool
 
 
-def _torch() -> Any:
+def load_torch() -> Any:
     try:
         import torch
     except ModuleNotFoundError as exc:
@@ -261,7 +261,7 @@ def main() -> None:
     parser.add_argument("--fold", type=int, action="append", help="with --heldout: only this fold (no file)")
     parser.add_argument("--write", action="store_true", help="train on every pair; writes the adapter")
     args = parser.parse_args()
-    torch = _torch()
+    torch = load_torch()
     if args.heldout and args.fold:
         heldout(torch, args.fold)
     elif args.heldout:

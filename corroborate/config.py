@@ -20,6 +20,7 @@ variable                           default                 meaning
 ``CORROBORATE_MATCH_MODEL``        bundled                 a retrained match model (bench/train_matcher.py)
 ``CORROBORATE_ENCODER``            ``on``                  ``off``: the string features alone (lexical model); ``adapted``: the encoder with its adapter and the model fitted on it
 ``CORROBORATE_ENCODER_DIR``        packaged                a sentence encoder directory (safetensors, BERT)
+``CORROBORATE_ENTAILMENT``         ``on``                  ``off``: contradictions between claims from cues alone, no learnt model
 ``CORROBORATE_STANCE_MODEL``       bundled                 a retrained stance model (bench/train_stance.py)
 ``CORROBORATE_POLICY``             (none)                  alert policy TOML: [default], [topics.NAME]
 ``CORROBORATE_SWEEP_SECONDS``      ``60``                  how often quiet clusters and claims are swept
@@ -50,7 +51,9 @@ from connectors.sources.config import SourcesConfig, load_sources_config
 from corroborate.errors import ConfigError
 from streams.app import AppConfig
 from streams.domain.clustering import ClusterConfig
+from streams.domain.contradiction import Judge
 from streams.domain.encoder import load_encoder
+from streams.domain.entailment import load_entailment_model
 from streams.domain.matching import MatchConfig, load_model
 from streams.domain.policy import PolicyBook, PolicyConfig, load_policy_book
 from streams.domain.stance import StanceModel, load_stance_model
@@ -76,6 +79,7 @@ ENV_VARS = (
     "CORROBORATE_MATCH_MODEL",
     "CORROBORATE_ENCODER",
     "CORROBORATE_ENCODER_DIR",
+    "CORROBORATE_ENTAILMENT",
     "CORROBORATE_STANCE_MODEL",
     "CORROBORATE_POLICY",
     "CORROBORATE_SWEEP_SECONDS",
@@ -132,6 +136,7 @@ class Settings:
     encoder: bool = True
     encoder_adapter: bool = False
     encoder_dir: str | None = None
+    entailment: bool = True
     stance_model_path: str | None = None
     policy_path: str | None = None
     sweep_seconds: float = 60.0
@@ -186,6 +191,7 @@ class Settings:
             encoder=_choice(e, "CORROBORATE_ENCODER", ("on", "off", "adapted")) != "off",
             encoder_adapter=_choice(e, "CORROBORATE_ENCODER", ("on", "off", "adapted")) == "adapted",
             encoder_dir=e.get("CORROBORATE_ENCODER_DIR") or None,
+            entailment=_choice(e, "CORROBORATE_ENTAILMENT", ("on", "off")) == "on",
             stance_model_path=e.get("CORROBORATE_STANCE_MODEL") or None,
             policy_path=e.get("CORROBORATE_POLICY") or None,
             sweep_seconds=_num(e, "CORROBORATE_SWEEP_SECONDS", 60.0, minimum=0.1),
@@ -265,7 +271,17 @@ class Settings:
             merge_threshold=self.merge_threshold,
             max_live=self.max_clusters,
             match=self.match_config(),
+            judge=self.contradiction_judge(),
         )
+
+    def contradiction_judge(self) -> Judge | None:
+        """The learnt contradiction model, unless ``CORROBORATE_ENTAILMENT=off``."""
+        if not self.entailment:
+            return None
+        try:
+            return load_entailment_model().contradiction
+        except ModelError as exc:
+            raise ConfigError(str(exc)) from exc
 
     def app_config(self, bootstrap: str) -> AppConfig:
         """The stream app's config once the broker address is known.

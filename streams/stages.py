@@ -22,7 +22,7 @@ from rapidfuzz import fuzz
 
 from streams.domain.blocking import BlockEntry, add_to_block, block_keys, block_matches, entries_agree
 from streams.domain.clustering import Assignment, ClaimClusterer, ClusterConfig, ClusterState
-from streams.domain.contradiction import contradiction
+from streams.domain.contradiction import Judge, contradiction
 from streams.domain.cues import denies
 from streams.domain.matching import SimilarityScorer, match_text
 from streams.domain.merging import ClusterRef
@@ -128,7 +128,7 @@ PREFETCH_BATCH = 64
 
 #: Cues that say only that one text denies or counts something, not what: they need
 #: the texts to be surely about one thing (``ClusterConfig.weak_link_threshold``).
-_WEAK_CUES = ("denial", "numbers")
+_WEAK_CUES = ("denial", "numbers", "model")
 
 
 def contradiction_links(
@@ -138,6 +138,7 @@ def contradiction_links(
     others: Sequence[tuple[str, str, str, float]],
     *,
     weak_bar: float = 0.0,
+    judge: Judge | None = None,
 ) -> tuple[ClusterLink, ...]:
     """Links both ways for each ``(cluster, item, text, match score)`` that ``text`` contradicts.
 
@@ -146,13 +147,14 @@ def contradiction_links(
     makes two claims of one event that cannot both hold. A negation or an
     opposite word clashes on what the texts share; a one-sided denial ("NRF
     denies Taliban claims") or another count may be about something else the
-    other text does not say, so those need a match score of ``weak_bar``.
+    other text does not say, so those need a match score of ``weak_bar``, and so does
+    the learnt ``judge`` (asked only there, where no cue fired: a pass of its own per pair).
     """
     out: list[ClusterLink] = []
     for other, other_item, other_text, score in others:
         if other == cluster_id:
             continue
-        found = contradiction(text, other_text, about_same=True)
+        found = contradiction(text, other_text, about_same=True, judge=judge if score >= weak_bar else None)
         if found.contradicts and (score >= weak_bar or not found.cue.startswith(_WEAK_CUES)):
             out.append(ClusterLink(cluster_id, other, found.cue, score, (item_id, other_item)))
             out.append(ClusterLink(other, cluster_id, found.cue, score, (other_item, item_id)))
@@ -324,6 +326,7 @@ class ClusterStage:
                 assignment.query.full,
                 [(cid, ex_item, ex.full, score) for cid, score, ex, ex_item in assignment.near],
                 weak_bar=self.clusterer.config.weak_link_threshold,
+                judge=self.clusterer.config.judge,
             )
         exemplars = self._exemplar_record(state) if assignment.new_exemplars else ()
         if assignment.is_new and not exemplars:
@@ -517,6 +520,7 @@ class BlockStage:
                 if hit.score < cfg.merge_threshold
             ],
             weak_bar=cfg.weak_link_threshold,
+            judge=cfg.judge,
         )
         kept = add_to_block(entries, new, max_entries=cfg.block_entries, quiet_seconds=cfg.quiet_seconds)
         return merges, list(links), kept

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
+from streams.domain.contradiction import Judge
 from streams.domain.cues import denies
 from streams.domain.matching import MIN_CONTENT_TOKENS as MIN_CONTENT_WORDS
 from streams.domain.matching import MatchConfig, SimilarityScorer
@@ -101,6 +102,9 @@ class ClusterConfig:
     block_entries: int = 32
     max_live: int = 200_000
     match: MatchConfig = field(default_factory=MatchConfig)
+    judge: Judge | None = None
+    """The learnt contradiction model, asked about near claims where no cue fires and the
+    match score reaches ``weak_link_threshold`` (``streams.domain.entailment``); None: cues alone."""
 
 
 @dataclass(slots=True)

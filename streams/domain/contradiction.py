@@ -8,17 +8,28 @@ another number for the same count. Each cue needs the two texts to be about
 the same thing first (enough shared content words), otherwise "no rain in
 Kabul" contradicts every claim without a "no". The verdict names its cue, so
 an alert can say why two claims are set against each other.
+
+Cues miss two descriptions that cannot both hold without saying so ("the convoy
+left the city" / "the convoy is parked at the checkpoint"). Where no cue fires,
+a caller may pass ``judge``, a learnt model's probability that the second text
+contradicts the first (``streams.domain.entailment``), named ``model:<probability>``.
+It is asked even where few words are shared, since it judges relatedness itself
+(its "neutral"); only a caller's ``about_same=False`` keeps it out.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from streams.domain.cues import explicit_denial
 from streams.domain.normalise import STOPWORDS
 
-__all__ = ["ANTONYMS", "Contradiction", "ContradictionConfig", "contradiction"]
+__all__ = ["ANTONYMS", "Contradiction", "ContradictionConfig", "Judge", "contradiction"]
+
+#: A learnt model's probability that the second text contradicts the first.
+Judge = Callable[[str, str], float]
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:[.,]\d+)?")
 _NEGATION = frozenset(
@@ -68,6 +79,8 @@ for _a, _b in ANTONYMS:
 class ContradictionConfig:
     min_overlap: float = 0.6
     """Shared content words over the shorter text's: below it the texts are not about the same thing."""
+    model_bar: float = 0.5
+    """A ``judge``'s probability of contradiction from which it counts, where no cue fired."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +109,30 @@ def _negations(words: list[str]) -> int:
     )
 
 
+def _judged(
+    a: str, b: str, judge: Judge | None, cfg: ContradictionConfig, overlap: float, why: str
+) -> Contradiction:
+    p = judge(a, b) if judge is not None else 0.0
+    return (
+        Contradiction(True, f"model:{p:.2f}", overlap)
+        if p >= cfg.model_bar
+        else Contradiction(False, why, overlap)
+    )
+
+
 def contradiction(
-    a: str, b: str, config: ContradictionConfig | None = None, *, about_same: bool | None = None
+    a: str,
+    b: str,
+    config: ContradictionConfig | None = None,
+    *,
+    about_same: bool | None = None,
+    judge: Judge | None = None,
 ) -> Contradiction:
     """Whether ``a`` and ``b`` say incompatible things about the same thing, and by which cue.
 
     ``about_same`` is the caller's own judgement that the texts are about one
     thing (the stream passes its claim matcher's verdict); without it, shared
-    content words decide.
+    content words decide. ``judge`` is asked only when no cue fired.
     """
     cfg = config or ContradictionConfig()
     wa, wb = _words(a), _words(b)
@@ -119,7 +148,7 @@ def contradiction(
         if opposite and related:
             return Contradiction(True, f"antonym:{x}/{min(opposite)}", overlap)
     if not (overlap >= cfg.min_overlap if about_same is None else about_same):
-        return Contradiction(False, "different subjects", overlap)
+        return _judged(a, b, judge if about_same is None else None, cfg, overlap, "different subjects")
     neg_a, neg_b = _negations(wa), _negations(wb)
     deny_a, deny_b = explicit_denial(a), explicit_denial(b)
     # A denial negates what it denies: "Panjshir has not fallen" and "the NRF denies that
@@ -132,4 +161,4 @@ def contradiction(
     nb = {w for w in wb if w[0].isdigit()}
     if na and nb and not na & nb:
         return Contradiction(True, f"numbers:{min(na)}/{min(nb)}", overlap)
-    return Contradiction(False, "no cue", overlap)
+    return _judged(a, b, judge, cfg, overlap, "no cue")

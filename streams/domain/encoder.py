@@ -33,6 +33,7 @@ import json
 import math
 import struct
 import unicodedata
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,8 +52,10 @@ __all__ = [
     "Encoder",
     "Vector",
     "WordPiece",
+    "check_adapter",
     "cosine",
     "load_encoder",
+    "load_tuned",
     "model_vocabulary",
 ]
 
@@ -68,6 +71,8 @@ _ADAPTED = {
 
 Vector = npt.NDArray[np.float32]
 _Array = npt.NDArray[Any]
+#: Word-embedding tables of the models loaded, by directory, while an encoder holds one.
+_WORD_TABLES: weakref.WeakValueDictionary[Path, _Array] = weakref.WeakValueDictionary()
 _MAX_CHARS = 16_384
 _F32 = np.float32
 
@@ -278,6 +283,24 @@ class Encoder:
         # 128 word pieces never need more characters than this; a hostile megabyte is cut.
         return self._tokenizer.encode(text[:_MAX_CHARS], self._max_length)
 
+    def pair_tokens(self, first: str, second: str) -> list[int]:
+        """``[CLS] first [SEP] second [SEP]``, each text cut to half the length (a pair
+        classifier reads both; segment ids stay 0, as the pair models were trained)."""
+        half = self._max_length // 2
+        head = self._tokenizer.encode(first[:_MAX_CHARS], half)
+        return head + self._tokenizer.encode(second[:_MAX_CHARS], self._max_length - len(head) + 1)[1:]
+
+    def embed_pairs(self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 32) -> Vector:
+        """Unit vectors of text pairs read together (``pair_tokens``), one row each; not cached."""
+        ids = [self.pair_tokens(a, b) for a, b in pairs]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        out = np.zeros((len(ids), self.dimensions), dtype=_F32)
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            out[rows] = self._forward([ids[i] for i in rows])
+        self.encoded += len(ids)
+        return out
+
     def _forward(self, batch: Sequence[Sequence[int]]) -> Vector:
         """Mean-pooled, unit-length vectors of a batch of id sequences (padded here)."""
         n, width = len(batch), max(len(ids) for ids in batch)
@@ -372,8 +395,9 @@ def model_vocabulary(path: str | None = None) -> list[str]:
         raise ModelError(f"cannot read the encoder in {directory}: {exc}") from exc
 
 
-def _merge_adapter(tensors: dict[str, npt.NDArray[Any]], path: Path) -> tuple[str, list[str], Vector]:
-    """Add the adapter's low-rank deltas to ``tensors``; its version and check vectors."""
+def _merge_adapter(tensors: dict[str, npt.NDArray[Any]], path: Path) -> tuple[str, dict[str, _Array]]:
+    """Add the adapter's low-rank deltas (``<layer>.<map>.A`` and ``.B``) to ``tensors``;
+    its version, and its other arrays (check texts and vectors, a classifier's head)."""
     try:
         with np.load(path, allow_pickle=False) as saved:
             parts = {name: saved[name] for name in saved.files}
@@ -382,9 +406,8 @@ def _merge_adapter(tensors: dict[str, npt.NDArray[Any]], path: Path) -> tuple[st
     try:
         version = str(parts.pop("version"))
         scale = float(parts.pop("scale"))
-        texts = [str(t) for t in parts.pop("check_texts")]
-        vectors = np.asarray(parts.pop("check_vectors"), dtype=np.float32)
-        for name in sorted(n for n in parts if n.endswith(".A")):
+        deltas = {n for n in parts if n.endswith((".A", ".B"))}
+        for name in sorted(n for n in deltas if n.endswith(".A")):
             layer, target, _ = name.split(".")
             weight = tensors[f"encoder.layer.{layer}.{_ADAPTED[target]}.weight"]
             down = parts[name].astype(np.float32)
@@ -392,13 +415,10 @@ def _merge_adapter(tensors: dict[str, npt.NDArray[Any]], path: Path) -> tuple[st
             weight += scale * (up @ down)
     except (KeyError, ValueError) as exc:
         raise ModelError(f"encoder adapter {path} does not fit the model: {exc}") from exc
-    return version, texts, vectors
+    return version, {n: a for n, a in parts.items() if n not in deltas}
 
 
-@lru_cache(maxsize=4)
-def load_encoder(path: str | None = None, *, cache_size: int = 20_000, adapted: bool = False) -> Encoder:
-    """The packaged encoder, with its adapter when ``adapted``, or the model in directory
-    ``path`` as it is; it keeps the vectors of the ``cache_size`` most recent texts."""
+def _packaged(adapter: Path | None, path: str | None, cache_size: int) -> tuple[Encoder, dict[str, _Array]]:
     directory = _model_dir(path)
     vocab = model_vocabulary(path)
     try:
@@ -406,13 +426,46 @@ def load_encoder(path: str | None = None, *, cache_size: int = 20_000, adapted: 
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read the encoder in {directory}: {exc}") from exc
     tensors = _read_safetensors(directory / "model.safetensors")
-    adapter = _merge_adapter(tensors, ADAPTER) if adapted and path is None else None
+    # Adapters leave the embeddings alone, so encoders of one model share its word table (47 MB).
+    words = tensors["embeddings.word_embeddings.weight"]
+    shared = _WORD_TABLES.get(directory)
+    if shared is not None and shared.shape == words.shape:
+        tensors["embeddings.word_embeddings.weight"] = shared
+    else:
+        words.flags.writeable = False
+        _WORD_TABLES[directory] = words
+    version, extras = _merge_adapter(tensors, adapter) if adapter is not None else (None, {})
     # Only the layer matrices' transposed copies and the embeddings outlive this call.
     encoder = Encoder(tensors, config, vocab, origin=str(directory), cache_size=cache_size)
-    if adapter is not None:
-        version, texts, expected = adapter
-        got = encoder._forward([encoder.tokens(t) for t in texts])
-        if got.shape != expected.shape or float(np.abs(got - expected).max()) > 1e-3:
-            raise ModelError(f"encoder adapter {ADAPTER} ({version}) does not reproduce its check vectors")
-        encoder.adapter = version
+    encoder.adapter = version
+    return encoder, extras
+
+
+def check_adapter(adapter: Path, got: Vector, expected: _Array) -> None:
+    """Refuse an adapter whose check vectors this implementation does not reproduce (1e-3)."""
+    if got.shape != expected.shape or float(np.abs(got - expected).max()) > 1e-3:
+        raise ModelError(f"encoder adapter {adapter} does not reproduce its check vectors")
+
+
+def load_tuned(adapter: Path, *, cache_size: int = 0) -> tuple[Encoder, dict[str, _Array]]:
+    """The packaged encoder with ``adapter``'s deltas merged, and the adapter's other arrays
+    (a pair classifier's head and check figures; the caller checks them)."""
+    try:
+        return _packaged(adapter, None, cache_size)
+    except KeyError as exc:
+        raise ModelError(f"encoder adapter {adapter} lacks {exc.args[0]}") from exc
+
+
+@lru_cache(maxsize=4)
+def load_encoder(path: str | None = None, *, cache_size: int = 20_000, adapted: bool = False) -> Encoder:
+    """The packaged encoder, with its adapter when ``adapted``, or the model in directory
+    ``path`` as it is; it keeps the vectors of the ``cache_size`` most recent texts."""
+    encoder, extras = _packaged(ADAPTER if adapted and path is None else None, path, cache_size)
+    if encoder.adapter is not None:
+        try:
+            texts = [str(t) for t in extras["check_texts"]]
+            expected = np.asarray(extras["check_vectors"], dtype=np.float32)
+        except KeyError as exc:
+            raise ModelError(f"encoder adapter {ADAPTER} lacks {exc.args[0]}") from exc
+        check_adapter(ADAPTER, encoder._forward([encoder.tokens(t) for t in texts]), expected)
     return encoder

@@ -150,6 +150,25 @@ def test_a_one_sided_denial_links_two_claims_only_when_they_surely_are_about_one
     assert [link.cue for link in strong] == ["negation", "negation"]
 
 
+def test_the_learnt_judge_is_asked_only_about_claims_matched_as_surely_as_the_weak_cues() -> None:
+    from streams.stages import contradiction_links
+
+    asked: list[str] = []
+
+    def judge(_a: str, b: str) -> float:
+        asked.append(b)
+        return 0.9
+
+    claim = "The convoy left the city at dawn"
+    parked = "The convoy is parked in the city"
+    assert (
+        contradiction_links("c1", "i1", claim, [("c2", "i2", parked, 0.35)], weak_bar=0.5, judge=judge) == ()
+    )
+    assert asked == []
+    sure = contradiction_links("c1", "i1", claim, [("c2", "i2", parked, 0.55)], weak_bar=0.5, judge=judge)
+    assert [link.cue for link in sure] == ["model:0.90", "model:0.90"] and asked == [parked]
+
+
 def test_a_stage_restored_from_its_exemplar_records_places_later_posts_as_an_undisturbed_one() -> None:
     from streams.messages import ClusterExemplars, ExactText
 

@@ -77,3 +77,44 @@ def test_a_denial_and_a_negation_of_one_thing_take_the_same_side() -> None:
     taliban = "Taliban claim to have completely conquered Panjshir, and Panjshir has fallen"
     assert contradiction(taliban, afp, about_same=True).cue.startswith("denial")
     assert contradiction(taliban, nrf, about_same=True).contradicts
+
+
+class _Judge:
+    """A stand-in for the learnt model that records what it was asked."""
+
+    def __init__(self, probability: float) -> None:
+        self.probability = probability
+        self.asked: list[tuple[str, str]] = []
+
+    def __call__(self, a: str, b: str) -> float:
+        self.asked.append((a, b))
+        return self.probability
+
+
+def test_the_model_decides_where_no_cue_fires_and_is_named_with_its_probability() -> None:
+    judge = _Judge(0.87)
+    got = contradiction("The convoy left the city at dawn", "The convoy is parked in the city", judge=judge)
+    assert got.contradicts and got.cue == "model:0.87"
+    assert judge.asked == [("The convoy left the city at dawn", "The convoy is parked in the city")]
+
+
+def test_the_model_below_its_bar_does_not_contradict() -> None:
+    got = contradiction(
+        "The convoy left the city at dawn", "The convoy is parked in the city", judge=_Judge(0.3)
+    )
+    assert not got.contradicts
+
+
+def test_a_cue_decides_before_the_model_is_asked() -> None:
+    judge = _Judge(0.0)
+    got = contradiction("Panjshir has fallen", "Panjshir has not fallen", judge=judge)
+    assert got.cue == "negation" and judge.asked == []
+
+
+def test_the_model_judges_relatedness_itself_unless_the_caller_said_the_texts_differ() -> None:
+    judge = _Judge(0.1)
+    assert not contradiction(
+        "No rain in Kabul today", "Taliban conquered Panjshir valley", judge=judge
+    ).contradicts
+    assert len(judge.asked) == 1
+    assert not contradiction("a b c", "d e f", about_same=False, judge=_Judge(1.0)).contradicts
