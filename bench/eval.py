@@ -14,7 +14,7 @@ tweet-time order, where no cluster may mix two crisis events. Stance: held-out
 figures of the stance model on RumourEval 2019 and Emergent
 (``bench.train_stance``). Contradiction: the cue detector on SICK and SNLI
 (nothing of it is fitted, so all is held out), and the detector with the learnt
-entailment model behind the cues, as the stream runs it (held-out figures for SICK
+entailment model behind the cues, as the stream runs it when it is turned on (held-out figures for SICK
 trial and, from ``bench/entailment_heldout.json``, for SNLI). Threads: each RumourEval thread
 replayed as a stream (source post, then replies in time order) through the
 whole corroboration, its source claim's final state set against the thread's
@@ -274,7 +274,7 @@ def thread_items(posts: Sequence[RumourPost]) -> list[bytes]:
 
 
 def replay_threads(
-    posts: Sequence[RumourPost], policy: PolicyConfig | None = None, config: ClusterConfig | None = None
+    posts: Sequence[RumourPost], policy: PolicyConfig | None = None
 ) -> tuple[dict[str, str], dict[str, str]]:
     """(thread -> final state of its source post's claim, thread -> veracity), each thread a stream."""
     threads: dict[str, list[RumourPost]] = defaultdict(list)
@@ -286,7 +286,7 @@ def replay_threads(
         source = next((p for p in members if p.is_source), None)
         if source is None:
             continue
-        batch = BatchCorroborator(registry, policy, config, clock=lambda: 0.0)
+        batch = BatchCorroborator(registry, policy, clock=lambda: 0.0)
         joined = ""
         for raw in thread_items(members):
             batch.add(raw)
@@ -304,12 +304,10 @@ def _threads_part(report: dict[str, Any]) -> None:
         report["threads"] = {"skipped": str(exc)}
         return
     out: dict[str, Any] = {}
-    # As the service runs: the learnt contradiction model behind the cues.
-    config = ClusterConfig(judge=load_entailment_model().contradiction)
     # The default policy, and one where each side of a contest needs twice the weight
     # (two unknown accounts, or one known outlet): how much of "contested" is one reply.
     for label, policy in (("", PolicyConfig()), (" (side weight 0.6)", PolicyConfig(min_side_weight=0.6))):
-        states, veracity = replay_threads(posts, policy, config)
+        states, veracity = replay_threads(posts, policy)
         table: dict[str, Counter[str]] = defaultdict(Counter)
         for thread_id, state in states.items():
             table[veracity[thread_id]][state] += 1

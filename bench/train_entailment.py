@@ -11,8 +11,8 @@ encoder's adapter) and a three-way linear head on the mean-pooled pair vector;
 
 Needs PyTorch and transformers (``pip install -e '.[train]'`` in a venv of its own)::
 
-    python -m bench.train_entailment --heldout   # 5 folds of SNLI by caption, ~15 min on 2 cores
-    python -m bench.train_entailment --write     # -> streams/domain/entailment_adapter.npz
+    python -m bench.train_entailment --heldout   # 5 folds of SNLI by caption, ~45 min on 2 cores
+    python -m bench.train_entailment --write     # -> streams/domain/entailment_adapter.npz, ~9 min
 
 Data, from ``../shared/data``: SICK train (4,500 pairs) and the SNLI subset
 (1,273 pairs with a gold label). SICK trial (500 pairs) is never trained on, so
@@ -22,6 +22,10 @@ SICK train and the other folds, scores that fold and SICK trial, and writes
 ``bench/entailment_heldout.json``: the model alone (its most probable class) and
 the detector as the stream runs it (cues, then the model), on the CONTRADICTION class.
 Texts are normalised as the stream normalises claims before either side sees them.
+Training: 4 epochs, SNLI's pairs 4 times in each (a fifth of SICK's count, and the
+harder set), batches of 32, cross-entropy, AdamW at 1e-3 for the deltas and 1e-2 for
+the head with warm-up and linear decay, no dropout, seed 0. On fold 0, 3 epochs with
+SNLI once gave SNLI contradiction F1 0.52, with SNLI 3 times 0.62, this setting 0.69.
 """
 
 from __future__ import annotations

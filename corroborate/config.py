@@ -20,7 +20,7 @@ variable                           default                 meaning
 ``CORROBORATE_MATCH_MODEL``        bundled                 a retrained match model (bench/train_matcher.py)
 ``CORROBORATE_ENCODER``            ``on``                  ``off``: the string features alone (lexical model); ``adapted``: the encoder with its adapter and the model fitted on it
 ``CORROBORATE_ENCODER_DIR``        packaged                a sentence encoder directory (safetensors, BERT)
-``CORROBORATE_ENTAILMENT``         ``on``                  ``off``: contradictions between claims from cues alone, no learnt model
+``CORROBORATE_ENTAILMENT``         ``off``                 ``on``: the learnt entailment model behind the contradiction cues (see the README)
 ``CORROBORATE_STANCE_MODEL``       bundled                 a retrained stance model (bench/train_stance.py)
 ``CORROBORATE_POLICY``             (none)                  alert policy TOML: [default], [topics.NAME]
 ``CORROBORATE_SWEEP_SECONDS``      ``60``                  how often quiet clusters and claims are swept
@@ -136,7 +136,7 @@ class Settings:
     encoder: bool = True
     encoder_adapter: bool = False
     encoder_dir: str | None = None
-    entailment: bool = True
+    entailment: bool = False
     stance_model_path: str | None = None
     policy_path: str | None = None
     sweep_seconds: float = 60.0
@@ -191,7 +191,7 @@ class Settings:
             encoder=_choice(e, "CORROBORATE_ENCODER", ("on", "off", "adapted")) != "off",
             encoder_adapter=_choice(e, "CORROBORATE_ENCODER", ("on", "off", "adapted")) == "adapted",
             encoder_dir=e.get("CORROBORATE_ENCODER_DIR") or None,
-            entailment=_choice(e, "CORROBORATE_ENTAILMENT", ("on", "off")) == "on",
+            entailment=_choice(e, "CORROBORATE_ENTAILMENT", ("off", "on")) == "on",
             stance_model_path=e.get("CORROBORATE_STANCE_MODEL") or None,
             policy_path=e.get("CORROBORATE_POLICY") or None,
             sweep_seconds=_num(e, "CORROBORATE_SWEEP_SECONDS", 60.0, minimum=0.1),
@@ -275,7 +275,8 @@ class Settings:
         )
 
     def contradiction_judge(self) -> Judge | None:
-        """The learnt contradiction model, unless ``CORROBORATE_ENTAILMENT=off``."""
+        """The learnt contradiction model with ``CORROBORATE_ENTAILMENT=on`` (opt-in: on real
+        crisis tweets it calls different aspects of one event contradictions)."""
         if not self.entailment:
             return None
         try:

@@ -8,8 +8,10 @@ the packaged MiniLM with low-rank deltas to its attention matrices, merged into
 the weights at load, and a three-way linear head on the mean-pooled pair vector,
 trained on SICK and SNLI by ``bench/train_entailment.py``
 (``entailment_adapter.npz``, 0.3 MB). One pair costs one encoder pass over both
-texts, so the stream asks it only about claims its matcher already found to be
-about the same thing. The file carries three pairs with the vectors PyTorch gave
+texts, so the stream (``CORROBORATE_ENTAILMENT=on``; off by default, since it learnt
+SNLI's reading, in which two differing descriptions of one scene contradict, and
+calls two reports of one disaster contradictory) asks it only about claims its
+matcher already found to be about the same thing. The file carries three pairs with the vectors PyTorch gave
 them; loading refuses a file this implementation does not reproduce.
 """
 

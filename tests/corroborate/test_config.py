@@ -74,9 +74,9 @@ def test_a_model_that_does_not_fit_the_encoder_setting_is_refused() -> None:
         Settings.from_env({"CORROBORATE_ENCODER": "maybe"})
 
 
-def test_the_learnt_contradiction_model_is_on_unless_turned_off() -> None:
-    judge = Settings.from_env({}).cluster_config().judge
+def test_the_learnt_contradiction_model_is_off_unless_turned_on() -> None:
+    assert Settings.from_env({}).cluster_config().judge is None
+    judge = Settings.from_env({"CORROBORATE_ENTAILMENT": "on"}).cluster_config().judge
     assert judge is not None and judge("Panjshir has fallen", "Panjshir has not fallen") > 0.5
-    assert Settings.from_env({"CORROBORATE_ENTAILMENT": "off"}).cluster_config().judge is None
     with pytest.raises(ConfigError, match="CORROBORATE_ENTAILMENT"):
         Settings.from_env({"CORROBORATE_ENTAILMENT": "yes"})
