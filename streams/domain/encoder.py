@@ -427,11 +427,11 @@ def _packaged(adapter: Path | None, path: str | None, cache_size: int) -> tuple[
         raise ModelError(f"cannot read the encoder in {directory}: {exc}") from exc
     tensors = _read_safetensors(directory / "model.safetensors")
     # Adapters leave the embeddings alone, so encoders of one model share its word table (47 MB).
-    words = tensors["embeddings.word_embeddings.weight"]
+    words = tensors.get("embeddings.word_embeddings.weight")  # missing: the Encoder says so
     shared = _WORD_TABLES.get(directory)
-    if shared is not None and shared.shape == words.shape:
+    if words is not None and shared is not None and shared.shape == words.shape:
         tensors["embeddings.word_embeddings.weight"] = shared
-    else:
+    elif words is not None:
         words.flags.writeable = False
         _WORD_TABLES[directory] = words
     version, extras = _merge_adapter(tensors, adapter) if adapter is not None else (None, {})
@@ -450,10 +450,7 @@ def check_adapter(adapter: Path, got: Vector, expected: _Array) -> None:
 def load_tuned(adapter: Path, *, cache_size: int = 0) -> tuple[Encoder, dict[str, _Array]]:
     """The packaged encoder with ``adapter``'s deltas merged, and the adapter's other arrays
     (a pair classifier's head and check figures; the caller checks them)."""
-    try:
-        return _packaged(adapter, None, cache_size)
-    except KeyError as exc:
-        raise ModelError(f"encoder adapter {adapter} lacks {exc.args[0]}") from exc
+    return _packaged(adapter, None, cache_size)
 
 
 @lru_cache(maxsize=4)

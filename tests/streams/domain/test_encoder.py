@@ -101,3 +101,12 @@ def test_an_adapter_for_another_model_is_refused_with_its_path(
     monkeypatch.setattr(encoder_module, "ADAPTER", other)
     with pytest.raises(ModelError, match=f"adapter {other} does not fit the model"):
         load_encoder.__wrapped__(adapted=True)
+
+
+def test_a_model_directory_that_is_not_bert_is_refused_with_what_it_lacks(tmp_path: Path) -> None:
+    header = json.dumps({"x": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}).encode()
+    (tmp_path / "model.safetensors").write_bytes(len(header).to_bytes(8, "little") + header + bytes(4))
+    (tmp_path / "config.json").write_text('{"num_attention_heads": 1, "hidden_size": 1}', encoding="utf-8")
+    (tmp_path / "vocab.txt").write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\n", encoding="utf-8")
+    with pytest.raises(ModelError, match="lacks embeddings.word_embeddings.weight: not a BERT model"):
+        load_encoder.__wrapped__(str(tmp_path))
