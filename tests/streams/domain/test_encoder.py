@@ -108,5 +108,5 @@ def test_a_model_directory_that_is_not_bert_is_refused_with_what_it_lacks(tmp_pa
     (tmp_path / "model.safetensors").write_bytes(len(header).to_bytes(8, "little") + header + bytes(4))
     (tmp_path / "config.json").write_text('{"num_attention_heads": 1, "hidden_size": 1}', encoding="utf-8")
     (tmp_path / "vocab.txt").write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\n", encoding="utf-8")
-    with pytest.raises(ModelError, match="lacks embeddings.word_embeddings.weight: not a BERT model"):
+    with pytest.raises(ModelError, match=r"lacks embeddings\.word_embeddings\.weight: not a BERT model"):
         load_encoder.__wrapped__(str(tmp_path))
