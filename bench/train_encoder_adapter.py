@@ -47,7 +47,17 @@ from streams.domain.encoder import ADAPTER, load_encoder
 from streams.domain.normalise import normalise
 from streams.domain.pair_features import Signature
 
-__all__ = ["HELDOUT", "VERSION", "adapted_modules", "build", "embed", "load_torch", "main", "report"]
+__all__ = [
+    "HELDOUT",
+    "VERSION",
+    "adapted_modules",
+    "build",
+    "embed",
+    "load_torch",
+    "main",
+    "report",
+    "stored_deltas",
+]
 
 VERSION = "lora-1"
 HELDOUT = Path(__file__).with_name("adapter_heldout.json")
@@ -230,17 +240,23 @@ def report(held: dict[str, list[Scored]], folds: list[dict[str, Any]]) -> dict[s
     return out
 
 
-def write(torch: Any) -> None:
-    _, _, tokens = tokenised()
-    model = train(torch, tokens)
+def stored_deltas(torch: Any, model: Any) -> dict[str, Any]:
+    """The deltas as the adapter file stores them (float16, by ``<layer>.<map>.A/B``), and
+    the model's own deltas set to those values: check figures must come from the stored weights."""
     parts: dict[str, Any] = {}
     for i, layer in enumerate(model.encoder.layer):
         for target, module in adapted_modules(layer).items():
             for half in ("A", "B"):
                 stored = getattr(module, half).detach().numpy().astype(np.float16)
                 parts[f"{i}.{target}.{half}"] = stored
-                # The check vectors must come from the weights as stored.
                 getattr(module, half).data = torch.from_numpy(stored.astype(np.float32))
+    return parts
+
+
+def write(torch: Any) -> None:
+    _, _, tokens = tokenised()
+    model = train(torch, tokens)
+    parts = stored_deltas(torch, model)
     tokens_of = load_encoder(adapted=False).tokens
     with torch.no_grad():
         check = embed(torch, model, [tokens_of(t) for t in CHECK_TEXTS]).numpy()

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from bench.datasets import LabelledPair, sick_pairs, snli_pairs
-from bench.train_encoder_adapter import adapted_modules, build, embed, load_torch
+from bench.train_encoder_adapter import build, embed, load_torch, stored_deltas
 from bench.train_matcher import FOLDS, fold_of
 from streams.domain.contradiction import contradiction
 from streams.domain.encoder import load_encoder
@@ -174,14 +174,7 @@ def heldout(torch: Any, folds_run: Sequence[int]) -> dict[str, Any]:
 
 def write(torch: Any) -> None:
     model, head = train(torch, rows(sick_pairs("train")) + SNLI_REPEAT * rows(snli_pairs()))
-    parts: dict[str, Any] = {}
-    for i, layer in enumerate(model.encoder.layer):
-        for target, module in adapted_modules(layer).items():
-            for half in ("A", "B"):
-                stored = getattr(module, half).detach().numpy().astype(np.float16)
-                parts[f"{i}.{target}.{half}"] = stored
-                # The check figures must come from the weights as stored.
-                getattr(module, half).data = torch.from_numpy(stored.astype(np.float32))
+    parts = stored_deltas(torch, model)
     weight = (POOL_SCALE * head.weight).detach().numpy().astype(np.float32)
     bias = head.bias.detach().numpy().astype(np.float32)
     pairs = rows([LabelledPair("check", a, b, "neutral") for a, b in CHECK_PAIRS])
