@@ -41,6 +41,7 @@ class WorkerCollector(Collector):
         *,
         pipeline: PipelineStats | None = None,
         clusters_live: Callable[[], int] | None = None,
+        items_tracked: Callable[[], int] | None = None,
         progress: Progress | None = None,
         lag: Callable[[], dict[tuple[str, int], int]] | None = None,
         sources: Callable[[], Sequence[SourceStats]] = list,
@@ -48,6 +49,7 @@ class WorkerCollector(Collector):
     ) -> None:
         self.pipeline = pipeline
         self.clusters_live = clusters_live
+        self.items_tracked = items_tracked
         self.progress = progress
         self.lag = lag
         self.sources = sources
@@ -95,6 +97,14 @@ class WorkerCollector(Collector):
         if self.clusters_live is not None:
             yield GaugeMetricFamily(
                 "corroborate_clusters_live", "Claim clusters in the matcher", value=self.clusters_live()
+            )
+        if self.items_tracked is not None:
+            # The one part of the matcher's memory that max_clusters does not bound: a
+            # claim kept live by a stream of retweets keeps every item id it was given.
+            yield GaugeMetricFamily(
+                "corroborate_items_tracked",
+                "Item ids the matcher remembers (redeliveries, retweet parents)",
+                value=self.items_tracked(),
             )
         if self.progress is not None:
             yield GaugeMetricFamily(

@@ -200,6 +200,7 @@ def _observe(
     collector = WorkerCollector(
         pipeline=pipeline.stats,
         clusters_live=lambda: len(pipeline.cluster_stage.clusterer),
+        items_tracked=lambda: pipeline.cluster_stage.clusterer.items_tracked,
         progress=progress,
         lag=lambda: progress.lag(highwater),
         sources=lambda: connectors.running if connectors is not None else [],

@@ -194,6 +194,7 @@ def test_a_running_worker_serves_livez_readyz_and_metrics(cli_env: dict[str, str
         "corroborate_items_in_total",
         "corroborate_claims_out_total",
         "corroborate_clusters_live",
+        "corroborate_items_tracked",
         "corroborate_consumer_lag",
         "corroborate_records_waiting",
         'corroborate_alerts_total{state="CONTESTED"}',
