@@ -20,13 +20,14 @@ from typing import Any, TypeVar
 import orjson
 from rapidfuzz import fuzz
 
+from streams.domain.asserted import claim_sentences
 from streams.domain.blocking import BlockEntry, add_to_block, block_keys, block_matches, entries_agree
 from streams.domain.clustering import Assignment, ClaimClusterer, ClusterConfig, ClusterState
 from streams.domain.contradiction import Judge, contradiction
 from streams.domain.cues import denies
 from streams.domain.matching import SimilarityScorer, match_text
 from streams.domain.merging import ClusterRef
-from streams.domain.normalise import AliasTable, load_aliases, normalise, split_sentences
+from streams.domain.normalise import AliasTable, load_aliases, normalise
 from streams.domain.policy import (
     ClaimEvidence,
     EvidenceState,
@@ -253,7 +254,7 @@ class ClusterStage:
         except InvalidItem as exc:
             return DeadLetter(raw, exc.reason, exc.detail)
         item = item.stamped(self._clock())
-        sentences = [normalise(s, self._aliases) for s in split_sentences(item.text)]
+        sentences = [normalise(s, self._aliases) for s in claim_sentences(item.text)]
         assignment = self.clusterer.assign(
             item.id,
             sentences,
@@ -389,7 +390,7 @@ class ClusterStage:
             except InvalidItem:
                 continue
             if item.retweet_of is None:
-                sentences = [normalise(s, self._aliases) for s in split_sentences(item.text)]
+                sentences = [normalise(s, self._aliases) for s in claim_sentences(item.text)]
                 texts += [sig.full for sig in self.clusterer.claim_texts(sentences)]
         if texts:
             encoder.embed_many(texts)

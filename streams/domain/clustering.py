@@ -81,11 +81,11 @@ class ClusterConfig:
     the West Texas explosion into one cluster of 900 (CrisisLexT26). Why
     ``link_threshold`` is below the pair threshold: two claims that contradict
     are not paraphrases, and the model (whose cosine sees the meaning) scores
-    "Panjshir has been completely conquered" against "Panjshir has not fallen and
-    the fight will continue" about 0.3; a negation or opposite word on what they
-    share is the evidence. Why ``weak_link_threshold`` is higher: "NRF denies
-    Taliban claims that Panjshir has fallen" denies something, not necessarily
-    what "Pakistani jets are bombing the resistance in Panjshir" says (0.2).
+    "Panjshir province has been completely conquered" against "Panjshir has not
+    fallen and the fight will continue" about 0.3; a negation or opposite word on
+    what they share is the evidence. Why ``weak_link_threshold`` is higher: "NRF
+    denies Taliban claims that Panjshir has fallen" denies something, not
+    necessarily what "Pakistani jets are bombing our positions in Panjshir" says.
     """
 
     quiet_seconds: float = 48 * 3600.0

@@ -176,7 +176,7 @@ def test_a_stage_restored_from_its_exemplar_records_places_later_posts_as_an_und
         "Pakistani aircraft are bombing resistance positions in the Panjshir valley",
         "Taliban say Panjshir province has been completely conquered",
         "Floods close the main road from Kabul to Jalalabad",
-        "Pakistani jets bombing resistance positions in Panjshir valley, sources say",
+        "Pakistani jets bombing resistance positions in Panjshir valley tonight, sources say",
         "Panjshir has been completely conquered, Taliban spokesman says",
         "Main road from Kabul to Jalalabad closed by floods",
         "Reports: Pakistani aircraft bombing the Panjshir valley",

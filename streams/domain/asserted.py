@@ -1,0 +1,102 @@
+"""What a sentence asserts, without the channel that relayed it.
+
+"Pakistani aircraft bombing resistance positions, sources tell CNN-News18" and
+"Pakistani aircraft are bombing the resistance" make one claim; the first also
+says which outlet relayed it. The relay is provenance (``streams.domain.provenance``
+reads it from the raw text); left in the text the matcher compares, it costs
+the claim its match twice over: the relay's words dilute the scores, and its
+names ("CNN-News18") look like what the claim is about, so the names rules keep
+the report out of the cluster of the claim it reports. A speaker is another
+matter: in "Panjshir has been conquered, Taliban spokesman says" the Taliban
+are who claims it, and stay. Reported speech ("Taliban say they have taken
+Panjshir", "Taliban claim to have conquered Panjshir") is the same claim as the
+speaker's own words ("Panjshir has been conquered by the Islamic Emirate"): the
+frame goes, the speaker stays as the subject. Denials ("NRF denies Taliban
+claims that ...") are not frames: they are what the stance step reads, and
+are left alone.
+
+Only the texts the clusterer matches go through here; stance, provenance and
+the alert's display text read the item as written. A rewrite that would leave
+fewer than ``MIN_WORDS`` words keeps the sentence as it was.
+"""
+
+from __future__ import annotations
+
+import re
+
+from streams.domain.cues import denies
+from streams.domain.normalise import split_sentences
+
+__all__ = ["MIN_WORDS", "asserted", "claim_sentences"]
+
+MIN_WORDS = 3
+"""Words a rewritten sentence must keep, or the sentence is kept whole."""
+
+_OUTLET = r"(?:(?:the|a|an)\s+)?(?:[\w.'\u2019@#-]+\s+){0,3}[A-Z][\w.'\u2019@-]*"
+
+_RELAY = re.compile(
+    rf"""(?:\s*[,;]\s*|\s+[\u2013\u2014-]\s+)(?:
+        (?:according\s+to|citing|quoting|via)\s+[^,;]{{1,80}}
+      | (?:[a-z][\w'\u2019-]*\s+){{0,2}}sources?\s+
+            (?:tell|told|say|said|quoted\s+by|cited\s+by)\b[^,;]{{0,80}}
+      | (?:reports?|reported\s+by)\s+{_OUTLET}
+      | {_OUTLET}\s+(?:reports?|reported)
+    )\s*[.!]?\s*$""",
+    re.VERBOSE,
+)
+"""A trailing relay: ", according to X", ", sources tell X", ", X reports", " - via X"."""
+
+_HEAD = re.compile(
+    r"^\s*(?:according\s+to|citing|quoting)\s+[^,;:]{1,80},\s*",
+    re.IGNORECASE,
+)
+"""A leading relay: "According to X, ..."."""
+
+_FRAME = re.compile(
+    r"""^(?P<who>[^,;:]{1,60}?)\s+
+        (?:says?|said|claims?|claimed|insists?|insisted|announces?|announced)\s+
+        (?:that\s+)?(?:they|he|she|it|we)\s+""",
+    re.VERBOSE | re.IGNORECASE,
+)
+"""Reported speech with a pronoun: "Taliban say they have taken X" -> "Taliban have taken X"."""
+
+_TO_HAVE = re.compile(
+    r"(?<!\bis )(?<!\bwas )(?<!\bare )(?<!\bwere )(?<!\bbe )"
+    r"\b(?:claims?|claimed|says?|said)\s+to\s+(?=(?:have|be)\b)",
+    re.IGNORECASE,
+)
+"""Reported speech without one: "Taliban claim to have conquered X" -> "Taliban have conquered X"."""
+
+
+_OPPOSES = re.compile(r"\b(?:reject|dismiss|refut|disput|contest|question|doubt)\w*", re.IGNORECASE)
+"""Verbs that make "Taliban claims that they ..." the object of a rebuttal, not a frame."""
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"\w+", text))
+
+
+def asserted(sentence: str) -> str:
+    """``sentence`` without the outlet that relayed it and its reporting frame, or as it
+    was when taking them out would leave almost nothing."""
+    out = sentence
+    for _ in range(3):  # ", via X, according to Y": tails can stack
+        before = out
+        out = _RELAY.sub("", out)
+        out = _HEAD.sub("", out)
+        if out == before:
+            break
+    if not denies(out) and not _OPPOSES.search(out):
+        # "NRF denies Taliban claims that they ...": what is denied is no frame.
+        out = _FRAME.sub(r"\g<who> ", out, count=1)
+        out = _TO_HAVE.sub("", out, count=1)
+    out = out.strip()
+    if _words(out) < MIN_WORDS or denies(out) != denies(sentence):
+        return sentence
+    return out
+
+
+def claim_sentences(text: str) -> list[str]:
+    """The sentences of ``text`` as the clusterer matches them (``split_sentences``, then
+    ``asserted`` on each)."""
+    return [asserted(s) for s in split_sentences(text)]
