@@ -319,16 +319,24 @@ class ClusterStage:
             MergeFound(joined, ClusterRef(created, other), score, (item.id, item.id))
             for other, created, score in assignment.also_matched
         )
-        links: tuple[ClusterLink, ...] = ()
-        if assignment.near and assignment.query is not None:
-            links = contradiction_links(
+        # Each near cluster is judged against the sentence that came near it: "Taliban
+        # claims of capturing Panjshir are false. NRF forces hold their positions in the
+        # valley" denies the Taliban's claim, not a claim its second sentence resembles.
+        near_by_text: dict[str, list[tuple[str, str, str, float]]] = {}
+        for cid, score, ex, ex_item, text in assignment.near:
+            near_by_text.setdefault(text.full, []).append((cid, ex_item, ex.full, score))
+        links = tuple(
+            link
+            for text, others in near_by_text.items()
+            for link in contradiction_links(
                 state.cluster_id,
                 item.id,
-                assignment.query.full,
-                [(cid, ex_item, ex.full, score) for cid, score, ex, ex_item in assignment.near],
+                text,
+                others,
                 weak_bar=self.clusterer.config.weak_link_threshold,
                 judge=self.clusterer.config.judge,
             )
+        )
         exemplars = self._exemplar_record(state) if assignment.new_exemplars else ()
         if assignment.is_new and not exemplars:
             exemplars = (self._bare_entry(state, item.id),)

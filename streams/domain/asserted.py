@@ -47,10 +47,15 @@ _RELAY = re.compile(
 """A trailing relay: ", according to X", ", sources tell X", ", X reports", " - via X"."""
 
 _HEAD = re.compile(
-    r"^\s*(?:according\s+to|citing|quoting)\s+[^,;:]{1,80},\s*",
-    re.IGNORECASE,
+    r"""^\s*(?:
+        (?i:according\s+to|citing|quoting)\s+[^,;:]{1,80},
+      | [A-Z]{2,}(?:[\s.'\u2019-]+[A-Z]{2,}){0,3}(?:,[\w.'\u2019\s-]{1,40})?
+        \s*\([A-Z][\w.&\s-]{0,30}\)\s*[-\u2013\u2014]+
+    )\s*""",
+    re.VERBOSE,
 )
-"""A leading relay: "According to X, ..."."""
+"""A leading relay: "According to AFP, ...", or a wire dateline (the place in capitals):
+"KABUL, Sept 6 (Reuters) - ...", "NEW YORK (AP) - ..."."""
 
 _FRAME = re.compile(
     r"""^(?P<who>[^,;:]{1,60}?)\s+

@@ -149,11 +149,12 @@ class Assignment:
     also_matched: tuple[tuple[str, float, float], ...] = ()
     """Other live clusters this item matched as well: ``(cluster id, created, score)``.
     They make the same claim as the one it joined, so the stream merges them."""
-    near: tuple[tuple[str, float, Signature, str], ...] = ()
+    near: tuple[tuple[str, float, Signature, str, Signature], ...] = ()
     """Other live clusters whose exemplar this item scored at least the link threshold
-    against but below the merge threshold: ``(cluster id, score, exemplar, its item)``.
-    About the same thing; the stream checks them for a contradiction. Left empty when
-    the item joined a cluster the other way round (a denial of its claim)."""
+    against but below the merge threshold: ``(cluster id, score, exemplar, its item, the
+    item's sentence that scored it)``. About the same thing; the stream checks the
+    sentence and the exemplar for a contradiction. Left empty when the item joined a
+    cluster the other way round (a denial of its claim)."""
 
 
 class ClaimClusterer:
@@ -265,7 +266,7 @@ class ClaimClusterer:
         best: tuple[str, float, Signature] | None = None
         best_text = whole
         matched_clusters: dict[str, float] = {}
-        near: dict[str, tuple[str, float, Signature]] = {}
+        near: dict[str, tuple[tuple[str, float, Signature], Signature]] = {}
         for text in claims:
             for found in self._candidates(text):
                 if self._names_clash(found[0], whole):
@@ -273,9 +274,9 @@ class ClaimClusterer:
                 if found[1] >= self.config.merge_threshold:
                     matched_clusters[found[0]] = max(found[1], matched_clusters.get(found[0], 0.0))
                 elif found[1] >= self.config.link_threshold and (
-                    found[0] not in near or found[1] > near[found[0]][1]
+                    found[0] not in near or found[1] > near[found[0]][0][1]
                 ):
-                    near[found[0]] = found
+                    near[found[0]] = (found, text)
                 if (best is None or found[1] > best[1]) and found[1] >= self._join_bar(found[0], whole):
                     best, best_text = found, text
         if best is not None:
@@ -320,11 +321,11 @@ class ClaimClusterer:
         return dataclasses.replace(founded, near=self._near(near, founded.cluster_id))
 
     def _near(
-        self, near: dict[str, tuple[str, float, Signature]], joined: str
-    ) -> tuple[tuple[str, float, Signature, str], ...]:
+        self, near: dict[str, tuple[tuple[str, float, Signature], Signature]], joined: str
+    ) -> tuple[tuple[str, float, Signature, str, Signature], ...]:
         return tuple(
-            (cid, score, ex, self._exemplar_item(cid, ex.match))
-            for cid, (_, score, ex) in sorted(near.items())
+            (cid, score, ex, self._exemplar_item(cid, ex.match), text)
+            for cid, ((_, score, ex), text) in sorted(near.items())
             if cid != joined
         )
 

@@ -9,6 +9,8 @@ the same thing first (enough shared content words), otherwise "no rain in
 Kabul" contradicts every claim without a "no". The verdict names its cue, so
 an alert can say why two claims are set against each other.
 
+A question ("is it true that ...?") asserts nothing, so it contradicts nothing.
+
 Cues miss two descriptions that cannot both hold without saying so ("the convoy
 left the city" / "the convoy is parked at the checkpoint"). Where no cue fires,
 a caller may pass ``judge``, a learnt model's probability that the second text
@@ -23,7 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from streams.domain.cues import explicit_denial
+from streams.domain.cues import asks, explicit_denial
 from streams.domain.normalise import STOPWORDS
 
 __all__ = ["ANTONYMS", "Contradiction", "ContradictionConfig", "Judge", "contradiction"]
@@ -140,6 +142,10 @@ def contradiction(
     cb = {w for w in wb if w not in STOPWORDS and w not in _NEGATION}
     if not ca or not cb:
         return Contradiction(False, "empty", 0.0)
+    if asks(a) or asks(b):
+        # A question asserts neither side: "Is it true that jets are bombing Panjshir?"
+        # is no "true" against a "false", and no claim for a "not" to negate.
+        return Contradiction(False, "question", 0.0)
     overlap = len(ca & cb) / min(len(ca), len(cb))
     # The antonym itself is unshared content, so it gets half the overlap floor.
     related = overlap >= cfg.min_overlap / 2 and bool(ca & cb) if about_same is None else about_same

@@ -150,6 +150,21 @@ def test_a_one_sided_denial_links_two_claims_only_when_they_surely_are_about_one
     assert [link.cue for link in strong] == ["negation", "negation"]
 
 
+def test_a_near_claim_is_judged_against_the_sentence_that_came_near_it() -> None:
+    # The denial is of the Taliban's claim; the second sentence, which resembles the
+    # jets claim, denies nothing. Judged as a whole, the item denied the jets claim.
+    stage = ClusterStage()
+    jets = "Pakistani jets are bombing resistance positions in the Panjshir valley"
+    stage.process(orjson.dumps({"id": "a", "text": jets, "created_at": 1630900000, "author": "x"}))
+    item = (
+        "Taliban claims of capturing Panjshir are false. "
+        "NRF forces hold their positions in the Panjshir valley despite bombing."
+    )
+    out = stage.process(orjson.dumps({"id": "b", "text": item, "created_at": 1630900060, "author": "y"}))
+    assert isinstance(out, ClusterOutput) and out.claim.reason == "new"
+    assert out.links == ()
+
+
 def test_the_learnt_judge_is_asked_only_about_claims_matched_as_surely_as_the_weak_cues() -> None:
     from streams.stages import contradiction_links
 

@@ -25,6 +25,9 @@ from streams.domain.cues import denies
         ("Two dead in the blast, military sources told AFP.", "Two dead in the blast"),
         ("Two dead in the blast, via @afp, reported by Al Jazeera", "Two dead in the blast"),
         ("According to Reuters, two dead in the blast", "two dead in the blast"),
+        ("KABUL, Sept 6 (Reuters) - Two dead in the blast", "Two dead in the blast"),
+        ("KABUL, Afghanistan (AP) \u2014 Two dead in the blast", "Two dead in the blast"),
+        ("NEW YORK (Reuters) - Two dead in the blast", "Two dead in the blast"),
         (
             "Taliban say they have taken complete control of Panjshir province",
             "Taliban have taken complete control of Panjshir province",
@@ -54,6 +57,8 @@ def test_relays_and_reporting_frames_are_taken_out(text: str, claim: str) -> Non
         # Passive reporting is no frame; hyphens inside words are no dashes.
         "He is said to be in Kabul now",
         "Protest outside a well-known officials said",
+        # A bracket after a name is no dateline unless the place is in capitals.
+        "The NRF (National Resistance Front) - says the fight goes on",
         # A headline's topic before its colon is part of the claim.
         "Boston Marathon: two explosions near the finish line",
     ],

@@ -118,3 +118,18 @@ def test_the_model_judges_relatedness_itself_unless_the_caller_said_the_texts_di
     ).contradicts
     assert len(judge.asked) == 1
     assert not contradiction("a b c", "d e f", about_same=False, judge=_Judge(1.0)).contradicts
+
+
+@pytest.mark.parametrize(
+    ("question", "claim"),
+    [
+        (
+            "Is it true that Pakistani jets are bombing Panjshir? Can anyone confirm?",
+            "Taliban claims are false",
+        ),
+        ("Has Panjshir fallen?", "Panjshir has not fallen and the fight goes on"),
+    ],
+)
+def test_a_question_asserts_nothing_and_contradicts_nothing(question: str, claim: str) -> None:
+    assert not contradiction(question, claim, about_same=True).contradicts
+    assert not contradiction(claim, question, about_same=True).contradicts
