@@ -65,20 +65,27 @@ _FRAME = re.compile(
 )
 """Reported speech with a pronoun: "Taliban say they have taken X" -> "Taliban have taken X"."""
 
-_TO_HAVE = re.compile(
-    r"(?<!\bis )(?<!\bwas )(?<!\bare )(?<!\bwere )(?<!\bbe )"
-    r"\b(?:claims?|claimed|says?|said)\s+to\s+(?=(?:have|be)\b)",
-    re.IGNORECASE,
-)
+_TO_HAVE = re.compile(r"\b(?:claims?|claimed|says?|said)\s+to\s+(?=(?:have|be)\b)", re.IGNORECASE)
 """Reported speech without one: "Taliban claim to have conquered X" -> "Taliban have conquered X"."""
+
+_PASSIVE = re.compile(r"\b(?:is|was|are|were|be)\s+$", re.IGNORECASE)
+"""What before "said to have" makes it passive ("he is said to be"): no frame."""
 
 
 _OPPOSES = re.compile(r"\b(?:reject|dismiss|refut|disput|contest|question|doubt)\w*", re.IGNORECASE)
 """Verbs that make "Taliban claims that they ..." the object of a rebuttal, not a frame."""
 
 
-def _words(text: str) -> int:
-    return len(re.findall(r"\w+", text))
+_WORD = re.compile(r"\w+")
+
+
+def _unframed(text: str) -> str:
+    """``text`` without its reporting frame, if it has one."""
+    out = _FRAME.sub(r"\g<who> ", text, count=1)
+    found = _TO_HAVE.search(out)
+    if found is not None and not _PASSIVE.search(out, 0, found.start()):
+        out = out[: found.start()] + out[found.end() :]
+    return out
 
 
 def asserted(sentence: str) -> str:
@@ -91,12 +98,15 @@ def asserted(sentence: str) -> str:
         out = _HEAD.sub("", out)
         if out == before:
             break
-    if not denies(out) and not _OPPOSES.search(out):
-        # "NRF denies Taliban claims that they ...": what is denied is no frame.
-        out = _FRAME.sub(r"\g<who> ", out, count=1)
-        out = _TO_HAVE.sub("", out, count=1)
+    polarity = denies(sentence)
+    unframed = _unframed(out)
+    # "NRF denies Taliban claims that they ...": what is denied or rebutted is no frame.
+    if unframed != out and not (polarity if out == sentence else denies(out)) and not _OPPOSES.search(out):
+        out = unframed
+    if out == sentence:
+        return sentence
     out = out.strip()
-    if _words(out) < MIN_WORDS or denies(out) != denies(sentence):
+    if len(_WORD.findall(out)) < MIN_WORDS or denies(out) != polarity:
         return sentence
     return out
 
