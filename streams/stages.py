@@ -27,7 +27,7 @@ from streams.domain.contradiction import Judge, contradiction
 from streams.domain.cues import denies
 from streams.domain.matching import SimilarityScorer, match_text
 from streams.domain.merging import ClusterRef
-from streams.domain.normalise import AliasTable, load_aliases, normalise
+from streams.domain.normalise import AliasTable, Normalised, load_aliases, normalise
 from streams.domain.policy import (
     ClaimEvidence,
     EvidenceState,
@@ -246,15 +246,24 @@ class ClusterStage:
         self.clusterer = ClaimClusterer(config)
         self._aliases = aliases or load_aliases()
         self._clock = clock
+        self._prepared: dict[bytes, tuple[Item, list[Normalised]]] = {}
+        """The last prefetched batch, decoded and normalised, so ``process`` does it once."""
+
+    def _prepare(self, raw: bytes) -> tuple[Item, list[Normalised]]:
+        """The item of ``raw`` and its claim sentences, normalised (``InvalidItem`` if bad)."""
+        prepared = self._prepared.pop(raw, None)
+        if prepared is not None:
+            return prepared
+        item = decode_item(raw)
+        return item, [normalise(s, self._aliases) for s in claim_sentences(item.text)]
 
     def process(self, raw: bytes, *, match: bool = True, source: object = None) -> ClusterOutput | DeadLetter:
         """One raw item; ``source`` is its partition (event time is kept per partition)."""
         try:
-            item = decode_item(raw)
+            item, sentences = self._prepare(raw)
         except InvalidItem as exc:
             return DeadLetter(raw, exc.reason, exc.detail)
         item = item.stamped(self._clock())
-        sentences = [normalise(s, self._aliases) for s in claim_sentences(item.text)]
         assignment = self.clusterer.assign(
             item.id,
             sentences,
@@ -391,14 +400,14 @@ class ClusterStage:
         encoder = self.clusterer.config.match.encoder
         if encoder is None:
             return
+        self._prepared = {}
         texts: list[str] = []
         for raw in raws:
             try:
-                item = decode_item(raw)
+                item, sentences = self._prepared[raw] = self._prepare(raw)
             except InvalidItem:
                 continue
             if item.retweet_of is None:
-                sentences = [normalise(s, self._aliases) for s in claim_sentences(item.text)]
                 texts += [sig.full for sig in self.clusterer.claim_texts(sentences)]
         if texts:
             encoder.embed_many(texts)

@@ -10,7 +10,7 @@ import pytest
 from streams.domain.registry import load_registry
 from streams.messages import ClaimAssigned, ClusterAlias, decode_claims_record
 from streams.records import decode_item
-from streams.stages import ClusterOutput, ClusterStage, CorroborationStage
+from streams.stages import ClusterOutput, ClusterStage, CorroborationStage, DeadLetter
 
 
 def _claim(cluster: str, item_id: str, author: str, text: str) -> ClaimAssigned:
@@ -134,6 +134,22 @@ def test_a_prefetched_batch_is_clustered_without_another_pass_of_the_encoder() -
     for raw in raws:
         assert isinstance(stage.process(raw), ClusterOutput)
     assert encoder.encoded == before
+
+
+def test_a_prefetched_item_is_decoded_and_normalised_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import streams.stages
+
+    stage = ClusterStage(clock=lambda: 1.0)
+    raw = orjson.dumps({"id": "p0", "text": "Jets bomb the Panjshir valley", "created_at": 1630900000})
+    calls: list[str] = []
+    real = streams.stages.claim_sentences
+    monkeypatch.setattr(streams.stages, "claim_sentences", lambda text: calls.append(text) or real(text))
+    stage.prefetch([raw, b"not json"])
+    assert isinstance(stage.process(raw), ClusterOutput)
+    assert isinstance(stage.process(b"not json"), DeadLetter)
+    assert len(calls) == 1
+    # Redelivered after its batch: prepared again, not from a stale entry.
+    assert isinstance(stage.process(raw), ClusterOutput) and len(calls) == 2
 
 
 def test_a_one_sided_denial_links_two_claims_only_when_they_surely_are_about_one_thing() -> None:
