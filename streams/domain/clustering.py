@@ -266,7 +266,7 @@ class ClaimClusterer:
         best: tuple[str, float, Signature] | None = None
         best_text = whole
         matched_clusters: dict[str, float] = {}
-        near: dict[str, tuple[tuple[str, float, Signature], Signature]] = {}
+        near: dict[str, tuple[float, Signature, Signature]] = {}  # score, exemplar, own sentence
         for text in claims:
             for found in self._candidates(text):
                 if self._names_clash(found[0], whole):
@@ -274,9 +274,9 @@ class ClaimClusterer:
                 if found[1] >= self.config.merge_threshold:
                     matched_clusters[found[0]] = max(found[1], matched_clusters.get(found[0], 0.0))
                 elif found[1] >= self.config.link_threshold and (
-                    found[0] not in near or found[1] > near[found[0]][0][1]
+                    found[0] not in near or found[1] > near[found[0]][0]
                 ):
-                    near[found[0]] = (found, text)
+                    near[found[0]] = (found[1], found[2], text)
                 if (best is None or found[1] > best[1]) and found[1] >= self._join_bar(found[0], whole):
                     best, best_text = found, text
         if best is not None:
@@ -321,11 +321,11 @@ class ClaimClusterer:
         return dataclasses.replace(founded, near=self._near(near, founded.cluster_id))
 
     def _near(
-        self, near: dict[str, tuple[tuple[str, float, Signature], Signature]], joined: str
+        self, near: dict[str, tuple[float, Signature, Signature]], joined: str
     ) -> tuple[tuple[str, float, Signature, str, Signature], ...]:
         return tuple(
             (cid, score, ex, self._exemplar_item(cid, ex.match), text)
-            for cid, ((_, score, ex), text) in sorted(near.items())
+            for cid, (score, ex, text) in sorted(near.items())
             if cid != joined
         )
 
