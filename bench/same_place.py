@@ -18,9 +18,8 @@ import sys
 
 from streams.domain.clustering import ClusterConfig
 from streams.domain.encoder import load_encoder
-from streams.domain.matching import MatchConfig, SimilarityScorer, load_model
+from streams.domain.matching import MatchConfig, claim_similarity, load_model
 from streams.domain.normalise import normalise
-from streams.domain.pair_features import Signature
 
 __all__ = ["CLAIMS", "PLACES", "main", "probe"]
 
@@ -37,12 +36,9 @@ CLAIMS = [
 
 def probe(config: MatchConfig) -> tuple[list[float], list[float]]:
     """Scores of the rewording pairs and of the pairs of different claims about one place."""
-    scorer = SimilarityScorer(config)
 
     def score(a: str, b: str, place: str) -> float:
-        return scorer.score(
-            Signature.of(normalise(a.format(p=place))), Signature.of(normalise(b.format(p=place)))
-        )
+        return claim_similarity(normalise(a.format(p=place)), normalise(b.format(p=place)), config)
 
     same: list[float] = []
     different: list[float] = []
