@@ -29,10 +29,6 @@ from streams.domain.cues import denies
         ("KABUL, Afghanistan (AP) \u2014 Two dead in the blast", "Two dead in the blast"),
         ("NEW YORK (Reuters) - Two dead in the blast", "Two dead in the blast"),
         (
-            "Taliban say they have taken complete control of Panjshir province",
-            "Taliban have taken complete control of Panjshir province",
-        ),
-        (
             "Taliban claim to have completely conquered Panjshir valley",
             "Taliban have completely conquered Panjshir valley",
         ),
@@ -54,6 +50,11 @@ def test_relays_and_reporting_frames_are_taken_out(text: str, claim: str) -> Non
         "NRF denies Taliban claims that they have captured Panjshir",
         "NRF rejects as false Taliban claims to have captured Panjshir",
         "NRF dismisses Taliban claims to have captured Panjshir",
+        # A pronoun after a reporting verb is often someone else: the frame stays.
+        "Taliban say they have taken complete control of Panjshir province",
+        "Donald Trump announces she will give speeches",
+        # "sources say" ends a sentence; what follows it is not the relay.
+        "Startup raises $160m series E, sources say at a $637m valuation",
         # Passive reporting is no frame; hyphens inside words are no dashes.
         "He is said to be in Kabul now",
         "Protest outside a well-known officials said",

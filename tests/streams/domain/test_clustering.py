@@ -263,11 +263,11 @@ def test_a_report_joins_the_claim_it_reports_whoever_it_names_as_its_source() ->
 
 
 def test_reported_speech_joins_the_speakers_own_claim() -> None:
-    # The adapted encoder (opt-in) parts them unless the frame goes: 0.51 as written.
+    # The adapted encoder (opt-in) parts them unless the frame goes: 0.59 as written.
     adapted = MatchConfig(model=load_model(adapted=True), encoder=load_encoder(adapted=True))
     c = ClaimClusterer(ClusterConfig(match=adapted))
     own = _assign(
         c, "a", "Panjshir province has been completely conquered by the mujahideen of the Islamic Emirate."
     )
-    said = "Taliban say they have taken complete control of Panjshir province, the last holdout of resistance"
-    assert _assign(c, "b", said + " forces").cluster_id == own.cluster_id
+    said = "Taliban claim to have completely conquered Panjshir valley, the last pocket of resistance"
+    assert _assign(c, "b", said).cluster_id == own.cluster_id
