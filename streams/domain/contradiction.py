@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from streams.domain.cues import asks, explicit_denial
 from streams.domain.normalise import STOPWORDS
+from streams.domain.pair_features import STANCE_WORDS
 
 __all__ = ["ANTONYMS", "Contradiction", "ContradictionConfig", "Judge", "contradiction"]
 
@@ -146,7 +147,11 @@ def contradiction(
         # A question asserts neither side: "Is it true that jets are bombing Panjshir?"
         # is no "true" against a "false", and no claim for a "not" to negate.
         return Contradiction(False, "question", 0.0)
-    overlap = len(ca & cb) / min(len(ca), len(cb))
+    # What the texts are about: without the words that say how each stands toward it
+    # ("hoax", "denies", "report"), so "Kajaki dam burst report is fake, officials say"
+    # is as much about the dam as "The Kajaki dam burst overnight" is.
+    sa, sb = ca - STANCE_WORDS, cb - STANCE_WORDS
+    overlap = len(sa & sb) / min(len(sa), len(sb)) if sa and sb else 0.0
     # The antonym itself is unshared content, so it gets half the overlap floor.
     related = overlap >= cfg.min_overlap / 2 and bool(ca & cb) if about_same is None else about_same
     for x in sorted(ca - cb):

@@ -133,3 +133,23 @@ def test_the_model_judges_relatedness_itself_unless_the_caller_said_the_texts_di
 def test_a_question_asserts_nothing_and_contradicts_nothing(question: str, claim: str) -> None:
     assert not contradiction(question, claim, about_same=True).contradicts
     assert not contradiction(claim, question, about_same=True).contradicts
+
+
+@pytest.mark.parametrize(
+    ("claim", "debunk"),
+    [
+        (
+            "The Kajaki dam burst overnight, flooding Helmand villages",
+            "Kajaki dam burst report is fake, officials say",
+        ),
+        (
+            "Governor Ahmadi resigned on Friday amid the corruption scandal",
+            "Governor Ahmadi denies reports he resigned, calls claims false",
+        ),
+    ],
+)
+def test_words_that_debunk_are_not_counted_as_what_a_text_is_about(claim: str, debunk: str) -> None:
+    """A debunking headline carries its own vocabulary ("reports", "hoax", "denies",
+    "rumours"); counted as subject, it made the debunk look like another topic."""
+    got = contradiction(claim, debunk)
+    assert got.contradicts and got.cue.startswith("denial"), got
