@@ -16,7 +16,12 @@ _DENY = re.compile(
     r"hoax|debunk(?:ed|s)?|no truth|refut(?:e|es|ed)|"
     r"(?:has|have|had)\s*(?:not|n't)\s+(?:fallen|been\s+\w+)|not\s+fallen|"
     r"(?:is|are|was|were)\s*(?:not|n't)\s+(?:true|happening|correct)|"
-    r"never\s+happened)\b",
+    r"never\s+happened|"
+    # Newsroom verbs of denial, when what they act on is a report: "slams rumours that",
+    # "shoots down report of", "dismisses claims".
+    r"(?:slam(?:s|med)?|rebuff(?:s|ed)?|shoot(?:s)?\s+down|shot\s+down|shut(?:s)?\s+down|"
+    r"dismiss(?:es|ed)?|reject(?:s|ed)?|quash(?:es|ed)?|dispel(?:s|led)?|scotch(?:es|ed)?)"
+    r"\s+(?:[\w-]+\s+){0,2}(?:rumou?rs?|reports?|claims?|speculation|allegations?|stor(?:y|ies)))\b",
     re.IGNORECASE,
 )
 _NEGATED_DENY = re.compile(r"\b(?:not|no|isn't|wasn't)\s+(?:fake|false|a hoax|propaganda)\b", re.I)

@@ -129,7 +129,10 @@ class StanceModel:
         if claim_denies is not None and relevance >= RESTATES:
             # Says the same thing without the claim's denial: asserts what the claim denies.
             return StanceResult(Stance.DENY, 1.0, f"asserts what the claim denies ({claim_denies})")
-        opposed = contradiction(target, text)
+        # From the join bar the matcher has said both are about one claim: a negation
+        # then opposes it even where the words differ ("Baghdadi killed in airstrike" /
+        # "Baghdadi not dead"). Below it, shared words must say so.
+        opposed = contradiction(target, text, about_same=True if relevance >= RESTATES else None)
         if opposed.contradicts and opposed.cue.startswith(("antonym", "negation")):
             return StanceResult(Stance.DENY, 1.0, opposed.cue)
         if relevance >= RESTATES:

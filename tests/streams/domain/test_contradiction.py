@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from streams.domain.contradiction import contradiction
+from streams.domain.cues import explicit_denial
 
 
 @pytest.mark.parametrize(
@@ -153,3 +154,9 @@ def test_words_that_debunk_are_not_counted_as_what_a_text_is_about(claim: str, d
     "rumours"); counted as subject, it made the debunk look like another topic."""
     got = contradiction(claim, debunk)
     assert got.contradicts and got.cue.startswith("denial"), got
+
+
+def test_a_verb_of_denial_needs_a_report_to_act_on() -> None:
+    assert explicit_denial("Kabul police dismiss reports of a blast at the airport") == "dismiss reports"
+    assert explicit_denial("The minister rejected the offer of talks") is None
+    assert explicit_denial("Critics slam the new curfew") is None

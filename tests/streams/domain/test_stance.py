@@ -105,3 +105,26 @@ def test_a_restatement_is_never_a_denial_without_a_denial_cue() -> None:
         "Pakistani aircraft reportedly bombing Panjshir resistance", target=claim, relevance=0.7
     )
     assert hedged.stance is Stance.COMMENT and "reportedly" in hedged.cue
+
+
+def test_a_negated_restatement_denies_even_in_other_words() -> None:
+    """The matcher said both are about one claim (relevance at the join bar), so the
+    negation opposes it, though "killed" and "dead" share no word to count."""
+    claim = "Commander Massoud was killed in a drone strike in Panjshir"
+    post = "Massoud not dead, aides say"
+    got = classify_stance(post, target=claim, relevance=0.8)
+    assert got.stance is Stance.DENY and got.cue == "negation", got
+    # Below the join bar shared words must say so, and here they do not.
+    assert classify_stance(post, target=claim, relevance=0.4).cue != "negation"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NRF spokesman shoots down reports that the Taliban captured Panjshir",
+        "Resistance leaders slam rumours the Taliban have captured Panjshir valley",
+        "Massoud's office dismisses claims of a Taliban capture of Panjshir",
+    ],
+)
+def test_newsroom_verbs_of_denial_acting_on_a_report_deny(text: str) -> None:
+    assert classify_stance(text, target=CLAIM).stance is Stance.DENY
