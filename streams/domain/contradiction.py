@@ -29,7 +29,7 @@ from streams.domain.cues import asks, explicit_denial
 from streams.domain.normalise import STOPWORDS
 from streams.domain.pair_features import STANCE_WORDS
 
-__all__ = ["ANTONYMS", "Contradiction", "ContradictionConfig", "Judge", "contradiction"]
+__all__ = ["ANTONYMS", "KINDRED", "Contradiction", "ContradictionConfig", "Judge", "contradiction"]
 
 #: A learnt model's probability that the second text contradicts the first.
 Judge = Callable[[str, str], float]
@@ -102,14 +102,50 @@ def _words(text: str) -> list[str]:
 _DENIAL_WORDS = frozenset("fake false hoax lie lies propaganda rumour rumor untrue".split())
 
 
-def _negations(words: list[str]) -> int:
-    return sum(
-        1
-        for i, w in enumerate(words)
-        if w in _NEGATION
-        and not (i + 1 < len(words) and words[i + 1] in _DENIAL_WORDS)
-        and not (i > 0 and words[i - 1] in _DENIAL_WORDS)
-    )
+#: How far after a negation the words it negates may come ("not personally fly airstrikes").
+_SCOPE = 4
+
+
+#: Words that name one state, so a negation of one negates the others: "Baghdadi not
+#: dead" negates "Baghdadi was killed", "Panjshir has not fallen" negates "conquered".
+KINDRED: tuple[frozenset[str], ...] = (
+    frozenset("dead killed died dies death slain".split()),
+    frozenset("fallen fell captured conquered seized taken overrun".split()),
+    frozenset("arrested detained".split()),
+    frozenset("banned suspended suspension barred".split()),
+    frozenset("injured wounded hurt".split()),
+)
+
+
+def _stem(word: str) -> str:
+    return word[:5]
+
+
+def _reach(words: set[str]) -> set[str]:
+    """Stems of ``words`` and of the words that name the same state."""
+    out = {_stem(w) for w in words if len(w) >= 5} | words
+    for kin in KINDRED:
+        if kin & words:
+            out |= kin | {_stem(k) for k in kin if len(k) >= 5}
+    return out
+
+
+def _negations(words: list[str], other: set[str]) -> int:
+    """Negations of something the other text says: one of the next ``_SCOPE`` content
+    words is one of ``other``'s, shares its first five letters ("condoms", "condom") or
+    names the same state (``KINDRED``). "Nun had no idea she was pregnant" negates
+    nothing "a nun gave birth" says; "Durex has not come out with a pumpkin spice
+    condom" negates the condom."""
+    reach = _reach(other)
+    count = 0
+    for i, w in enumerate(words):
+        if w not in _NEGATION or (i + 1 < len(words) and words[i + 1] in _DENIAL_WORDS):
+            continue
+        if i > 0 and words[i - 1] in _DENIAL_WORDS:
+            continue
+        after = [x for x in words[i + 1 :] if x not in STOPWORDS and x not in _NEGATION][:_SCOPE]
+        count += any(x in reach or (len(x) >= 5 and _stem(x) in reach) for x in after)
+    return count
 
 
 def _judged(
@@ -160,7 +196,7 @@ def contradiction(
             return Contradiction(True, f"antonym:{x}/{min(opposite)}", overlap)
     if not (overlap >= cfg.min_overlap if about_same is None else about_same):
         return _judged(a, b, judge if about_same is None else None, cfg, overlap, "different subjects")
-    neg_a, neg_b = _negations(wa), _negations(wb)
+    neg_a, neg_b = _negations(wa, cb), _negations(wb, ca)
     deny_a, deny_b = explicit_denial(a), explicit_denial(b)
     # A denial negates what it denies: "Panjshir has not fallen" and "the NRF denies that
     # Panjshir has fallen" take one side, though only the first has a negation word.

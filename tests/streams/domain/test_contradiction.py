@@ -160,3 +160,35 @@ def test_a_verb_of_denial_needs_a_report_to_act_on() -> None:
     assert explicit_denial("Kabul police dismiss reports of a blast at the airport") == "dismiss reports"
     assert explicit_denial("The minister rejected the offer of talks") is None
     assert explicit_denial("Critics slam the new curfew") is None
+
+
+@pytest.mark.parametrize(
+    ("claim", "post"),
+    [
+        ("An aid convoy reached Bazarak on Tuesday", "The aid convoy that reached Bazarak had no escort"),
+        (
+            "Resistance forces regrouped in Dara district",
+            "Resistance forces regrouped in Dara district, not Rukha",
+        ),
+        (
+            "Kabul airport reopened for flights on Monday",
+            "Kabul airport reopened for flights on Monday, no word yet on visas",
+        ),
+    ],
+)
+def test_a_negation_of_something_neither_text_says_is_no_contradiction(claim: str, post: str) -> None:
+    got = contradiction(claim, post, about_same=True)
+    assert not got.contradicts, got
+
+
+@pytest.mark.parametrize(
+    ("claim", "post"),
+    [
+        ("Pakistani drones are bombing Bazarak", "Bazarak was not hit by any drone"),
+        ("Commander Massoud was killed in a drone strike", "Commander Massoud is not dead"),
+        ("The Taliban have conquered Panjshir", "Panjshir has not fallen to the Taliban"),
+    ],
+)
+def test_a_negation_reaches_inflections_and_words_naming_the_same_state(claim: str, post: str) -> None:
+    got = contradiction(claim, post, about_same=True)
+    assert got.contradicts and got.cue == "negation", got
