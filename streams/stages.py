@@ -148,15 +148,20 @@ def contradiction_links(
     makes two claims of one event that cannot both hold. A negation or an
     opposite word clashes on what the texts share; a one-sided denial ("NRF
     denies Taliban claims") or another count may be about something else the
-    other text does not say, so those need a match score of ``weak_bar``, and so does
-    the learnt ``judge`` (asked only there, where no cue fired: a pass of its own per pair).
+    other text does not say, so those need a match score of ``weak_bar`` or, below it,
+    the shared words to say the same (``contradiction`` without the matcher's verdict);
+    the learnt ``judge`` needs ``weak_bar`` (asked only there, where no cue fired: a pass
+    of its own per pair).
     """
     out: list[ClusterLink] = []
     for other, other_item, other_text, score in others:
         if other == cluster_id:
             continue
         found = contradiction(text, other_text, about_same=True, judge=judge if score >= weak_bar else None)
-        if found.contradicts and (score >= weak_bar or not found.cue.startswith(_WEAK_CUES)):
+        weak = found.cue.startswith(_WEAK_CUES)
+        # Below the weak bar, a denial still links when the shared words too say the two
+        # are about one thing: two judgements of the subject instead of one.
+        if found.contradicts and (score >= weak_bar or not weak or contradiction(text, other_text).contradicts):
             out.append(ClusterLink(cluster_id, other, found.cue, score, (item_id, other_item)))
             out.append(ClusterLink(other, cluster_id, found.cue, score, (other_item, item_id)))
     return tuple(out)

@@ -24,7 +24,11 @@ _DENY = re.compile(
     r"\s+(?:[\w-]+\s+){0,2}(?:rumou?rs?|reports?|claims?|speculation|allegations?|stor(?:y|ies)))\b",
     re.IGNORECASE,
 )
-_NEGATED_DENY = re.compile(r"\b(?:not|no|isn't|wasn't)\s+(?:fake|false|a hoax|propaganda)\b", re.I)
+_NEGATED_DENY = re.compile(
+    r"\b(?:(?:not|no|isn't|wasn't)\s+(?:fake|false|a hoax|propaganda)|"
+    r"confirm(?:s|ed)?\s+(?:or|nor)\s+den(?:y|ies|ied))\b",  # "refuses to confirm or deny": no denial
+    re.I,
+)
 
 
 def explicit_denial(text: str) -> str | None:

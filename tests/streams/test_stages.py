@@ -164,6 +164,10 @@ def test_a_one_sided_denial_links_two_claims_only_when_they_surely_are_about_one
     assert {link.cluster_id for link in sure} == {"c1", "c2"} and sure[0].cue.startswith("denial")
     strong = contradiction_links("c1", "i1", claim, [("c3", "i3", negated, 0.35)], weak_bar=0.5)
     assert [link.cue for link in strong] == ["negation", "negation"]
+    # Below the weak bar a denial still links when the shared words too say it is about the claim.
+    debunk = "Reports of Pakistani jets bombing the resistance in Panjshir are fake"
+    both = contradiction_links("c1", "i1", claim, [("c4", "i4", debunk, 0.35)], weak_bar=0.5)
+    assert [link.cue for link in both] == ["denial:fake", "denial:fake"]
 
 
 def test_a_near_claim_is_judged_against_the_sentence_that_came_near_it() -> None:

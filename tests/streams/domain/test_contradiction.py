@@ -162,6 +162,11 @@ def test_a_verb_of_denial_needs_a_report_to_act_on() -> None:
     assert explicit_denial("Critics slam the new curfew") is None
 
 
+def test_declining_to_confirm_or_deny_is_no_denial() -> None:
+    assert explicit_denial("The ministry refused to confirm or deny the report of a strike") is None
+    assert explicit_denial("Officials would neither confirm nor deny it") is None
+
+
 @pytest.mark.parametrize(
     ("claim", "post"),
     [
