@@ -158,10 +158,10 @@ def contradiction_links(
         if other == cluster_id:
             continue
         found = contradiction(text, other_text, about_same=True, judge=judge if score >= weak_bar else None)
-        weak = found.cue.startswith(_WEAK_CUES)
         # Below the weak bar, a denial still links when the shared words too say the two
         # are about one thing: two judgements of the subject instead of one.
-        if found.contradicts and (score >= weak_bar or not weak or contradiction(text, other_text).contradicts):
+        sure = score >= weak_bar or not found.cue.startswith(_WEAK_CUES)
+        if found.contradicts and (sure or contradiction(text, other_text).contradicts):
             out.append(ClusterLink(cluster_id, other, found.cue, score, (item_id, other_item)))
             out.append(ClusterLink(other, cluster_id, found.cue, score, (other_item, item_id)))
     return tuple(out)
