@@ -132,10 +132,10 @@ def _reach(words: set[str]) -> set[str]:
 
 def _negations(words: list[str], other: set[str]) -> int:
     """Negations of something the other text says: one of the next ``_SCOPE`` content
-    words is one of ``other``'s, shares its first five letters ("condoms", "condom") or
-    names the same state (``KINDRED``). "Nun had no idea she was pregnant" negates
-    nothing "a nun gave birth" says; "Durex has not come out with a pumpkin spice
-    condom" negates the condom."""
+    words is one of ``other``'s, shares its first five letters ("drone", "drones") or
+    names the same state (``KINDRED``). "The convoy that reached Bazarak had no escort"
+    negates nothing "an aid convoy reached Bazarak" says; "Bazarak was not hit by any
+    drone" negates the drones of "Pakistani drones are bombing Bazarak"."""
     reach = _reach(other)
     count = 0
     for i, w in enumerate(words):
