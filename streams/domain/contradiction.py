@@ -102,6 +102,9 @@ def _words(text: str) -> list[str]:
 _DENIAL_WORDS = frozenset("fake false hoax lie lies propaganda rumour rumor untrue".split())
 
 
+#: "No doubt", "no question": a negation that affirms what follows.
+_EMPHATIC = frozenset("doubt doubts question wonder".split())
+
 #: How far after a negation the words it negates may come ("not personally fly airstrikes").
 _SCOPE = 4
 
@@ -139,7 +142,8 @@ def _negations(words: list[str], other: set[str]) -> int:
     reach = _reach(other)
     count = 0
     for i, w in enumerate(words):
-        if w not in _NEGATION or (i + 1 < len(words) and words[i + 1] in _DENIAL_WORDS):
+        following = words[i + 1] if i + 1 < len(words) else ""
+        if w not in _NEGATION or following in _DENIAL_WORDS or following in _EMPHATIC:
             continue
         if i > 0 and words[i - 1] in _DENIAL_WORDS:
             continue

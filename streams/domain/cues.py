@@ -58,7 +58,10 @@ def asks(text: str) -> bool:
 
 _HEDGE = re.compile(
     r"\b(?:reportedly|alleged(?:ly)?|rumou?r(?:s|ed)?|unconfirmed|unverified|may|might|could|"
-    r"possibl[ey]|apparently|believed|suggests?|seems?|appears?|expected)\b",
+    r"possibl[ey]|apparently|believed|suggests?|seems?|appears?|expected|"
+    # Doubt is no assertion either: "NASA raises doubts about the meteorite reports".
+    r"(?<!no )(?<!without a )(?<!beyond )doubts?|doubtful|questions\s+whether|"
+    r"sceptic(?:al|s)?|skeptic(?:al|s)?)\b",
     re.IGNORECASE,
 )
 

@@ -128,3 +128,17 @@ def test_a_negated_restatement_denies_even_in_other_words() -> None:
 )
 def test_newsroom_verbs_of_denial_acting_on_a_report_deny(text: str) -> None:
     assert classify_stance(text, target=CLAIM).stance is Stance.DENY
+
+
+def test_a_restatement_that_doubts_the_claim_does_not_support_it() -> None:
+    claim = "A meteorite struck the outskirts of Bazarak"
+    doubting = classify_stance(
+        "Geologists raise doubts that a meteorite struck the outskirts of Bazarak",
+        target=claim,
+        relevance=0.8,
+    )
+    assert doubting.stance is Stance.COMMENT and "doubt" in doubting.cue
+    sure = classify_stance(
+        "No doubt a meteorite struck the outskirts of Bazarak", target=claim, relevance=0.8
+    )
+    assert sure.stance is Stance.SUPPORT
