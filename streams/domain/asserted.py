@@ -91,15 +91,14 @@ def asserted(sentence: str) -> str:
         out = _HEAD.sub("", out)
         if out == before:
             break
-    polarity = denies(sentence)
     unframed = _unframed(out)
     # "NRF denies Taliban claims to have ...": what is denied or rebutted is no frame.
-    if unframed != out and not (polarity if out == sentence else denies(out)) and not _OPPOSES.search(out):
+    if unframed != out and not denies(out) and not _OPPOSES.search(out):
         out = unframed
-    if out == sentence:
+    if out == sentence:  # the common case: nothing to take out, no polarity to check
         return sentence
     out = out.strip()
-    if len(_WORD.findall(out)) < MIN_WORDS or denies(out) != polarity:
+    if len(_WORD.findall(out)) < MIN_WORDS or denies(out) != denies(sentence):
         return sentence
     return out
 
