@@ -51,7 +51,7 @@ from bench.datasets import (
     url_corpus_pairs,
 )
 from bench.train_entailment import HELDOUT as ENTAILMENT_HELDOUT
-from bench.train_matcher import ADAPTER_HELDOUT, cross_validate, examples, prf
+from bench.train_matcher import ADAPTER_HELDOUT, Scored, cross_validate, examples, prf
 from streams.batch import BatchClusterer, BatchCorroborator, BatchResult
 from streams.domain.clustering import ClusterConfig
 from streams.domain.contradiction import Judge, contradiction
@@ -207,20 +207,20 @@ def _stance_part(report: dict[str, Any]) -> None:
 
 
 def contradiction_scores(pairs: Sequence[LabelledPair], judge: Judge | None = None) -> dict[str, Any]:
-    tp = fp = fn = 0
+    verdicts: list[Scored] = []
     cues: Counter[str] = Counter()
     for p in pairs:
         found = contradiction(p.target, p.text, judge=judge)
-        gold = p.label == "CONTRADICTION"
         if found.contradicts:
             cues[found.cue.split(":")[0]] += 1
-        tp += found.contradicts and gold
-        fp += found.contradicts and not gold
-        fn += gold and not found.contradicts
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"pairs": len(pairs), "precision": precision, "recall": recall, "f1": f1, "cues": dict(cues)}
+        verdicts.append(Scored(float(found.contradicts), p.label == "CONTRADICTION"))
+    return {"pairs": len(pairs), **_contradiction_prf(verdicts), "cues": dict(cues)}
+
+
+def _contradiction_prf(verdicts: Sequence[Scored]) -> dict[str, float]:
+    """Precision, recall and F1 of the CONTRADICTION class from yes/no verdicts."""
+    precision, recall, f1 = prf(verdicts, 0.5)
+    return {"precision": precision, "recall": recall, "f1": f1}
 
 
 def _lookup(known: dict[tuple[str, str], float]) -> Judge:
@@ -253,7 +253,7 @@ def stream_judges_against(
     headlines in between, no cluster exemplars): the pair is scored as the stream scores
     an item against an exemplar."""
     cfg = config or ClusterConfig()
-    tp = fp = fn = 0
+    verdicts: list[Scored] = []
     by: Counter[str] = Counter()
     for p in pairs:
         score = claim_similarity(normalise(p.target), normalise(p.text))
@@ -269,14 +269,8 @@ def stream_judges_against(
             by["link" if found else "linkable, no cue"] += 1
         else:
             by["below the link bar"] += 1
-        gold = p.label == "CONTRADICTION"
-        tp += found and gold
-        fp += found and not gold
-        fn += gold and not found
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"pairs": len(pairs), "precision": precision, "recall": recall, "f1": f1, "paths": dict(by)}
+        verdicts.append(Scored(float(found), p.label == "CONTRADICTION"))
+    return {"pairs": len(pairs), **_contradiction_prf(verdicts), "paths": dict(by)}
 
 
 def _contradiction_part(report: dict[str, Any]) -> None:
