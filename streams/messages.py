@@ -355,6 +355,13 @@ class ClusterLink:
     score: float
     items: tuple[str, str]
     """The item of ``cluster_id``'s side and of ``other``'s side whose texts clash."""
+    texts: tuple[str, str] = ("", "")
+    """Those two items' clashing sentences, normalised as the matcher read them (the
+    exemplars keep no raw text) and capped by the stage that found the clash.
+
+    Why carried: the other cluster's claim reaches this one only with its answer
+    (an ``OpposingSummary``), and an alert raised in between must still say what
+    contradicts the claim, not name a bare cluster id."""
 
     def to_json(self) -> bytes:
         return orjson.dumps(
@@ -366,6 +373,7 @@ class ClusterLink:
                 "cue": self.cue,
                 "score": round(self.score, 4),
                 "items": list(self.items),
+                "texts": list(self.texts),
             }
         )
 
@@ -452,12 +460,14 @@ def decode_claims_record(raw: bytes) -> ClaimsRecord:
         )
     if kind == "link":
         items = obj.get("items") or ["", ""]
+        texts = obj.get("texts") or ["", ""]  # absent from records written before it was carried
         return ClusterLink(
             str(obj["cluster_id"]),
             str(obj["other"]),
             str(obj.get("cue", "")),
             float(obj.get("score", 0.0)),
             (str(items[0]), str(items[1])),
+            (str(texts[0]), str(texts[1])),
         )
     if kind == "quiet":
         return QuietCheck(

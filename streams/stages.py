@@ -70,6 +70,7 @@ from streams.messages import (
 from streams.records import Item, decode_item
 
 __all__ = [
+    "LINK_TEXT_CHARS",
     "PREFETCH_BATCH",
     "BlockStage",
     "ClusterOutput",
@@ -131,6 +132,10 @@ PREFETCH_BATCH = 64
 #: the texts to be surely about one thing (``ClusterConfig.weak_link_threshold``).
 _WEAK_CUES = ("denial", "numbers", "model")
 
+#: Characters of each clashing text a link carries: a tweet whole, a wire sentence's
+#: start, so a link stays small in the claims topic and in the evidence table.
+LINK_TEXT_CHARS = 280
+
 
 def contradiction_links(
     cluster_id: str,
@@ -162,8 +167,13 @@ def contradiction_links(
         # are about one thing: two judgements of the subject instead of one.
         sure = score >= weak_bar or not found.cue.startswith(_WEAK_CUES)
         if found.contradicts and (sure or contradiction(text, other_text).contradicts):
-            out.append(ClusterLink(cluster_id, other, found.cue, score, (item_id, other_item)))
-            out.append(ClusterLink(other, cluster_id, found.cue, score, (other_item, item_id)))
+            ours, theirs = text[:LINK_TEXT_CHARS], other_text[:LINK_TEXT_CHARS]
+            out.append(
+                ClusterLink(cluster_id, other, found.cue, score, (item_id, other_item), (ours, theirs))
+            )
+            out.append(
+                ClusterLink(other, cluster_id, found.cue, score, (other_item, item_id), (theirs, ours))
+            )
     return tuple(out)
 
 
@@ -675,7 +685,8 @@ class CorroborationStage:
             return evidence, None
         if link.other not in evidence.opposed:
             evidence.opposed[link.other] = {
-                "claim": "",
+                # The clashing text stands for the other claim until its summary names it.
+                "claim": link.texts[1],
                 "cue": link.cue,
                 "score": link.score,
                 "items": list(link.items),
@@ -699,7 +710,9 @@ class CorroborationStage:
         if known is not None and known.get("digest") == summary.digest:
             return evidence, None  # redelivered or unchanged
         entry = dict(known or {"cue": "", "score": 0.0, "items": []})
-        entry.update(claim=summary.claim, origins=summary.origins, digest=summary.digest)
+        # A side whose evidence began with a link has no claim text yet: keep the clashing one.
+        claim = summary.claim or str(entry.get("claim", ""))
+        entry.update(claim=claim, origins=summary.origins, digest=summary.digest)
         evidence.opposed[summary.from_cluster] = entry
         decided = decide(evidence, self.registry, self.policy(evidence), at=evidence.last_seen, cause="")
         if decided is None:

@@ -200,6 +200,7 @@ def test_contradicting_claims_are_linked_and_alerted_claims_go_quiet(
     for a in alerts:
         if a["state"] == "CONTESTED":
             assert {c["cluster_id"] for c in a["contradicting"]} == clusters - {a["cluster_id"]}
+            assert all(c["claim"] for c in a["contradicting"])  # named by its text, not only its id
 
 
 def _until(check: Any, within: float) -> bool:

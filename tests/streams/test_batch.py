@@ -10,7 +10,7 @@ import pytest
 from streams.batch import BatchCorroborator
 from streams.domain.provenance import group_origins
 from streams.domain.registry import load_registry
-from streams.messages import Alert, ClusterLink, QuietCheck
+from streams.messages import Alert, ClusterLink, OpposingSummary, QuietCheck
 from streams.stages import CorroborationStage
 from tests.conftest import SCENARIO, item_json
 
@@ -83,6 +83,23 @@ def test_two_clusters_that_contradict_each_other_are_both_contested_and_say_by_w
         assert via and all(o["stance"] == "deny" for o in via)
     taliban = next(a for a in final.values() if a.claim.startswith("Panjshir province"))
     assert _sides(taliban) == {("taliban", "support"), ("nrf", "deny")}
+
+
+def test_a_link_stands_for_the_other_claim_by_its_text_until_the_other_side_answers() -> None:
+    batch = _run([BY_ID["tw:1001"]])
+    stage: CorroborationStage = batch.stage
+    cid, evidence = next(iter(batch.evidence.items()))
+    link = ClusterLink(
+        cid, "c-other", "negation", 0.55, ("tw:1001", "x"), ("ours", "Panjshir has not fallen")
+    )
+    evidence, _ = stage.link(link, evidence)
+    assert evidence.opposed["c-other"]["claim"] == "Panjshir has not fallen"
+    answer = OpposingSummary(cid, "c-other", "", [], "d1")  # a side with no claim text of its own yet
+    evidence, _ = stage.oppose(answer, evidence)
+    assert evidence.opposed["c-other"]["claim"] == "Panjshir has not fallen"
+    named = OpposingSummary(cid, "c-other", "The fight for Panjshir will continue", [], "d2")
+    evidence, _ = stage.oppose(named, evidence)
+    assert evidence.opposed["c-other"]["claim"] == "The fight for Panjshir will continue"
 
 
 def test_a_redelivered_link_or_summary_changes_nothing() -> None:
