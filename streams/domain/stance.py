@@ -127,7 +127,10 @@ class StanceModel:
                 return StanceResult(Stance.SUPPORT, 1.0, f"denies as the claim does ({denial})")
             return StanceResult(Stance.DENY, 1.0, denial)
         if claim_denies is not None and relevance >= RESTATES:
-            # Says the same thing without the claim's denial: asserts what the claim denies.
+            # Says the same thing without the claim's denial: asserts what the claim denies,
+            # unless it asks ("is the dam really gone?" of "reports it was destroyed are false").
+            if asks(text):
+                return StanceResult(Stance.QUERY, 1.0, "asks whether what the claim denies is so")
             return StanceResult(Stance.DENY, 1.0, f"asserts what the claim denies ({claim_denies})")
         # From the join bar the matcher has said both are about one claim: a negation
         # then opposes it even where the words differ ("Baghdadi killed in airstrike" /

@@ -45,6 +45,9 @@ def test_against_a_claim_that_is_itself_a_denial_polarity_flips() -> None:
     got = classify_stance("Panjshir has fallen to the Taliban", target=denial, relevance=0.8)
     assert got.stance is Stance.DENY
     assert "asserts what the claim denies" in got.cue
+    # Asking whether what the denial denies is so asserts nothing: a query, not a denial.
+    asked = classify_stance("Wait, has Panjshir really fallen to the Taliban?", target=denial, relevance=0.8)
+    assert asked.stance is Stance.QUERY
 
 
 def test_off_topic_posts_are_comments_whatever_their_words() -> None:
