@@ -124,8 +124,7 @@ class SourceRegistry:
         info = self._by_handle.get(handle)
         if info is None:
             for candidate in (domain_of(outlet), domain_of(url)):
-                if candidate and candidate in self._by_domain:
-                    info = self._by_domain[candidate]
+                if candidate and (info := self.by_domain(candidate)) is not None:
                     break
         if info is not None:
             return info
@@ -138,7 +137,17 @@ class SourceRegistry:
         return SourceInfo(f"acct:{handle or 'anonymous'}", "anonymous", round(weight, 4), False)
 
     def by_domain(self, domain: str) -> SourceInfo | None:
-        return self._by_domain.get(domain)
+        """The source of ``domain`` or of the nearest parent domain registered.
+
+        Outlets publish under many hosts ("edition.cnn.com", "feeds.bbci.co.uk",
+        "news.sky.com"); a registry lists the domain each belongs to.
+        """
+        labels = domain.lower().split(".")
+        for start in range(max(1, len(labels) - 1)):
+            info = self._by_domain.get(".".join(labels[start:]))
+            if info is not None:
+                return info
+        return None
 
     def cited_in(self, text: str) -> list[tuple[SourceInfo, bool]]:
         """Known sources that ``text`` attributes something to, with whether as a *claim*.

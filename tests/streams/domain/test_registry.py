@@ -56,3 +56,18 @@ def test_signals_are_read_from_the_item_and_bad_ones_ignored() -> None:
         )
     )
     assert platform_signals(odd) == {}
+
+
+def test_an_outlet_is_known_under_any_of_its_hosts() -> None:
+    for host in ("edition.cnn.com", "https://www.bbc.co.uk/news/world-65819591", "feeds.bbci.co.uk"):
+        info = REG.resolve(author="World desk", outlet=host, url=None, verified=None)
+        assert info.known and info.kind == "broadcaster", host
+    assert not REG.resolve(author="blog", outlet="cnn.com.example.org", url=None, verified=None).known
+    assert not REG.resolve(author="shop", outlet="shop.co.uk", url=None, verified=None).known
+
+
+def test_reports_citing_widely_known_outlets_name_them_and_nothing_else_does() -> None:
+    cited = REG.cited_in("The dam collapsed overnight, according to the BBC")
+    assert [s.id for s, _ in cited] == ["bbc"]
+    assert [s.id for s, _ in REG.cited_in("Sky News reported flooding in Kherson")] == ["sky-news"]
+    assert REG.cited_in("Her legal guardian told police she had left home") == []
