@@ -309,14 +309,11 @@ def _origin_of(
     echoes = [
         (m.item_id, forest.reason.get(f"item:{m.item_id}", "same origin")) for m in members if m is not head
     ]
-    accounts_by_fp: dict[str, set[str]] = {}
+    posts_by_fp: dict[str, list[tuple[float, str]]] = {}
     for m in members:
-        accounts_by_fp.setdefault(m.fingerprint, set()).add(m.author.lower())
-    coordinated = any(
-        len(accts) >= COORDINATION_MIN_ACCOUNTS
-        and _span([m.created_at for m in members if m.fingerprint == fp]) <= COORDINATION_WINDOW_SECONDS
-        for fp, accts in accounts_by_fp.items()
-    )
+        if not m.retweet_of:  # retweeting is how a platform shares, not a campaign
+            posts_by_fp.setdefault(m.fingerprint, []).append((m.created_at, m.author.lower()))
+    coordinated = any(_burst(posts) for posts in posts_by_fp.values())
     return Origin(
         origin_id=head.item_id,
         source_id=source_id,
@@ -333,9 +330,21 @@ def _origin_of(
     )
 
 
-def _span(values: Iterable[float]) -> float:
-    vals = list(values)
-    return max(vals) - min(vals) if vals else 0.0
+def _burst(posts: list[tuple[float, str]]) -> bool:
+    """Did ``COORDINATION_MIN_ACCOUNTS`` accounts post this text within ``COORDINATION_WINDOW_SECONDS``?
+
+    Why a sliding window and not the whole span: the burst usually copies a post
+    that went out well before it ("copy-paste of" an original an hour older), and
+    that original's head start must not hide the burst.
+    """
+    posts.sort()
+    start = 0
+    for end in range(len(posts)):
+        while posts[end][0] - posts[start][0] > COORDINATION_WINDOW_SECONDS:
+            start += 1
+        if len({author for _, author in posts[start : end + 1]}) >= COORDINATION_MIN_ACCOUNTS:
+            return True
+    return False
 
 
 def linked_domains(urls: Iterable[str]) -> tuple[str, ...]:

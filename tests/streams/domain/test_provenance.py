@@ -108,6 +108,16 @@ def test_copy_paste_burst_is_one_origin_flagged_as_coordination() -> None:
     assert {r for _, r in origins[0].echoes} == {"copy-paste of 0"}
 
 
+def test_a_burst_copying_an_older_post_is_flagged_and_retweets_are_not() -> None:
+    original = ev("0", "journalist", 0.0, fingerprint="same")
+    burst = [ev(str(i), f"acct{i}", 2400.0 + i, fingerprint="same") for i in range(1, 4)]
+    assert group_origins([original, *burst], REG)[0].coordinated
+    spread = [ev(str(i), f"acct{i}", 2400.0 * i, fingerprint="same") for i in range(1, 4)]
+    assert not group_origins([original, *spread], REG)[0].coordinated
+    shares = [ev(str(i), f"acct{i}", 60.0 + i, fingerprint="same", retweet_of="0") for i in range(1, 4)]
+    assert not group_origins([original, *shares], REG)[0].coordinated
+
+
 def test_denial_citing_its_speaker_echoes_the_speaker_not_the_claimant() -> None:
     taliban = ev("1", "Zabehulah_M33", 0, source_id="taliban", source_kind="party", party="afghanistan-2021")
     nrf = ev(
