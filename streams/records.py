@@ -35,6 +35,7 @@ __all__ = [
     "MAX_ITEM_BYTES",
     "MAX_TEXT_CHARS",
     "Item",
+    "conversation_key",
     "decode_item",
     "format_ts",
     "parse_ts",
@@ -86,6 +87,26 @@ def parse_ts(value: object, field_name: str) -> float:
     return parsed.timestamp()
 
 
+def conversation_key(obj: Mapping[str, Any]) -> str | None:
+    """The key an item is partitioned by: the conversation it belongs to.
+
+    Why not its own id: the matcher places a retweet, reply or quote in the
+    cluster of the post it answers only if it has seen that post, and it sees
+    posts in order only within a partition (and only on the worker holding it).
+    Keyed by the post they hang on, a thread's items share a partition, so a
+    reply is read after its parent, by the same worker. The connector's
+    conversation id (``conversation``, ``thread``) is preferred, since a reply to
+    a reply names only its direct parent; without one, the direct parent.
+    """
+    for name in ("conversation", "thread", "retweet_of", "quote_of", "reply_to", "id"):
+        value = obj.get(name)
+        if isinstance(value, str) and value:
+            return value
+        if name == "id" and isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+    return None
+
+
 def format_ts(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -134,6 +155,12 @@ class Item:
 
     def to_json(self) -> bytes:
         return orjson.dumps(self.to_dict())
+
+    def partition_key(self) -> bytes:
+        """What connectors key this item by on the items topic (``conversation_key``)."""
+        fields = {**self.extra, "retweet_of": self.retweet_of, "quote_of": self.quote_of}
+        fields.update(reply_to=self.reply_to, id=self.id)
+        return (conversation_key(fields) or self.id).encode()
 
     @classmethod
     def from_dict(cls, obj: Mapping[str, Any]) -> Item:

@@ -59,7 +59,7 @@ class KafkaOutlet:
         headers = [(SOURCE_HEADER, source.encode())]
         futures = [
             await self._producer.send(
-                self.items_topic, value=item.to_json(), key=item.id.encode(), headers=headers
+                self.items_topic, value=item.to_json(), key=item.partition_key(), headers=headers
             )
             for item in items
         ]

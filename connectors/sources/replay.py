@@ -36,7 +36,7 @@ from connectors.sources.datasets import crisislext26_items, rumoureval_items
 from connectors.sources.outlet import SOURCE_HEADER
 from connectors.sources.stats import SourceStats
 from streams.errors import InvalidItem
-from streams.records import Item, parse_ts
+from streams.records import Item, conversation_key, parse_ts
 
 __all__ = [
     "FORMATS",
@@ -92,8 +92,8 @@ def _key_and_ts(line: bytes) -> tuple[bytes | None, float | None]:
         return None, None
     if not isinstance(obj, dict):
         return None, None
-    item_id = obj.get("id")
-    key = str(item_id).encode() if isinstance(item_id, str | int) and item_id != "" else None
+    found = conversation_key(obj)
+    key = found.encode() if found else None
     try:
         ts = parse_ts(obj.get("created_at"), "created_at") if obj.get("created_at") else None
     except InvalidItem:
@@ -113,7 +113,7 @@ def _jsonl(path: Path) -> ReplayInput:
 def _items(label: str, items: list[Item]) -> ReplayInput:
     def records() -> Iterator[Record]:
         for item in items:
-            yield item.id.encode(), item.to_json(), item.created_at, 1
+            yield item.partition_key(), item.to_json(), item.created_at, 1
 
     return ReplayInput(label, len(items), records)
 

@@ -80,6 +80,9 @@ def _tweet_item(
         signals["followers"] = followers
     if isinstance(user.get("created_at"), str):
         signals["account_created_at"] = user["created_at"]
+    conversation = tweet.get("conversation_id")
+    if isinstance(conversation, str | int) and str(conversation) != str(tweet_id):
+        signals["conversation"] = _item_id(conversation)  # the thread's first tweet: the partition key
     verified = user.get("verified")
     return Item(
         id=_item_id(tweet_id),

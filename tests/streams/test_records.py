@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streams.errors import InvalidItem
-from streams.records import MAX_TEXT_CHARS, Item, decode_item
+from streams.records import MAX_TEXT_CHARS, Item, conversation_key, decode_item
 
 VALID = {
     "id": "tw:1",
@@ -60,3 +60,15 @@ def test_stamped_sets_ingest_time_once() -> None:
     item = Item(id="a", text="t", created_at=0.0)
     stamped = item.stamped(5.0)
     assert stamped.ingested_at == 5.0 and stamped.stamped(9.0).ingested_at == 5.0
+
+
+def test_a_thread_is_keyed_by_the_post_it_hangs_on() -> None:
+    base = {"id": "tw:2", "text": "x", "created_at": 0}
+    assert conversation_key(base) == "tw:2"
+    assert conversation_key({**base, "reply_to": "tw:1"}) == "tw:1"
+    assert conversation_key({**base, "retweet_of": "tw:1", "reply_to": "tw:0"}) == "tw:1"
+    # A connector's conversation id names the thread's first post, not only the parent.
+    assert conversation_key({**base, "reply_to": "tw:1", "conversation": "tw:0"}) == "tw:0"
+    assert conversation_key({**base, "id": 7}) == "7"
+    item = decode_item(orjson.dumps({**base, "quote_of": "tw:1"}))
+    assert item.partition_key() == b"tw:1"

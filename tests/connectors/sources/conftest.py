@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import orjson
 import pytest
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -76,7 +77,7 @@ class Topics:
         return await topic_records(self.bootstrap, topic)
 
     async def item_ids(self) -> list[str]:
-        return [key.decode() for key, _, _ in await self.records(self.names.items) if key]
+        return [str(orjson.loads(value)["id"]) for _, value, _ in await self.records(self.names.items)]
 
 
 @pytest.fixture

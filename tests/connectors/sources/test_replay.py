@@ -63,3 +63,15 @@ def test_unknown_formats_and_missing_files_are_named(tmp_path: Path) -> None:
         replay_input(_file(tmp_path, 1), "csv")
     with pytest.raises(SourceError, match=r"no \*-tweets_labeled\.csv"):
         replay_input(tmp_path, "crisislext26")
+
+
+def test_a_replay_keys_replies_and_retweets_by_the_post_they_answer(tmp_path: Path) -> None:
+    path = tmp_path / "thread.jsonl"
+    lines = [
+        {"id": "tw:1", "text": "the dam has been blown up", "created_at": 1},
+        {"id": "tw:2", "text": "RT @a: the dam has been blown up", "created_at": 2, "retweet_of": "tw:1"},
+        {"id": "tw:3", "text": "@a fake news", "created_at": 3, "reply_to": "tw:1"},
+    ]
+    path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    keys = [key for key, _, _, _ in replay_input(path).records()]
+    assert keys == [b"tw:1", b"tw:1", b"tw:1"]  # one partition: read in the order written

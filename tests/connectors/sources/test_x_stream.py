@@ -112,7 +112,10 @@ async def test_items_carry_provenance_signals_and_rule_tags(topics: Topics) -> N
         await wait_until(lambda: stream.stats.produced >= 2)
         stop.set()
         await asyncio.wait_for(task, 10)
-    items = {orjson.loads(v)["id"]: orjson.loads(v) for _, v, _ in await topics.records(topics.names.items)}
+    records = await topics.records(topics.names.items)
+    items = {orjson.loads(v)["id"]: orjson.loads(v) for _, v, _ in records}
+    keys = {orjson.loads(v)["id"]: k for k, v, _ in records}
+    assert keys == {"tw:3": b"tw:50", "tw:50": b"tw:50"}  # a quote is read after what it quotes
     quoting, quoted = items["tw:3"], items["tw:50"]
     assert quoting["quote_of"] == "tw:50" and quoting["topics"] == ["afghanistan"]
     assert quoting["author"] == "u0" and quoting["verified"] is True and quoting["followers"] == 0
