@@ -290,7 +290,12 @@ def _origin_of(
     # A retweet that arrived before its original is never the head of an origin that
     # has a post of its own: the retweeter would stand in for the author.
     originals = [m for m in asserting if not m.retweet_of]
-    head = min(originals or asserting or members, key=lambda m: (m.created_at, _stance_rank(m.stance)))
+    # A source's own post heads the origin that others cite it in, even when a report
+    # of it came first ("Ukraine says ..." on a wire before the minister's own post):
+    # the speaker is the origin, the reporter its echo.
+    cited = {sid for m in members for sid in (*m.cited_sources, *m.claim_sources) if sid != m.source_id}
+    own = [m for m in originals or asserting if m.source_id in cited]
+    head = min(own or originals or asserting or members, key=lambda m: (m.created_at, _stance_rank(m.stance)))
     authors = {m.source_id for m in members}
     cited_only = [s for s in cited_sources if s not in authors]
     source_id, kind, weight, party = head.source_id, head.source_kind, head.weight, head.party

@@ -118,6 +118,15 @@ def test_a_burst_copying_an_older_post_is_flagged_and_retweets_are_not() -> None
     assert not group_origins([original, *shares], REG)[0].coordinated
 
 
+def test_a_report_of_what_a_party_says_is_its_echo_even_when_it_came_first() -> None:
+    wire = ev("1", "Reuters", 0, source_id="reuters", source_kind="wire", weight=1.0, cited_sources=("taliban",))
+    party = ev("2", "Zabehulah_M33", 60, source_id="taliban", source_kind="party", party="afghanistan-2021")
+    origins = group_origins([wire, party], REG)
+    assert len(origins) == 1
+    assert (origins[0].source_id, origins[0].root_item) == ("taliban", "2")
+    assert origins[0].echoes == [("1", "cites taliban")] and not origins[0].independent_support
+
+
 def test_denial_citing_its_speaker_echoes_the_speaker_not_the_claimant() -> None:
     taliban = ev("1", "Zabehulah_M33", 0, source_id="taliban", source_kind="party", party="afghanistan-2021")
     nrf = ev(
