@@ -219,7 +219,13 @@ def group_origins(items: Sequence[EvidenceItem], registry: SourceRegistry) -> li
     """Origins of a cluster's items, oldest first. Items must be in arrival order."""
     forest = _Forest()
     by_id = {it.item_id: it for it in items}
-    by_fp: dict[str, list[EvidenceItem]] = {}
+    # A copy is a copy of the first post of its text, whichever partition delivered first.
+    first_of_text: dict[str, EvidenceItem] = {}
+    for it in items:
+        if it.n_tokens >= 4 and it.retweet_of is None:
+            known = first_of_text.get(it.fingerprint)
+            if known is None or (it.created_at, it.item_id) < (known.created_at, known.item_id):
+                first_of_text[it.fingerprint] = it
     for it in items:
         node = f"item:{it.item_id}"
         forest.find(node)
@@ -238,12 +244,10 @@ def group_origins(items: Sequence[EvidenceItem], registry: SourceRegistry) -> li
             )
         if it.reply_to and it.reply_to in by_id and it.stance is by_id[it.reply_to].stance:
             forest.union(node, f"item:{it.reply_to}", f"reply repeating {it.reply_to}", explicit=True)
-        if it.n_tokens >= 4 and it.retweet_of is None:
-            earlier = by_fp.setdefault(it.fingerprint, [])
-            if earlier:
-                kind = "syndicated copy" if it.n_tokens >= SYNDICATION_MIN_TOKENS else "copy-paste"
-                forest.union(node, f"item:{earlier[0].item_id}", f"{kind} of {earlier[0].item_id}")
-            earlier.append(it)
+        first = first_of_text.get(it.fingerprint) if it.n_tokens >= 4 and it.retweet_of is None else None
+        if first is not None and first is not it:
+            kind = "syndicated copy" if it.n_tokens >= SYNDICATION_MIN_TOKENS else "copy-paste"
+            forest.union(node, f"item:{first.item_id}", f"{kind} of {first.item_id}", explicit=True)
         repeats = it.stance is Stance.SUPPORT
         # A text that denies repeats its speaker ("NRF denies ...") but not the claimant
         # it denies; one that asserts ("Taliban claim ...") repeats both, whichever side of

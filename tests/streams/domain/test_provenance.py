@@ -108,6 +108,18 @@ def test_copy_paste_burst_is_one_origin_flagged_as_coordination() -> None:
     assert {r for _, r in origins[0].echoes} == {"copy-paste of 0"}
 
 
+def test_copies_name_the_first_post_of_their_text_in_any_arrival_order() -> None:
+    posts = [ev(str(i), f"acct{i}", 10.0 * i, fingerprint="same") for i in range(4)]
+    for order in (posts, posts[::-1], [posts[2], posts[0], posts[3], posts[1]]):
+        origins = group_origins(order, REG)
+        assert len(origins) == 1 and origins[0].root_item == "0"
+        assert sorted(origins[0].echoes) == [
+            ("1", "copy-paste of 0"),
+            ("2", "copy-paste of 0"),
+            ("3", "copy-paste of 0"),
+        ]
+
+
 def test_a_burst_copying_an_older_post_is_flagged_and_retweets_are_not() -> None:
     original = ev("0", "journalist", 0.0, fingerprint="same")
     burst = [ev(str(i), f"acct{i}", 2400.0 + i, fingerprint="same") for i in range(1, 4)]
@@ -119,7 +131,9 @@ def test_a_burst_copying_an_older_post_is_flagged_and_retweets_are_not() -> None
 
 
 def test_a_report_of_what_a_party_says_is_its_echo_even_when_it_came_first() -> None:
-    wire = ev("1", "Reuters", 0, source_id="reuters", source_kind="wire", weight=1.0, cited_sources=("taliban",))
+    wire = ev(
+        "1", "Reuters", 0, source_id="reuters", source_kind="wire", weight=1.0, cited_sources=("taliban",)
+    )
     party = ev("2", "Zabehulah_M33", 60, source_id="taliban", source_kind="party", party="afghanistan-2021")
     origins = group_origins([wire, party], REG)
     assert len(origins) == 1
