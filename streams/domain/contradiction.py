@@ -108,6 +108,22 @@ _EMPHATIC = frozenset("doubt doubts question wonder".split())
 #: How far after a negation the words it negates may come ("not personally fly airstrikes").
 _SCOPE = 4
 
+#: "Believe it or not", "whether or not", "tens if not hundreds", "not only ... but":
+#: a negation word that negates nothing said.
+_IDIOM_BEFORE = frozenset("or if".split())
+_IDIOM_AFTER = frozenset("only just merely least".split())
+
+#: Advice opening a sentence ("Do not drive on flooded roads", "Never leave pets behind")
+#: asserts nothing for a negation to deny, unless it is advice about a report ("do not
+#: believe the reports", "don't share this"): that is a denial.
+_ADVICE = re.compile(
+    r"(^|[.!?;:]\s+)(?:please\s+)?(?:do\s+not|don['"
+    "\u2019"
+    r"]?t|never)\s+"
+    r"(?!(?:believe|trust|share|spread|fall|listen|buy|credit|retweet)\b)",
+    re.IGNORECASE,
+)
+
 
 #: Words that name one state, so a negation of one negates the others: "Baghdadi not
 #: dead" negates "Baghdadi was killed", "Panjshir has not fallen" negates "conquered".
@@ -144,6 +160,8 @@ def _negations(words: list[str], other: set[str]) -> int:
     for i, w in enumerate(words):
         following = words[i + 1] if i + 1 < len(words) else ""
         if w not in _NEGATION or following in _DENIAL_WORDS or following in _EMPHATIC:
+            continue
+        if following in _IDIOM_AFTER or (i > 0 and words[i - 1] in _IDIOM_BEFORE):
             continue
         if i > 0 and words[i - 1] in _DENIAL_WORDS:
             continue
@@ -200,7 +218,10 @@ def contradiction(
             return Contradiction(True, f"antonym:{x}/{min(opposite)}", overlap)
     if not (overlap >= cfg.min_overlap if about_same is None else about_same):
         return _judged(a, b, judge if about_same is None else None, cfg, overlap, "different subjects")
-    neg_a, neg_b = _negations(wa, cb), _negations(wb, ca)
+    neg_a, neg_b = (
+        _negations(_words(_ADVICE.sub(r"\1", a)), cb),
+        _negations(_words(_ADVICE.sub(r"\1", b)), ca),
+    )
     deny_a, deny_b = explicit_denial(a), explicit_denial(b)
     # A denial negates what it denies: "Panjshir has not fallen" and "the NRF denies that
     # Panjshir has fallen" take one side, though only the first has a negation word.

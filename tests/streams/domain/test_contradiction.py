@@ -197,3 +197,30 @@ def test_a_negation_of_something_neither_text_says_is_no_contradiction(claim: st
 def test_a_negation_reaches_inflections_and_words_naming_the_same_state(claim: str, post: str) -> None:
     got = contradiction(claim, post, about_same=True)
     assert got.contradicts and got.cue == "negation", got
+
+
+@pytest.mark.parametrize(
+    ("claim", "post"),
+    [
+        (
+            "Believe it or not, this is a shark swimming on a flooded freeway",
+            "The shark on the flooded freeway is real, my cousin saw it",
+        ),
+        ("Tens if not hundreds of homes flooded in Charikar", "Hundreds of homes flooded in Charikar"),
+        (
+            "Catastrophic flooding across the city. Do not drive on flooded roads.",
+            "Catastrophic flooding hits the city as record rain falls on flooded roads",
+        ),
+        ("Never leave pets behind. Wildfire reaches the outskirts", "The wildfire reached the outskirts"),
+    ],
+)
+def test_idioms_and_advice_negate_nothing_said(claim: str, post: str) -> None:
+    got = contradiction(claim, post, about_same=True)
+    assert not got.contradicts, got
+
+
+def test_advice_not_to_believe_a_report_still_denies_it() -> None:
+    got = contradiction(
+        "Panjshir has fallen to the Taliban", "Do not believe that Panjshir has fallen.", about_same=True
+    )
+    assert got.contradicts, got
