@@ -258,6 +258,9 @@ def group_origins(items: Sequence[EvidenceItem], registry: SourceRegistry) -> li
                 forest.union(node, f"src:{sid}", f"cites {sid}", explicit=True)
         for handle in it.cited_handles:
             forest.union(node, f"acct:{handle}", f"via @{handle}", explicit=True)
+            # The account relayed is the origin even when its own post is not here.
+            cited = registry.resolve(author=handle, outlet=None, url=None, verified=None)
+            forest.union(node, f"src:{cited.id}", f"via @{handle}", explicit=True)
         for dom in it.linked_domains:
             if dom != it.domain and (repeats or it.stance is Stance.DENY):
                 forest.union(node, f"dom:{dom}", f"links to an article on {dom}", explicit=True)
@@ -311,7 +314,10 @@ def _origin_of(
     if cited_only:
         # The reporter's credibility does not pass to what it attributes to others:
         # "Taliban say ..." on a wire is the Taliban's claim.
-        info = registry.get(sorted(cited_only)[0])
+        first = sorted(cited_only)[0]
+        info = registry.get(first)
+        if info is None and first.startswith("acct:"):  # relayed "via @someone" the registry does not know
+            info = registry.resolve(author=first[5:], outlet=None, url=None, verified=None)
         if info is not None:
             source_id, kind, weight, party = info.id, info.kind, info.weight, info.party
             is_cited_only = True

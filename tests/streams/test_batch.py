@@ -213,3 +213,27 @@ def test_a_second_event_tells_echoes_parties_and_denials_apart_in_any_arrival_or
             assert all(o["stance"] == "deny" for o in a.origins if o["root_item"] != "rss:ria-0510")
         else:
             assert all(o["stance"] == "deny" for o in a.origins if o["root_item"] == "rss:ria-0510")
+
+
+HARVEY = [line for line in (SCENARIO.parent / "harvey.jsonl").read_bytes().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_hoax_is_contested_and_the_flood_corroborated_in_any_arrival_order(seed: int) -> None:
+    # Hurricane Harvey, 27 August 2017: a viral hoax debunked by two outlets, and a flood
+    # warned of in advice ("Do not drive on flooded roads"), which is no negation of it.
+    batch = _run(_as_partitions_deliver(HARVEY, seed))
+    final = _final(batch)
+    assert len(final) == 2
+    hoax = next(a for a in final if "shark" in a.claim.lower())
+    flood = next(a for a in final if a is not hoax)
+    assert hoax.state == "CONTESTED"
+    side = {str(o["source"]): o["stance"] for o in hoax.origins}
+    assert side["ap"] == side["washington-post"] == side["acct:skeptic_sam"]  # the debunkers
+    assert side["acct:jason_m_2017"] == side["acct:cousin_vinny_tx"] != side["ap"]  # and believers
+    assert flood.state == "CORROBORATED" and flood.independent_origins >= 3
+    assert all(o["stance"] == "support" for o in flood.origins)
+    # A station relaying the wire ("via @Reuters") is Reuters' origin in every alert, also
+    # in those raised before Reuters' own post came in.
+    relayed = [o for a in batch.alerts for o in a.origins if "tw:3009" in o["items"]]
+    assert all(o["source"] == "reuters" for o in relayed)

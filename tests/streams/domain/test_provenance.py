@@ -101,6 +101,15 @@ def test_link_to_another_outlets_article_is_an_echo() -> None:
     assert n == 1 and why == ["links to an article on news18.com"]
 
 
+def test_a_post_relaying_an_account_is_that_accounts_origin_even_without_its_post() -> None:
+    station = ev("1", "KHOU_desk", 0, cited_handles=("reuters",))
+    origins = group_origins([station], REG)
+    assert (origins[0].source_id, origins[0].cited_only, origins[0].weight) == ("reuters", True, 1.0)
+    blog = ev("2", "blogger", 0, cited_handles=("somebody_local",))
+    origins = group_origins([blog], REG)
+    assert (origins[0].source_id, origins[0].cited_only) == ("acct:somebody_local", True)
+
+
 def test_copy_paste_burst_is_one_origin_flagged_as_coordination() -> None:
     burst = [ev(str(i), f"acct{i}", i * 10.0, fingerprint="same") for i in range(4)]
     origins = group_origins(burst, REG)
