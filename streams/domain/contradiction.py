@@ -229,8 +229,50 @@ def contradiction(
         if (neg_a == 0) != (neg_b == 0):
             return Contradiction(True, "negation", overlap)
         return Contradiction(True, f"denial:{deny_a or deny_b}", overlap)
-    na = {w for w in wa if w[0].isdigit()}
-    nb = {w for w in wb if w[0].isdigit()}
-    if na and nb and not na & nb:
-        return Contradiction(True, f"numbers:{min(na)}/{min(nb)}", overlap)
+    clash = _count_clash(_counts(wa), _counts(wb))
+    if clash is not None:
+        return Contradiction(True, f"numbers:{clash[0]}/{clash[1]}", overlap)
     return _judged(a, b, judge, cfg, overlap, "no cue")
+
+
+#: A count after these is a bound or a moving figure ("at least 1,300", "rises to 2,300"),
+#: which another count does not contradict.
+_BOUND = frozenset(
+    "least than above over past beyond nearly almost about around some approximately roughly "
+    "estimated rises rose risen climbs climbed jumps jumped reaches reached tops topped "
+    "surpasses passed exceeds exceeded up".split()
+)
+
+
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_RANGE = frozenset("to and or".split())
+
+
+def _counts(words: list[str]) -> dict[str, set[str]]:
+    """Exact counts by what they count: the first content word after each number
+    ("3 people", "7.8 magnitude"), else the one before ("magnitude 7.8", "toll: 40").
+    Years and the ends of a range ("2.5 to 4 hours") are no exact count."""
+
+    def number(j: int) -> bool:
+        return 0 <= j < len(words) and words[j][0].isdigit()
+
+    out: dict[str, set[str]] = {}
+    for i, w in enumerate(words):
+        if not w[0].isdigit() or (i > 0 and words[i - 1] in _BOUND) or _YEAR.fullmatch(w):
+            continue
+        if (number(i + 2) and words[i + 1] in _RANGE) or (number(i - 2) and words[i - 1] in _RANGE):
+            continue
+        after = [x for x in words[i + 1 : i + 3] if x not in STOPWORDS and not x[0].isdigit()]
+        before = [x for x in words[max(0, i - 2) : i] if x not in STOPWORDS and not x[0].isdigit()]
+        counted = after[0] if after else before[-1] if before else ""
+        out.setdefault(counted, set()).add(w)
+    return out
+
+
+def _count_clash(a: dict[str, set[str]], b: dict[str, set[str]]) -> tuple[str, str] | None:
+    """Two exact counts of one thing that differ ("3 people died" / "5 people died"): a
+    magnitude and a death toll, or a toll that has risen since, are no contradiction."""
+    for counted in sorted(a.keys() & b.keys()):
+        if counted and not a[counted] & b[counted]:
+            return min(a[counted]), min(b[counted])
+    return None

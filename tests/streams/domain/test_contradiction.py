@@ -224,3 +224,26 @@ def test_advice_not_to_believe_a_report_still_denies_it() -> None:
         "Panjshir has fallen to the Taliban", "Do not believe that Panjshir has fallen.", about_same=True
     )
     assert got.contradicts, got
+
+
+@pytest.mark.parametrize(
+    ("claim", "post"),
+    [
+        (
+            "A powerful 7.8 magnitude earthquake rocked southeastern Turkey, toppling buildings",
+            "Turkey earthquake death toll climbs past 2,600 as buildings collapse",
+        ),
+        ("Earthquake death toll rises to more than 1,300", "Earthquake death toll rises above 2,300"),
+        ("At least 12 people killed in Kabul blast", "40 people killed in Kabul blast, officials say"),
+        ("Ferry with 2 to 4 hundred people sank", "Ferry with 300 people sank"),  # a range
+        ("Apple will launch a 4-inch iPhone in 2015", "Apple to launch a 4-inch iPhone"),  # a year
+    ],
+)
+def test_counts_of_different_things_or_bounds_are_no_contradiction(claim: str, post: str) -> None:
+    got = contradiction(claim, post, about_same=True)
+    assert not got.contradicts, got
+
+
+def test_two_exact_counts_of_one_thing_contradict() -> None:
+    got = contradiction("Magnitude 7.8 quake hits Turkey", "Magnitude 6.2 quake hits Turkey", about_same=True)
+    assert got.cue == "numbers:7.8/6.2", got
