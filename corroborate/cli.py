@@ -28,7 +28,7 @@ __all__ = ["main", "scenario_path"]
 
 
 def scenario_path(name: str) -> Path:
-    """A bundled scenario by name (``panjshir``, ``kakhovka``, ``harvey``)."""
+    """A bundled scenario by name (``panjshir``, ``kakhovka``, ``harvey``, ``turkey``)."""
     ref = resources.files("corroborate").joinpath("scenarios", f"{name}.jsonl")
     path = Path(str(ref))
     if not path.is_file():
@@ -54,7 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="replay a JSONL file of items and print alerts")
     src = replay.add_mutually_exclusive_group(required=True)
     src.add_argument("file", nargs="?", type=Path, help="items, one JSON object a line")
-    src.add_argument("--scenario", help="a bundled scenario instead of a file (panjshir, kakhovka, harvey)")
+    src.add_argument(
+        "--scenario", help="a bundled scenario instead of a file (panjshir, kakhovka, harvey, turkey)"
+    )
     replay.add_argument("--json", action="store_true", help="print alerts as JSON lines")
     replay.add_argument(
         "--exit-when-idle",

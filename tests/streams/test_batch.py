@@ -237,3 +237,24 @@ def test_a_hoax_is_contested_and_the_flood_corroborated_in_any_arrival_order(see
     # in those raised before Reuters' own post came in.
     relayed = [o for a in batch.alerts for o in a.origins if "tw:3009" in o["items"]]
     assert all(o["source"] == "reuters" for o in relayed)
+
+
+TURKEY = [line for line in (SCENARIO.parent / "turkey.jsonl").read_bytes().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_rising_toll_contests_nothing_and_a_false_warning_is_contested(seed: int) -> None:
+    # Turkey-Syria earthquake, 6 February 2023: a magnitude, a death toll that rises
+    # from report to report, and a tsunami warning that officials deny.
+    final = _final(_run(_as_partitions_deliver(TURKEY, seed)))
+    assert not [c for a in final for c in a.contradicting if c["cue"].startswith("numbers")]
+    warning = [a for a in final if {"acct:quake_watcher_77", "acct:afad_english"} & _sources(a)]
+    for alert in warning:
+        assert alert.state == "CONTESTED"
+        side = {str(o["source"]): o["stance"] for o in alert.origins}
+        assert side.get("acct:quake_watcher_77") != side.get("acct:afad_english")
+    assert warning and all(a.state == "CORROBORATED" for a in final if a not in warning)
+
+
+def _sources(alert: Alert) -> set[str]:
+    return {str(o["source"]) for o in alert.origins}
