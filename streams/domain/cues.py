@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["asks", "denies", "explicit_denial", "hedges"]
+__all__ = ["asks", "denies", "explicit_denial", "hedges", "leads_with_question"]
 
 _DENY = re.compile(
     r"\b(?:den(?:y|ies|ied|ying)|denial|false(?:ly)?|fake|untrue|not true|baseless|"
@@ -54,6 +54,21 @@ _ASKS = re.compile(
 def asks(text: str) -> bool:
     """Does the text ask whether something is so (a question mark at its end, "is it true")?"""
     return _ASKS.search(text.strip()) is not None
+
+
+_LEAD_QUESTION = re.compile(
+    r"^\W*(?:is|are|was|were|did|does|do|has|have|had|will|would|can|could)\b[^.!?]*\?", re.IGNORECASE
+)
+
+
+def leads_with_question(text: str) -> bool:
+    """Does the text open by asking whether something is so ("Is X really dead? I can't
+    find anything")? Whatever follows, a post that makes its claim a question asks.
+
+    Not part of ``asks``: a contradiction is still read in what follows the question
+    ("Is it real? No, it is fake").
+    """
+    return _LEAD_QUESTION.match(text.strip()) is not None
 
 
 _HEDGE = re.compile(

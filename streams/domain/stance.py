@@ -29,7 +29,7 @@ from importlib import resources
 from pathlib import Path
 
 from streams.domain.contradiction import contradiction
-from streams.domain.cues import asks, explicit_denial, hedges
+from streams.domain.cues import asks, explicit_denial, hedges, leads_with_question
 from streams.domain.matching import claim_similarity
 from streams.domain.normalise import normalise
 from streams.domain.stance_features import stance_features
@@ -112,7 +112,7 @@ class StanceModel:
         matcher, and the off-topic rule is skipped: the caller paired them.
         """
         if text == target:
-            if asks(text):
+            if asks(text) or leads_with_question(text):
                 return StanceResult(Stance.QUERY, 1.0, "asks whether the claim is true")
             return StanceResult(Stance.SUPPORT, 1.0, "states the claim")
         if relevance is None:
@@ -129,7 +129,7 @@ class StanceModel:
         if claim_denies is not None and relevance >= RESTATES:
             # Says the same thing without the claim's denial: asserts what the claim denies,
             # unless it asks ("is the dam really gone?" of "reports it was destroyed are false").
-            if asks(text):
+            if asks(text) or leads_with_question(text):
                 return StanceResult(Stance.QUERY, 1.0, "asks whether what the claim denies is so")
             return StanceResult(Stance.DENY, 1.0, f"asserts what the claim denies ({claim_denies})")
         # From the join bar the matcher has said both are about one claim: a negation
@@ -143,7 +143,7 @@ class StanceModel:
             # "comment" or word-level "deny" would be the reply-thread prior, not this
             # post, so the model is not asked: a question asks, a hedged restatement
             # ("reportedly", "may") reports without asserting, the rest supports.
-            if asks(text) and not asks(target):
+            if (asks(text) or leads_with_question(text)) and not asks(target):
                 return StanceResult(Stance.QUERY, 1.0, "asks whether the claim is true")
             hedge = hedges(text)
             if hedge is not None:

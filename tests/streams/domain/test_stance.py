@@ -39,6 +39,14 @@ def test_the_claim_itself_supports_itself_unless_it_asks() -> None:
     assert classify_stance("Are Pakistani jets bombing Panjshir?").stance is Stance.QUERY
 
 
+def test_a_post_opening_with_the_claim_as_a_question_asks_whatever_follows() -> None:
+    post = "Have the Taliban really captured Panjshir valley? I can't find anything from a real outlet."
+    assert classify_stance(post, target=CLAIM, relevance=0.8).stance is Stance.QUERY
+    assert classify_stance(post).stance is Stance.QUERY
+    statement = "The Taliban have captured Panjshir valley. Who saw this coming? Nobody."
+    assert classify_stance(statement, target=CLAIM, relevance=0.8).stance is Stance.SUPPORT
+
+
 def test_against_a_claim_that_is_itself_a_denial_polarity_flips() -> None:
     denial = "Reports of Panjshir's fall are fake, Panjshir has not fallen"
     assert classify_stance("NRF denies that Panjshir has fallen", target=denial).stance is Stance.SUPPORT
