@@ -28,7 +28,7 @@ __all__ = ["main", "scenario_path"]
 
 
 def scenario_path(name: str) -> Path:
-    """A bundled scenario by name (``panjshir``, ``kakhovka``, ``harvey``, ``turkey``)."""
+    """A bundled scenario by name (``panjshir``, ``kakhovka``, ``harvey``, ``turkey``, ``death-hoax``)."""
     ref = resources.files("corroborate").joinpath("scenarios", f"{name}.jsonl")
     path = Path(str(ref))
     if not path.is_file():
@@ -55,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     src = replay.add_mutually_exclusive_group(required=True)
     src.add_argument("file", nargs="?", type=Path, help="items, one JSON object a line")
     src.add_argument(
-        "--scenario", help="a bundled scenario instead of a file (panjshir, kakhovka, harvey, turkey)"
+        "--scenario",
+        help="a bundled scenario instead of a file (panjshir, kakhovka, harvey, turkey, death-hoax)",
     )
     replay.add_argument("--json", action="store_true", help="print alerts as JSON lines")
     replay.add_argument(

@@ -235,7 +235,9 @@ def group_origins(items: Sequence[EvidenceItem], registry: SourceRegistry) -> li
             if it.retweeted_author:
                 # The original may arrive later (partitions are not in time order).
                 forest.union(f"item:{it.retweet_of}", f"acct:{it.retweeted_author}", "retweeted author")
+        shares = it.retweet_of is not None  # passing a post on, not saying something
         if it.quote_of and (it.n_tokens < 3 or it.stance in (Stance.QUERY, Stance.COMMENT)):
+            shares = True
             forest.union(
                 node,
                 f"item:{it.quote_of}",
@@ -243,6 +245,7 @@ def group_origins(items: Sequence[EvidenceItem], registry: SourceRegistry) -> li
                 explicit=True,
             )
         if it.reply_to and it.reply_to in by_id and it.stance is by_id[it.reply_to].stance:
+            shares = True
             forest.union(node, f"item:{it.reply_to}", f"reply repeating {it.reply_to}", explicit=True)
         first = first_of_text.get(it.fingerprint) if it.n_tokens >= 4 and it.retweet_of is None else None
         if first is not None and first is not it:
@@ -264,6 +267,10 @@ def group_origins(items: Sequence[EvidenceItem], registry: SourceRegistry) -> li
         for dom in it.linked_domains:
             if dom != it.domain and (repeats or it.stance is Stance.DENY):
                 forest.union(node, f"dom:{dom}", f"links to an article on {dom}", explicit=True)
+        if shares:
+            # Who passed a post on is no author of it: the fan who retweeted a death hoax
+            # and later denied it must not have the denial folded into the hoax's origin.
+            continue
         forest.union(node, f"acct:{it.author.lower()}", f"same account @{it.author}")
         if it.source_id and not it.source_id.startswith("acct:"):
             forest.union(node, f"src:{it.source_id}", f"same organisation ({it.source_id})")

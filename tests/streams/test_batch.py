@@ -258,3 +258,20 @@ def test_a_rising_toll_contests_nothing_and_a_false_warning_is_contested(seed: i
 
 def _sources(alert: Alert) -> set[str]:
     return {str(o["source"]) for o in alert.origins}
+
+
+DEATH_HOAX = [
+    line for line in (SCENARIO.parent / "death-hoax.jsonl").read_bytes().splitlines() if line.strip()
+]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_death_hoax_is_contested_and_a_fan_who_shared_it_then_denied_it_denies(seed: int) -> None:
+    batch = _run(_as_partitions_deliver(DEATH_HOAX, seed))
+    assert [a.state for a in _final(batch)] == ["CONTESTED"]
+    stance = {i.item_id: i.stance.value for e in batch.evidence.values() for i in e.items}
+    assert stance["tw:5005"] == "query"  # "Is Morgan Freeman really dead? I can't find anything ..."
+    debunkers = {stance[i] for i in ("tw:5006", "rss:ap-1430", "rss:cnn-1440", "tw:5008")}
+    assert len(debunkers) == 1 and stance["tw:5001"] not in debunkers
+    origins = [o for a in batch.alerts for o in a.origins if "tw:5008" in o["items"]]
+    assert all(o["source"] == "acct:fan_account_mf" for o in origins)  # not the hoaxer's origin

@@ -233,3 +233,14 @@ def test_a_retweet_that_came_first_never_heads_an_origin_with_a_post_of_its_own(
     origins = group_origins([rt, own], REG)
     assert len(origins) == 1 and origins[0].root_item == "quote"
     assert origins[0].source_id != "acct:ahmadzai_k"
+
+
+def test_who_passed_a_post_on_keeps_their_own_word() -> None:
+    hoax = ev("1", "celeb_breaking_now", 0)
+    share = ev("2", "fan_account", 60, retweet_of="1", retweeted_author="celeb_breaking_now")
+    denial = ev("3", "fan_account", 600, stance=Stance.DENY, reply_to="1", fingerprint="fp-3")
+    origins = group_origins([hoax, share, denial], REG)
+    assert [(o.source_id, o.stance, o.items) for o in origins] == [
+        ("acct:celeb_breaking_now", Stance.SUPPORT, ["1", "2"]),
+        ("acct:fan_account", Stance.DENY, ["3"]),
+    ]
