@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from streams.domain.cues import asks, explicit_denial
+from streams.domain.cues import INVOLVEMENT, asks, denied_involvement, explicit_denial
 from streams.domain.normalise import STOPWORDS
 from streams.domain.pair_features import STANCE_WORDS
 
@@ -219,9 +219,13 @@ def contradiction(
     if not (overlap >= cfg.min_overlap if about_same is None else about_same):
         return _judged(a, b, judge if about_same is None else None, cfg, overlap, "different subjects")
     neg_a, neg_b = (
-        _negations(_words(_ADVICE.sub(r"\1", a)), cb),
-        _negations(_words(_ADVICE.sub(r"\1", b)), ca),
+        _negations(_words(INVOLVEMENT.sub(" ", _ADVICE.sub(r"\1", a))), cb),
+        _negations(_words(INVOLVEMENT.sub(" ", _ADVICE.sub(r"\1", b))), ca),
     )
+    # "Israel has nothing to do with the explosion" leaves the explosion standing; it
+    # opposes only a text that gives Israel a part in it ("an Israeli missile hit the port").
+    if _blames(b, denied_involvement(a), wb) or _blames(a, denied_involvement(b), wa):
+        return Contradiction(True, "negation:involvement", overlap)
     deny_a, deny_b = explicit_denial(a), explicit_denial(b)
     # A denial negates what it denies: "Panjshir has not fallen" and "the NRF denies that
     # Panjshir has fallen" take one side, though only the first has a negation word.
@@ -242,6 +246,25 @@ _BOUND = frozenset(
     "estimated rises rose risen climbs climbed jumps jumped reaches reached tops topped "
     "surpasses passed exceeds exceeded up".split()
 )
+
+
+#: Who speaks is not whose part is denied: "Israeli officials deny any involvement".
+_SPEAKERS = frozenset(
+    "official officials spokesman spokeswoman spokesperson government ministry minister sources "
+    "source aide aides statement".split()
+)
+
+
+def _blames(text: str, accused: str | None, words: list[str]) -> bool:
+    """Does ``text`` give a part in the event to ``accused`` (whose part another text denies),
+    without denying that part itself?"""
+    if not accused or denied_involvement(text) is not None:
+        return False
+    named = {
+        w for w in _words(accused) if w not in STOPWORDS and w not in STANCE_WORDS and w not in _SPEAKERS
+    }
+    said = {_stem(w) if len(w) >= 5 else w for w in words}
+    return any((_stem(w) if len(w) >= 5 else w) in said for w in named)
 
 
 _YEAR = re.compile(r"(?:19|20)\d\d")

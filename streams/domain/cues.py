@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["asks", "denies", "explicit_denial", "hedges", "leads_with_question"]
+__all__ = [
+    "INVOLVEMENT",
+    "asks",
+    "denied_involvement",
+    "denies",
+    "explicit_denial",
+    "hedges",
+    "leads_with_question",
+]
 
 _DENY = re.compile(
     r"\b(?:den(?:y|ies|ied|ying)|denial|false(?:ly)?|fake|untrue|not true|baseless|"
@@ -31,8 +39,37 @@ _NEGATED_DENY = re.compile(
 )
 
 
+#: A denial of someone's part in an event, not of the event: "Israel has nothing to do
+#: with the explosion", "Russia denies any involvement in the attack".
+INVOLVEMENT = re.compile(
+    r"\b(?:(?:den(?:y|ies|ied|ying)|reject(?:s|ed|ing)?|dismiss(?:es|ed|ing)?)\s+"
+    r"(?:any\s+|all\s+|its\s+|their\s+|his\s+|her\s+)?"
+    r"(?:involvement|role|responsibility|links?|part|connection)|"
+    r"(?:had|has|have)?\s*nothing\s+to\s+do\s+with|"
+    r"(?:was|were|is|are)?\s*(?:not|never|n't)\s+(?:involved|responsible|behind)|"
+    r"no\s+(?:involvement|role|part|links?|connection|responsibility)\s+(?:in|with|to|for))\b",
+    re.IGNORECASE,
+)
+_CLAUSE_START = re.compile(r"[.!?;:,]\s+|\b(?:and|but|that|as|after|while)\s+", re.IGNORECASE)
+
+
+def denied_involvement(text: str) -> str | None:
+    """Whose part in an event ``text`` denies: the words before the denial, in its clause
+    ("Israel" in "Israel has nothing to do with the explosion"), or None."""
+    found = INVOLVEMENT.search(text)
+    if found is None:
+        return None
+    before = text[: found.start()]
+    starts = [m.end() for m in _CLAUSE_START.finditer(before)]
+    return before[starts[-1] if starts else 0 :].strip() or None
+
+
 def explicit_denial(text: str) -> str | None:
-    """The words of an explicit denial in ``text``, or None (also when the denial is negated)."""
+    """The words of an explicit denial in ``text``, or None (also when the denial is negated).
+
+    A denial of involvement is not one: it leaves the event standing (``denied_involvement``).
+    """
+    text = INVOLVEMENT.sub(" ", text)
     found = _DENY.search(text)
     if found is None or _NEGATED_DENY.search(text):
         return None

@@ -247,3 +247,23 @@ def test_counts_of_different_things_or_bounds_are_no_contradiction(claim: str, p
 def test_two_exact_counts_of_one_thing_contradict() -> None:
     got = contradiction("Magnitude 7.8 quake hits Turkey", "Magnitude 6.2 quake hits Turkey", about_same=True)
     assert got.cue == "numbers:7.8/6.2", got
+
+
+EXPLOSION = "Large explosion rocks Beirut port area, dozens injured"
+BLAME = "An Israeli missile hit the port of Beirut, you can see it in the video"
+
+
+@pytest.mark.parametrize(
+    "denial",
+    [
+        "Israel has nothing to do with the explosion in Beirut port, an Israeli official said",
+        "Israeli officials deny any involvement in the Beirut port explosion",
+        "Israel was not involved in the Beirut port explosion",
+    ],
+)
+def test_a_denial_of_involvement_leaves_the_event_standing_and_opposes_the_blame(denial: str) -> None:
+    assert explicit_denial(denial) is None
+    assert not contradiction(EXPLOSION, denial, about_same=True).contradicts
+    got = contradiction(BLAME, denial, about_same=True)
+    assert got.cue == "negation:involvement", got
+    assert not contradiction(denial, "Israel denies any role in the port blast", about_same=True).contradicts
