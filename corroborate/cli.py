@@ -24,16 +24,20 @@ from corroborate.delivery import deliver
 from corroborate.errors import CorroborateError
 from corroborate.service import RunOptions, serve
 
-__all__ = ["main", "scenario_path"]
+__all__ = ["bundled_scenarios", "main", "scenario_path"]
+
+
+def bundled_scenarios() -> list[str]:
+    """Names of the scenarios shipped in ``corroborate/scenarios``."""
+    folder = Path(str(resources.files("corroborate").joinpath("scenarios")))
+    return sorted(p.name.removesuffix(".jsonl") for p in folder.glob("*.jsonl"))
 
 
 def scenario_path(name: str) -> Path:
-    """A bundled scenario by name (``panjshir``, ``kakhovka``, ``harvey``, ``turkey``, ``death-hoax``)."""
-    ref = resources.files("corroborate").joinpath("scenarios", f"{name}.jsonl")
-    path = Path(str(ref))
+    """A bundled scenario by name (one of ``bundled_scenarios()``)."""
+    path = Path(str(resources.files("corroborate").joinpath("scenarios", f"{name}.jsonl")))
     if not path.is_file():
-        bundled = sorted(p.name.removesuffix(".jsonl") for p in path.parent.glob("*.jsonl"))
-        raise CorroborateError(f"no bundled scenario {name!r}; bundled: {', '.join(bundled)}")
+        raise CorroborateError(f"no bundled scenario {name!r}; bundled: {', '.join(bundled_scenarios())}")
     return path
 
 
@@ -56,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("file", nargs="?", type=Path, help="items, one JSON object a line")
     src.add_argument(
         "--scenario",
-        help="a bundled scenario instead of a file (panjshir, kakhovka, harvey, turkey, death-hoax)",
+        help=f"a bundled scenario instead of a file ({', '.join(bundled_scenarios())})",
     )
     replay.add_argument("--json", action="store_true", help="print alerts as JSON lines")
     replay.add_argument(

@@ -275,3 +275,18 @@ def test_a_death_hoax_is_contested_and_a_fan_who_shared_it_then_denied_it_denies
     assert len(debunkers) == 1 and stance["tw:5001"] not in debunkers
     origins = [o for a in batch.alerts for o in a.origins if "tw:5008" in o["items"]]
     assert all(o["source"] == "acct:fan_account_mf" for o in origins)  # not the hoaxer's origin
+
+
+BEIRUT = [line for line in (SCENARIO.parent / "beirut.jsonl").read_bytes().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_denial_of_involvement_contests_the_blame_and_leaves_the_event_corroborated(seed: int) -> None:
+    # Beirut port, 4 August 2020: "Israel has nothing to do with the explosion" denies
+    # Israel's part, not the explosion that Reuters, AP and a witness report.
+    final = _final(_run(_as_partitions_deliver(BEIRUT, seed)))
+    explosion = [a for a in final if {"reuters", "ap"} & _sources(a)]
+    assert explosion and all(a.state == "CORROBORATED" for a in explosion)
+    assert not any("acct:israelipm_aide" in _sources(a) for a in explosion)
+    blame = [a for a in final if "acct:leb_news_now" in _sources(a)]
+    assert blame and all(a.state == "CONTESTED" for a in blame)
