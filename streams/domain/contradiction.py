@@ -29,7 +29,7 @@ from streams.domain.cues import INVOLVEMENT, asks, denied_involvement, explicit_
 from streams.domain.normalise import STOPWORDS
 from streams.domain.pair_features import STANCE_WORDS
 
-__all__ = ["ANTONYMS", "KINDRED", "Contradiction", "ContradictionConfig", "Judge", "contradiction"]
+__all__ = ["ANTONYMS", "KINDRED", "Contradiction", "ContradictionConfig", "Judge", "contradiction", "negates"]
 
 #: A learnt model's probability that the second text contradicts the first.
 Judge = Callable[[str, str], float]
@@ -170,6 +170,18 @@ def _negations(words: list[str], other: set[str]) -> int:
     return count
 
 
+def _negated_words(text: str, other: set[str]) -> int:
+    """Negations in ``text`` of what ``other``'s content words say; advice and denials of
+    involvement negate nothing said."""
+    return _negations(_words(INVOLVEMENT.sub(" ", _ADVICE.sub(r"\1", text))), other)
+
+
+def negates(text: str, other: str) -> bool:
+    """Does ``text`` negate something ``other`` says ("Mayor Smith has not resigned" of
+    "reports that Mayor Smith resigned are false")? Its polarity, whatever the other's."""
+    return _negated_words(text, {w for w in _words(other) if w not in STOPWORDS and w not in _NEGATION}) > 0
+
+
 def _judged(
     a: str, b: str, judge: Judge | None, cfg: ContradictionConfig, overlap: float, why: str
 ) -> Contradiction:
@@ -218,10 +230,7 @@ def contradiction(
             return Contradiction(True, f"antonym:{x}/{min(opposite)}", overlap)
     if not (overlap >= cfg.min_overlap if about_same is None else about_same):
         return _judged(a, b, judge if about_same is None else None, cfg, overlap, "different subjects")
-    neg_a, neg_b = (
-        _negations(_words(INVOLVEMENT.sub(" ", _ADVICE.sub(r"\1", a))), cb),
-        _negations(_words(INVOLVEMENT.sub(" ", _ADVICE.sub(r"\1", b))), ca),
-    )
+    neg_a, neg_b = _negated_words(a, cb), _negated_words(b, ca)
     # "Israel has nothing to do with the explosion" leaves the explosion standing; it
     # opposes only a text that gives Israel a part in it ("an Israeli missile hit the port").
     if _blames(b, denied_involvement(a), wb) or _blames(a, denied_involvement(b), wa):

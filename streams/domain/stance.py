@@ -28,7 +28,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from streams.domain.contradiction import contradiction
+from streams.domain.contradiction import contradiction, negates
 from streams.domain.cues import asks, explicit_denial, hedges, leads_with_question
 from streams.domain.matching import claim_similarity
 from streams.domain.normalise import normalise
@@ -122,15 +122,19 @@ class StanceModel:
             return StanceResult(Stance.COMMENT, 1.0, "off-topic")
         denial, claim_denies = explicit_denial(text), explicit_denial(target)
         if denial is not None:
-            if claim_denies is not None:
-                # The claim is itself a denial ("reports of its fall are fake"): denying too agrees.
+            if claim_denies is not None or (relevance >= RESTATES and negates(target, text)):
+                # The claim is itself a denial ("reports of its fall are fake", "Correction:
+                # the mayor has not resigned"): denying too agrees.
                 return StanceResult(Stance.SUPPORT, 1.0, f"denies as the claim does ({denial})")
             return StanceResult(Stance.DENY, 1.0, denial)
         if claim_denies is not None and relevance >= RESTATES:
             # Says the same thing without the claim's denial: asserts what the claim denies,
-            # unless it asks ("is the dam really gone?" of "reports it was destroyed are false").
+            # unless it asks ("is the dam really gone?" of "reports it was destroyed are false")
+            # or negates it in words of its own ("Correction: Mayor Smith has not resigned").
             if asks(text) or leads_with_question(text):
                 return StanceResult(Stance.QUERY, 1.0, "asks whether what the claim denies is so")
+            if negates(text, target):
+                return StanceResult(Stance.SUPPORT, 1.0, f"negates as the claim denies ({claim_denies})")
             return StanceResult(Stance.DENY, 1.0, f"asserts what the claim denies ({claim_denies})")
         # From the join bar the matcher has said both are about one claim: a negation
         # then opposes it even where the words differ ("Baghdadi killed in airstrike" /

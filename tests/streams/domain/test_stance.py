@@ -53,6 +53,9 @@ def test_against_a_claim_that_is_itself_a_denial_polarity_flips() -> None:
     got = classify_stance("Panjshir has fallen to the Taliban", target=denial, relevance=0.8)
     assert got.stance is Stance.DENY
     assert "asserts what the claim denies" in got.cue
+    # A correction that negates in its own words agrees with the denial.
+    fixed = "Correction: the Taliban have not captured Panjshir, an earlier report was wrong"
+    assert classify_stance(fixed, target=denial, relevance=0.8).stance is Stance.SUPPORT
     # Asking whether what the denial denies is so asserts nothing: a query, not a denial.
     asked = classify_stance("Wait, has Panjshir really fallen to the Taliban?", target=denial, relevance=0.8)
     assert asked.stance is Stance.QUERY
