@@ -161,9 +161,19 @@ class Verdict:
 
 def with_opposing(origins: Sequence[Origin], opposing: Sequence[Origin]) -> list[Origin]:
     """Our origins and the contradicting claims' supporters; a source on both sides counts
-    only where it speaks in this cluster."""
-    own = {o.source_id for o in origins}
-    return [*origins, *(o for o in opposing if o.source_id not in own)]
+    once, on the side it spoke on last (an outlet's correction outweighs its report; at a
+    tie, where it speaks in this cluster)."""
+    last_own: dict[str, float] = {}
+    for o in origins:
+        last_own[o.source_id] = max(o.last_seen, last_own.get(o.source_id, o.last_seen))
+    last_other: dict[str, float] = {}
+    for o in opposing:
+        last_other[o.source_id] = max(o.last_seen, last_other.get(o.source_id, o.last_seen))
+    turned = {sid for sid, at in last_other.items() if sid in last_own and at > last_own[sid]}
+    return [
+        *(o for o in origins if o.source_id not in turned),
+        *(o for o in opposing if o.source_id not in last_own or o.source_id in turned),
+    ]
 
 
 def evaluate(origins: Sequence[Origin], config: PolicyConfig, opposing: Sequence[Origin] = ()) -> Verdict:
@@ -171,7 +181,7 @@ def evaluate(origins: Sequence[Origin], config: PolicyConfig, opposing: Sequence
 
     ``opposing`` are the supporting origins of other clusters found to
     contradict this one, already turned to deny; a source on both sides
-    counts only where it speaks in this cluster.
+    counts once, where it spoke last (``with_opposing``).
     """
     origins = with_opposing(origins, opposing)
     newest = max((o.first_seen for o in origins), default=0.0)
@@ -285,7 +295,17 @@ class ClaimEvidence:
 _SEEN_CAP = 5000
 _TIMELINE_CAP = 12
 _SUMMARY_CAP = 20
-_SUMMARY_FIELDS = ("origin_id", "source", "kind", "weight", "party", "first_seen", "root_item", "coordinated")
+_SUMMARY_FIELDS = (
+    "origin_id",
+    "source",
+    "kind",
+    "weight",
+    "party",
+    "first_seen",
+    "last_seen",
+    "root_item",
+    "coordinated",
+)
 
 
 def add_evidence(

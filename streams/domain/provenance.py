@@ -114,6 +114,9 @@ class Origin:
     """The source was never seen posting; it stands here because others cite it."""
     via_cluster: str | None = None
     """Set when the origin backs a contradicting claim of another cluster (cross-cluster)."""
+    last_seen: float = 0.0
+    """Its newest item: a source that spoke on both sides of a contradiction (a report
+    and its correction) counts where it spoke last."""
 
     @property
     def independent_support(self) -> bool:
@@ -135,6 +138,7 @@ class Origin:
             "coordinated": self.coordinated,
             "cited_only": self.cited_only,
             "via_cluster": self.via_cluster,
+            "last_seen": self.last_seen,
         }
 
     @classmethod
@@ -153,6 +157,7 @@ class Origin:
             coordinated=bool(d.get("coordinated", False)),
             cited_only=bool(d.get("cited_only", False)),
             via_cluster=via_cluster,
+            last_seen=float(d.get("last_seen", d["first_seen"])),  # summaries before it was sent
         )
 
 
@@ -342,14 +347,22 @@ def _origin_of(
         kind=kind,
         weight=weight,
         party=party,
-        stance=head.stance,
+        stance=_last_word(head, asserting),
         first_seen=min(m.created_at for m in members),
         root_item=head.item_id,
         items=[m.item_id for m in members],
         echoes=echoes,
         coordinated=coordinated,
         cited_only=is_cited_only,
+        last_seen=max(m.created_at for m in members),
     )
+
+
+def _last_word(head: EvidenceItem, asserting: list[EvidenceItem]) -> Stance:
+    """The origin's stance: what its own source said last. An outlet that corrects its
+    report ("Correction: the mayor has not resigned") stands where the correction does."""
+    own = [m for m in asserting if m.author.lower() == head.author.lower() or m.source_id == head.source_id]
+    return max(own, key=lambda m: (m.created_at, m.item_id)).stance if own else head.stance
 
 
 def _burst(posts: list[tuple[float, str]]) -> bool:

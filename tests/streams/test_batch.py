@@ -290,3 +290,24 @@ def test_a_denial_of_involvement_contests_the_blame_and_leaves_the_event_corrobo
     assert not any("acct:israelipm_aide" in _sources(a) for a in explosion)
     blame = [a for a in final if "acct:leb_news_now" in _sources(a)]
     assert blame and all(a.state == "CONTESTED" for a in blame)
+
+
+RETRACTION = [
+    line for line in (SCENARIO.parent / "retraction.jsonl").read_bytes().splitlines() if line.strip()
+]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_an_outlet_that_corrects_its_report_stands_where_its_correction_does(seed: int) -> None:
+    # A local paper reports the mayor resigned, city hall denies it, the paper corrects
+    # itself: in every claim it counts once, beside city hall, against the report.
+    final = _final(_run(_as_partitions_deliver(RETRACTION, seed)))
+    assert final and all(a.state == "CONTESTED" for a in final)
+    for alert in final:
+        sides: dict[str, set[str]] = {}
+        for o in alert.origins:
+            sides.setdefault(str(o["source"]), set()).add(str(o["stance"]))
+        paper = sides.get("acct:daily planet")
+        assert paper is None or len(paper) == 1
+        if paper and "acct:city_watch" in sides:
+            assert paper == sides.get("acct:cityhall_press", paper) != sides["acct:city_watch"]

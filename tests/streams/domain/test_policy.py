@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from streams.batch import BatchCorroborator
-from streams.domain.policy import PolicyConfig, load_policy_book
+from streams.domain.policy import PolicyConfig, load_policy_book, with_opposing
+from streams.domain.provenance import Origin
 from streams.domain.registry import load_registry
+from streams.domain.stance import Stance
 from streams.errors import PolicyError
 from tests.conftest import item_json
 
@@ -52,3 +54,28 @@ def test_a_bad_policy_file_says_where(tmp_path: Path, text: str, message: str) -
     path.write_text(text)
     with pytest.raises(PolicyError, match=message):
         load_policy_book(path)
+
+
+def _origin(source: str, stance: Stance, last_seen: float, via: str | None = None) -> Origin:
+    return Origin(
+        f"{source}-{last_seen}",
+        source,
+        "newspaper",
+        0.75,
+        None,
+        stance,
+        0.0,
+        None,
+        via_cluster=via,
+        last_seen=last_seen,
+    )
+
+
+def test_a_source_on_both_sides_counts_where_it_spoke_last() -> None:
+    report = _origin("daily-planet", Stance.SUPPORT, 100.0)
+    correction = _origin("daily-planet", Stance.DENY, 200.0, via="c-other")
+    assert with_opposing([report], [correction]) == [correction]  # its correction came later
+    early_denial = _origin("daily-planet", Stance.DENY, 50.0, via="c-other")
+    assert with_opposing([report], [early_denial]) == [report]  # its report came later
+    other = _origin("cityhall", Stance.DENY, 10.0, via="c-other")
+    assert with_opposing([report], [other]) == [report, other]

@@ -244,3 +244,13 @@ def test_who_passed_a_post_on_keeps_their_own_word() -> None:
         ("acct:celeb_breaking_now", Stance.SUPPORT, ["1", "2"]),
         ("acct:fan_account", Stance.DENY, ["3"]),
     ]
+
+
+def test_an_origin_stands_where_its_source_spoke_last() -> None:
+    report = ev("1", "DailyPlanet", 0, fingerprint="fp-1")
+    copy = ev("2", "reader", 60, fingerprint="fp-1")
+    correction = ev("3", "DailyPlanet", 3600, stance=Stance.DENY, fingerprint="fp-3")
+    origins = group_origins([report, copy, correction], REG)
+    assert [(o.source_id, o.stance, o.items) for o in origins] == [
+        ("acct:dailyplanet", Stance.DENY, ["1", "2", "3"])
+    ]
