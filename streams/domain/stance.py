@@ -31,7 +31,7 @@ from pathlib import Path
 from streams.domain.contradiction import contradiction, negates
 from streams.domain.cues import asks, explicit_denial, hedges, leads_with_question
 from streams.domain.matching import claim_similarity
-from streams.domain.normalise import normalise
+from streams.domain.normalise import normalise, split_sentences
 from streams.domain.stance_features import stance_features
 from streams.errors import ModelError
 
@@ -126,6 +126,8 @@ class StanceModel:
                 # The claim is itself a denial ("reports of its fall are fake", "Correction:
                 # the mayor has not resigned"): denying too agrees.
                 return StanceResult(Stance.SUPPORT, 1.0, f"denies as the claim does ({denial})")
+            if _reports_both_sides(target, text):
+                return StanceResult(Stance.COMMENT, 1.0, f"reports the claim and a denial ({denial})")
             return StanceResult(Stance.DENY, 1.0, denial)
         if claim_denies is not None and relevance >= RESTATES:
             # Says the same thing without the claim's denial: asserts what the claim denies,
@@ -172,6 +174,23 @@ class StanceModel:
                 "retrain it with bench/train_stance.py"
             )
         return model
+
+
+def _reports_both_sides(target: str, text: str) -> bool:
+    """A report that gives the claim in one sentence and a denial of it in another
+    ("Taliban say they have captured Panjshir. Resistance leaders denied the claim"):
+    wire copy telling both sides asserts neither."""
+    sentences = split_sentences(text)
+    if len(sentences) < 2:
+        return False
+    claim = normalise(target)
+    return any(
+        explicit_denial(s) is None
+        and not asks(s)
+        and not negates(s, target)
+        and claim_similarity(claim, normalise(s)) >= RESTATES
+        for s in sentences
+    )
 
 
 def _four(values: object) -> tuple[float, float, float, float]:

@@ -156,3 +156,11 @@ def test_a_restatement_that_doubts_the_claim_does_not_support_it() -> None:
         "No doubt a meteorite struck the outskirts of Bazarak", target=claim, relevance=0.8
     )
     assert sure.stance is Stance.SUPPORT
+
+
+def test_a_report_giving_the_claim_and_its_denial_asserts_neither() -> None:
+    both = "Taliban say they have captured Panjshir valley. Resistance leaders denied the claim."
+    got = classify_stance(both, target=CLAIM, relevance=0.7)
+    assert got.stance is Stance.COMMENT and "reports the claim and a denial" in got.cue
+    one_sided = "This is fake. The Taliban have not captured anything in Panjshir."
+    assert classify_stance(one_sided, target=CLAIM, relevance=0.7).stance is Stance.DENY
