@@ -184,13 +184,15 @@ def _reports_both_sides(target: str, text: str) -> bool:
     if len(sentences) < 2:
         return False
     claim = normalise(target)
-    return any(
-        explicit_denial(s) is None
-        and not asks(s)
-        and not negates(s, target)
-        and claim_similarity(claim, normalise(s)) >= RESTATES
-        for s in sentences
-    )
+    words = set(claim.content)
+    for sentence in sentences:
+        if explicit_denial(sentence) is not None or asks(sentence) or negates(sentence, target):
+            continue
+        norm = normalise(sentence)
+        # Two shared content words before the matcher is asked: an encoder pass per sentence.
+        if len(words & set(norm.content)) >= 2 and claim_similarity(claim, norm) >= RESTATES:
+            return True
+    return False
 
 
 def _four(values: object) -> tuple[float, float, float, float]:
