@@ -37,10 +37,12 @@ def format_alert(alert: Alert) -> str:
             f"= merged v{alert.version}  claim {alert.cluster_id} is the same claim as {alert.merged_into};"
             f" its {alert.items_total} items now count there\n  claim: {alert.claim[:200]}"
         )
+    # Parties' support is weighed but is no independent origin: say how many there are in all.
+    in_all = "" if alert.support_origins == alert.independent_origins else f"{alert.support_origins} in all, "
     head = (
         f"{_MARK.get(alert.state, '*')} {alert.state} v{alert.version}  claim {alert.cluster_id}  "
         f"{alert.independent_origins} independent origin(s) supporting"
-        f" (weight {alert.support_weight:.2f}), {alert.deny_origins} denying"
+        f" ({in_all}weight {alert.support_weight:.2f}), {alert.deny_origins} denying"
         f" (weight {alert.deny_weight:.2f}), {alert.items_total} items"
     )
     lines = [head, f"  claim: {alert.claim[:200]}", f"  first seen {_hhmm(alert.first_seen)}"]
