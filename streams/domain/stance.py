@@ -112,7 +112,7 @@ class StanceModel:
         matcher, and the off-topic rule is skipped: the caller paired them.
         """
         if text == target:
-            if asks(text) or leads_with_question(text):
+            if _asks(text):
                 return StanceResult(Stance.QUERY, 1.0, "asks whether the claim is true")
             return StanceResult(Stance.SUPPORT, 1.0, "states the claim")
         if relevance is None:
@@ -133,7 +133,7 @@ class StanceModel:
             # Says the same thing without the claim's denial: asserts what the claim denies,
             # unless it asks ("is the dam really gone?" of "reports it was destroyed are false")
             # or negates it in words of its own ("Correction: Mayor Smith has not resigned").
-            if asks(text) or leads_with_question(text):
+            if _asks(text):
                 return StanceResult(Stance.QUERY, 1.0, "asks whether what the claim denies is so")
             if negates(text, target):
                 return StanceResult(Stance.SUPPORT, 1.0, f"negates as the claim denies ({claim_denies})")
@@ -149,7 +149,7 @@ class StanceModel:
             # "comment" or word-level "deny" would be the reply-thread prior, not this
             # post, so the model is not asked: a question asks, a hedged restatement
             # ("reportedly", "may") reports without asserting, the rest supports.
-            if (asks(text) or leads_with_question(text)) and not asks(target):
+            if _asks(text) and not asks(target):
                 return StanceResult(Stance.QUERY, 1.0, "asks whether the claim is true")
             hedge = hedges(text)
             if hedge is not None:
@@ -174,6 +174,11 @@ class StanceModel:
                 "retrain it with bench/train_stance.py"
             )
         return model
+
+
+def _asks(text: str) -> bool:
+    """A post that asks: a question at its end, "is it true", or a question opening it."""
+    return asks(text) or leads_with_question(text)
 
 
 def _reports_both_sides(target: str, text: str) -> bool:
