@@ -115,8 +115,8 @@ class Origin:
     via_cluster: str | None = None
     """Set when the origin backs a contradicting claim of another cluster (cross-cluster)."""
     last_seen: float = 0.0
-    """Its newest item: a source that spoke on both sides of a contradiction (a report
-    and its correction) counts where it spoke last."""
+    """When its own source last spoke (echoes aside): a source that spoke on both sides of
+    a contradiction (a report and its correction) counts where it spoke last."""
 
     @property
     def independent_support(self) -> bool:
@@ -341,28 +341,30 @@ def _origin_of(
         if not m.retweet_of:  # retweeting is how a platform shares, not a campaign
             posts_by_fp.setdefault(m.fingerprint, []).append((m.created_at, m.author.lower()))
     coordinated = any(_burst(posts) for posts in posts_by_fp.values())
+    last_word = _last_word(head, asserting)
     return Origin(
         origin_id=head.item_id,
         source_id=source_id,
         kind=kind,
         weight=weight,
         party=party,
-        stance=_last_word(head, asserting),
+        stance=last_word.stance,
         first_seen=min(m.created_at for m in members),
         root_item=head.item_id,
         items=[m.item_id for m in members],
         echoes=echoes,
         coordinated=coordinated,
         cited_only=is_cited_only,
-        last_seen=max(m.created_at for m in members),
+        last_seen=last_word.created_at,
     )
 
 
-def _last_word(head: EvidenceItem, asserting: list[EvidenceItem]) -> Stance:
-    """The origin's stance: what its own source said last. An outlet that corrects its
-    report ("Correction: the mayor has not resigned") stands where the correction does."""
+def _last_word(head: EvidenceItem, asserting: list[EvidenceItem]) -> EvidenceItem:
+    """What the origin's own source said last. An outlet that corrects its report
+    ("Correction: the mayor has not resigned") stands where the correction does; others
+    passing its post on say nothing for it (and change nothing a summary carries)."""
     own = [m for m in asserting if m.author.lower() == head.author.lower() or m.source_id == head.source_id]
-    return max(own, key=lambda m: (m.created_at, m.item_id)).stance if own else head.stance
+    return max(own, key=lambda m: (m.created_at, m.item_id)) if own else head
 
 
 def _burst(posts: list[tuple[float, str]]) -> bool:

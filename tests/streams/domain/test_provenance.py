@@ -250,7 +250,9 @@ def test_an_origin_stands_where_its_source_spoke_last() -> None:
     report = ev("1", "DailyPlanet", 0, fingerprint="fp-1")
     copy = ev("2", "reader", 60, fingerprint="fp-1")
     correction = ev("3", "DailyPlanet", 3600, stance=Stance.DENY, fingerprint="fp-3")
-    origins = group_origins([report, copy, correction], REG)
+    shared = ev("4", "fan", 7200, retweet_of="3", retweeted_author="dailyplanet", stance=Stance.DENY)
+    origins = group_origins([report, copy, correction, shared], REG)
     assert [(o.source_id, o.stance, o.items) for o in origins] == [
-        ("acct:dailyplanet", Stance.DENY, ["1", "2", "3"])
+        ("acct:dailyplanet", Stance.DENY, ["1", "2", "3", "4"])
     ]
+    assert origins[0].last_seen == 3600  # others passing it on say nothing for it
