@@ -253,8 +253,14 @@ def contradiction(
 _BOUND = frozenset(
     "least than above over past beyond nearly almost about around some approximately roughly "
     "estimated rises rose risen climbs climbed jumps jumped reaches reached tops topped "
-    "surpasses passed exceeds exceeded up".split()
+    "surpasses passed exceeds exceeded up "
+    # The same in the other languages of crisis tweets (words without accents only).
+    "almeno oltre circa salgono sale saliti salito quasi menos cerca unos unas aproximadamente "
+    "ascienden asciende suben sube supera superan casi moins plus environ presque mais quase "
+    "sobe sobem".split()
 )
+#: "rises to 2,300", "salgono a 15", "cerca de 50": the bound sits one word before.
+_PARTICLES = frozenset("to at by a de di da".split())
 
 
 #: Who speaks is not whose part is denied: "Israeli officials deny any involvement".
@@ -290,7 +296,7 @@ def _counts(words: list[str]) -> dict[str, set[str]]:
 
     out: dict[str, set[str]] = {}
     for i, w in enumerate(words):
-        if not w[0].isdigit() or (i > 0 and words[i - 1] in _BOUND) or _YEAR.fullmatch(w):
+        if not w[0].isdigit() or _YEAR.fullmatch(w) or _bounded(words, i):
             continue
         if (number(i + 2) and words[i + 1] in _RANGE) or (number(i - 2) and words[i - 1] in _RANGE):
             continue
@@ -299,6 +305,11 @@ def _counts(words: list[str]) -> dict[str, set[str]]:
         counted = after[0] if after else before[-1] if before else ""
         out.setdefault(counted, set()).add(w)
     return out
+
+
+def _bounded(words: list[str], i: int) -> bool:
+    before = words[i - 1] if i > 0 else ""
+    return before in _BOUND or (before in _PARTICLES and i > 1 and words[i - 2] in _BOUND)
 
 
 def _count_clash(a: dict[str, set[str]], b: dict[str, set[str]]) -> tuple[str, str] | None:

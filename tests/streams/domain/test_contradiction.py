@@ -234,6 +234,9 @@ def test_advice_not_to_believe_a_report_still_denies_it() -> None:
             "Turkey earthquake death toll climbs past 2,600 as buildings collapse",
         ),
         ("Earthquake death toll rises to more than 1,300", "Earthquake death toll rises above 2,300"),
+        ("Earthquake death toll rises to 1,300", "Earthquake death toll rises to 2,300"),
+        ("Terremoto in Emilia, salgono a 15 i morti", "Terremoto in Emilia, salgono a 17 i morti"),
+        ("Terremoto en Italia: al menos 5 muertos", "Terremoto en Italia: 7 muertos"),
         ("At least 12 people killed in Kabul blast", "40 people killed in Kabul blast, officials say"),
         ("Ferry with 2 to 4 hundred people sank", "Ferry with 300 people sank"),  # a range
         ("Apple will launch a 4-inch iPhone in 2015", "Apple to launch a 4-inch iPhone"),  # a year
