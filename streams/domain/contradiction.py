@@ -166,8 +166,13 @@ def _negations(words: list[str], other: set[str]) -> int:
         if i > 0 and words[i - 1] in _DENIAL_WORDS:
             continue
         after = [x for x in words[i + 1 :] if x not in STOPWORDS and x not in _NEGATION][:_SCOPE]
-        count += any(x in reach or (len(x) >= 5 and _stem(x) in reach) for x in after)
+        count += any(_reaches(x, reach) for x in after)
     return count
+
+
+def _reaches(word: str, reach: set[str]) -> bool:
+    """Is ``word`` one of ``_reach``'s words, or an inflection of one?"""
+    return word in reach or (len(word) >= 5 and _stem(word) in reach)
 
 
 def _negated_words(text: str, other: set[str]) -> int:
@@ -179,7 +184,11 @@ def _negated_words(text: str, other: set[str]) -> int:
 def negates(text: str, other: str) -> bool:
     """Does ``text`` negate something ``other`` says ("Mayor Smith has not resigned" of
     "reports that Mayor Smith resigned are false")? Its polarity, whatever the other's."""
-    return _negated_words(text, {w for w in _words(other) if w not in STOPWORDS and w not in _NEGATION}) > 0
+    return _negated_words(text, _content(_words(other))) > 0
+
+
+def _content(words: list[str]) -> set[str]:
+    return {w for w in words if w not in STOPWORDS and w not in _NEGATION}
 
 
 def _judged(
@@ -209,8 +218,7 @@ def contradiction(
     """
     cfg = config or ContradictionConfig()
     wa, wb = _words(a), _words(b)
-    ca = {w for w in wa if w not in STOPWORDS and w not in _NEGATION}
-    cb = {w for w in wb if w not in STOPWORDS and w not in _NEGATION}
+    ca, cb = _content(wa), _content(wb)
     if not ca or not cb:
         return Contradiction(False, "empty", 0.0)
     if asks(a) or asks(b):
@@ -233,7 +241,8 @@ def contradiction(
     neg_a, neg_b = _negated_words(a, cb), _negated_words(b, ca)
     # "Israel has nothing to do with the explosion" leaves the explosion standing; it
     # opposes only a text that gives Israel a part in it ("an Israeli missile hit the port").
-    if _blames(b, denied_involvement(a), wb) or _blames(a, denied_involvement(b), wa):
+    inv_a, inv_b = denied_involvement(a), denied_involvement(b)
+    if (inv_a and not inv_b and _names(inv_a, wb)) or (inv_b and not inv_a and _names(inv_b, wa)):
         return Contradiction(True, "negation:involvement", overlap)
     deny_a, deny_b = explicit_denial(a), explicit_denial(b)
     # A denial negates what it denies: "Panjshir has not fallen" and "the NRF denies that
@@ -270,16 +279,11 @@ _SPEAKERS = frozenset(
 )
 
 
-def _blames(text: str, accused: str | None, words: list[str]) -> bool:
-    """Does ``text`` give a part in the event to ``accused`` (whose part another text denies),
-    without denying that part itself?"""
-    if not accused or denied_involvement(text) is not None:
-        return False
-    named = {
-        w for w in _words(accused) if w not in STOPWORDS and w not in STANCE_WORDS and w not in _SPEAKERS
-    }
-    said = {_stem(w) if len(w) >= 5 else w for w in words}
-    return any((_stem(w) if len(w) >= 5 else w) in said for w in named)
+def _names(accused: str, words: list[str]) -> bool:
+    """Do ``words`` name ``accused`` (whose part another text denies), so giving them a
+    part in the event ("an Israeli missile" names "Israel")?"""
+    said = _reach(set(words))
+    return any(_reaches(w, said) for w in _content(_words(accused)) - STANCE_WORDS - _SPEAKERS)
 
 
 _YEAR = re.compile(r"(?:19|20)\d\d")
