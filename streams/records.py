@@ -98,13 +98,14 @@ def conversation_key(obj: Mapping[str, Any]) -> str | None:
     conversation id (``conversation``, ``thread``) is preferred, since a reply to
     a reply names only its direct parent; without one, the direct parent.
     """
-    for name in ("conversation", "thread", "retweet_of", "quote_of", "reply_to", "id"):
+    for name in ("conversation", "thread", "retweet_of", "quote_of", "reply_to"):
         value = obj.get(name)
         if isinstance(value, str) and value:
             return value
-        if name == "id" and isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-    return None
+    item_id = obj.get("id")  # ids may come as numbers; decode_item accepts both
+    if isinstance(item_id, bool) or not isinstance(item_id, str | int) or item_id == "":
+        return None
+    return str(item_id)
 
 
 def format_ts(ts: float) -> str:
