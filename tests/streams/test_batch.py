@@ -8,15 +8,22 @@ from typing import Any
 import orjson
 import pytest
 
+from corroborate.cli import scenario_path
 from streams.batch import BatchCorroborator
 from streams.domain.provenance import group_origins
 from streams.domain.registry import load_registry
 from streams.messages import Alert, ClusterLink, OpposingSummary, QuietCheck
 from streams.records import conversation_key
 from streams.stages import CorroborationStage
-from tests.conftest import SCENARIO, item_json
+from tests.conftest import item_json
 
-LINES = [line for line in SCENARIO.read_bytes().splitlines() if line.strip()]
+
+def _scenario(name: str) -> list[bytes]:
+    """A bundled scenario's item lines, in the order written."""
+    return [line for line in scenario_path(name).read_bytes().splitlines() if line.strip()]
+
+
+LINES = _scenario("panjshir")
 BY_ID = {orjson.loads(line)["id"]: line for line in LINES}
 
 
@@ -164,7 +171,7 @@ def test_a_claim_never_opposes_a_cluster_merged_into_it() -> None:
     assert summary is None and other not in again.opposed
 
 
-KAKHOVKA = [line for line in (SCENARIO.parent / "kakhovka.jsonl").read_bytes().splitlines() if line.strip()]
+KAKHOVKA = _scenario("kakhovka")
 
 
 def _as_partitions_deliver(lines: list[bytes], seed: int) -> list[bytes]:
@@ -215,7 +222,7 @@ def test_a_second_event_tells_echoes_parties_and_denials_apart_in_any_arrival_or
             assert all(o["stance"] == "deny" for o in a.origins if o["root_item"] == "rss:ria-0510")
 
 
-HARVEY = [line for line in (SCENARIO.parent / "harvey.jsonl").read_bytes().splitlines() if line.strip()]
+HARVEY = _scenario("harvey")
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -239,7 +246,7 @@ def test_a_hoax_is_contested_and_the_flood_corroborated_in_any_arrival_order(see
     assert all(o["source"] == "reuters" for o in relayed)
 
 
-TURKEY = [line for line in (SCENARIO.parent / "turkey.jsonl").read_bytes().splitlines() if line.strip()]
+TURKEY = _scenario("turkey")
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -260,9 +267,7 @@ def _sources(alert: Alert) -> set[str]:
     return {str(o["source"]) for o in alert.origins}
 
 
-DEATH_HOAX = [
-    line for line in (SCENARIO.parent / "death-hoax.jsonl").read_bytes().splitlines() if line.strip()
-]
+DEATH_HOAX = _scenario("death-hoax")
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -277,7 +282,7 @@ def test_a_death_hoax_is_contested_and_a_fan_who_shared_it_then_denied_it_denies
     assert all(o["source"] == "acct:fan_account_mf" for o in origins)  # not the hoaxer's origin
 
 
-BEIRUT = [line for line in (SCENARIO.parent / "beirut.jsonl").read_bytes().splitlines() if line.strip()]
+BEIRUT = _scenario("beirut")
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -292,9 +297,7 @@ def test_a_denial_of_involvement_contests_the_blame_and_leaves_the_event_corrobo
     assert blame and all(a.state == "CONTESTED" for a in blame)
 
 
-RETRACTION = [
-    line for line in (SCENARIO.parent / "retraction.jsonl").read_bytes().splitlines() if line.strip()
-]
+RETRACTION = _scenario("retraction")
 
 
 @pytest.mark.parametrize("seed", range(6))
