@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from streams.domain.cues import INVOLVEMENT, asks, denied_involvement, explicit_denial
+from streams.domain.cues import asks, denied_involvement, explicit_denial, without_involvement
 from streams.domain.normalise import STOPWORDS
 from streams.domain.pair_features import STANCE_WORDS
 
@@ -178,7 +178,7 @@ def _reaches(word: str, reach: set[str]) -> bool:
 def _negated_words(text: str, other: set[str]) -> int:
     """Negations in ``text`` of what ``other``'s content words say; advice and denials of
     involvement negate nothing said."""
-    return _negations(_words(INVOLVEMENT.sub(" ", _ADVICE.sub(r"\1", text))), other)
+    return _negations(_words(without_involvement(_ADVICE.sub(r"\1", text))), other)
 
 
 def negates(text: str, other: str) -> bool:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 
 __all__ = [
-    "INVOLVEMENT",
     "asks",
     "denied_involvement",
     "denies",
     "explicit_denial",
     "hedges",
     "leads_with_question",
+    "without_involvement",
 ]
 
 _DENY = re.compile(
@@ -41,7 +41,7 @@ _NEGATED_DENY = re.compile(
 
 #: A denial of someone's part in an event, not of the event: "Israel has nothing to do
 #: with the explosion", "Russia denies any involvement in the attack".
-INVOLVEMENT = re.compile(
+_INVOLVEMENT = re.compile(
     r"\b(?:(?:den(?:y|ies|ied|ying)|reject(?:s|ed|ing)?|dismiss(?:es|ed|ing)?)\s+"
     r"(?:any\s+|all\s+|its\s+|their\s+|his\s+|her\s+)?"
     r"(?:involvement|role|responsibility|links?|part|connection)|"
@@ -53,15 +53,59 @@ INVOLVEMENT = re.compile(
 _CLAUSE_START = re.compile(r"[.!?;:,]\s+|\b(?:and|but|that|as|after|while)\s+", re.IGNORECASE)
 
 
+#: "... done by the other team, not Israel", "terrorists attacked the hospital, and not
+#: the IDF": a contrast at the end of a sentence takes the part from whom it names. Not
+#: after a verb ("Panjshir has not fallen" negates the event) and not of a thing ("a gas
+#: leak, not a bomb": an article says it is no one's part).
+_CONTRAST = re.compile(
+    r"(?P<before>[\w']+)[,;]?\s+not\s+(?:by\s+|from\s+)?(?P<who>(?:the\s+)?(?!an?\b)[\w-]+(?:\s+[\w-]+)?)"
+    r"\s*(?:[.!?]+\s*|$)",
+    re.IGNORECASE,
+)
+_VERBAL = frozenset(
+    "is are was were be been being am has have had do does did can could will would shall should "
+    "may might must if or why whether and but that's it's he's she's there's what's who's they're "
+    "we're i'm you're".split()
+)
+#: What follows "not" without naming anyone: "reports of his death, not true".
+_NO_ONE = frozenset(
+    "true false real correct right wrong confirmed verified official yet so now really sure exactly "
+    "quite always ever again here there today anymore much many enough all everyone everything "
+    "me you him her us them it this that".split()
+)
+
+
+def _contrasts(text: str) -> list[re.Match[str]]:
+    def names_someone(m: re.Match[str]) -> bool:
+        before = m.group("before").lower()
+        if m.group("who").split()[0].lower() in _NO_ONE:
+            return False
+        if before in ("and", "but"):  # "and not the IDF", never "but not killed"
+            return m.group(0)[len(before) :].lstrip(",; ").lower().startswith("not the ")
+        return before not in _VERBAL and not before.endswith("ly")
+
+    return [m for m in _CONTRAST.finditer(text) if names_someone(m)]
+
+
 def denied_involvement(text: str) -> str | None:
     """Whose part in an event ``text`` denies: the words before the denial, in its clause
-    ("Israel" in "Israel has nothing to do with the explosion"), or None."""
-    found = INVOLVEMENT.search(text)
+    ("Israel" in "Israel has nothing to do with the explosion"), or those a closing
+    contrast names ("Israel" in "... done by the other team, not Israel"), or None."""
+    found = _INVOLVEMENT.search(text)
     if found is None:
-        return None
+        contrast = _contrasts(text)
+        return contrast[0].group("who").strip() if contrast else None
     before = text[: found.start()]
     starts = [m.end() for m in _CLAUSE_START.finditer(before)]
     return before[starts[-1] if starts else 0 :].strip() or None
+
+
+def without_involvement(text: str) -> str:
+    """``text`` without its denials of someone's part, which negate no event it tells of."""
+    text = _INVOLVEMENT.sub(" ", text)
+    for m in reversed(_contrasts(text)):
+        text = text[: m.end("before")] + text[m.end("who") :]
+    return text
 
 
 def explicit_denial(text: str) -> str | None:
@@ -69,7 +113,7 @@ def explicit_denial(text: str) -> str | None:
 
     A denial of involvement is not one: it leaves the event standing (``denied_involvement``).
     """
-    text = INVOLVEMENT.sub(" ", text)
+    text = without_involvement(text)
     found = _DENY.search(text)
     if found is None or _NEGATED_DENY.search(text):
         return None

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from streams.domain.contradiction import contradiction
-from streams.domain.cues import explicit_denial
+from streams.domain.cues import denied_involvement, explicit_denial
 
 
 @pytest.mark.parametrize(
@@ -262,6 +262,8 @@ BLAME = "An Israeli missile hit the port of Beirut, you can see it in the video"
         "Israel has nothing to do with the explosion in Beirut port, an Israeli official said",
         "Israeli officials deny any involvement in the Beirut port explosion",
         "Israel was not involved in the Beirut port explosion",
+        "The explosion in Beirut port was an accident, not Israel",
+        "the explosion in beirut port was done by hezbollah not israel",
     ],
 )
 def test_a_denial_of_involvement_leaves_the_event_standing_and_opposes_the_blame(denial: str) -> None:
@@ -270,3 +272,32 @@ def test_a_denial_of_involvement_leaves_the_event_standing_and_opposes_the_blame
     got = contradiction(BLAME, denial, about_same=True)
     assert got.cue == "negation:involvement", got
     assert not contradiction(denial, "Israel denies any role in the port blast", about_same=True).contradicts
+
+
+@pytest.mark.parametrize(
+    ("text", "whose"),
+    [
+        ("Biden says the hospital blast appears to have been done by the other team, not Israel", "Israel"),
+        ("It was terrorists in Gaza that attacked the hospital, and not the IDF.", "the IDF"),
+        ("The rebels shelled the town, not the army. Residents fled.", "the army"),
+        ("Panjshir has not fallen", None),  # a negated event, no one's part
+        ("It was a gas leak, not a bomb", None),  # a thing, not someone
+        ("Reports of his death, not true", None),
+        ("He was injured but not killed", None),
+        ("Were the jets Pakistani? Definitely not.", None),
+        ("tens if not hundreds", None),
+    ],
+)
+def test_a_closing_contrast_takes_the_part_from_whom_it_names(text: str, whose: str | None) -> None:
+    assert denied_involvement(text) == whose
+
+
+def test_two_denials_of_one_party_agree_however_each_is_worded() -> None:
+    # "... not Israel" and "Israel was not responsible" say the same: neither negates the other.
+    a = "Biden says the Gaza hospital blast appears to have been done by the other team, not Israel"
+    b = "US intelligence assesses Israel was not responsible for the Gaza hospital blast"
+    assert not contradiction(a, b, about_same=True).contradicts
+    assert not contradiction(a.lower().replace(",", ""), b.lower(), about_same=True).contradicts
+    blame = "Israeli strike kills hundreds at Gaza hospital"
+    assert contradiction(a, blame, about_same=True).cue == "negation:involvement"
+    assert explicit_denial("Reports of his death, not true") == "not true"
