@@ -56,6 +56,7 @@ from streams.domain.encoder import load_encoder
 from streams.domain.entailment import load_entailment_model
 from streams.domain.matching import MatchConfig, load_model
 from streams.domain.policy import PolicyBook, PolicyConfig, load_policy_book
+from streams.domain.registry import load_registry
 from streams.domain.stance import StanceModel, load_stance_model
 from streams.errors import ModelError, PolicyError
 from streams.topics import TopicNames
@@ -271,6 +272,7 @@ class Settings:
             merge_threshold=self.merge_threshold,
             max_live=self.max_clusters,
             match=self.match_config(),
+            actors=load_registry(self.sources_path).actors,
             judge=self.contradiction_judge(),
         )
 

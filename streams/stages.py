@@ -20,10 +20,11 @@ from typing import Any, TypeVar
 import orjson
 from rapidfuzz import fuzz
 
+from streams.domain.actors import NO_ACTORS, Actors
 from streams.domain.asserted import claim_sentences
 from streams.domain.blocking import BlockEntry, add_to_block, block_keys, block_matches, entries_agree
 from streams.domain.clustering import Assignment, ClaimClusterer, ClusterConfig, ClusterState
-from streams.domain.contradiction import Judge, contradiction
+from streams.domain.contradiction import ContradictionConfig, Judge, contradiction
 from streams.domain.cues import denies
 from streams.domain.matching import SimilarityScorer, match_text
 from streams.domain.merging import ClusterRef
@@ -131,7 +132,7 @@ PREFETCH_BATCH = 64
 #: Cues that say only that one text denies or counts something, not what: they need
 #: the texts to be surely about one thing (``ClusterConfig.weak_link_threshold``). A
 #: denial of someone's part is one: naming them ("Russian diplomats") is no blame.
-_WEAK_CUES = ("denial", "numbers", "model", "negation:involvement")
+_WEAK_CUES = ("denial", "numbers", "model", "negation:involvement", "attribution")
 
 #: Characters of each clashing text a link carries: a tweet whole, a wire sentence's
 #: start, so a link stays small in the claims topic and in the evidence table.
@@ -146,6 +147,7 @@ def contradiction_links(
     *,
     weak_bar: float = 0.0,
     judge: Judge | None = None,
+    actors: Actors = NO_ACTORS,
 ) -> tuple[ClusterLink, ...]:
     """Links both ways for each ``(cluster, item, text, match score)`` that ``text`` contradicts.
 
@@ -157,17 +159,22 @@ def contradiction_links(
     other text does not say, so those need a match score of ``weak_bar`` or, below it,
     the shared words to say the same (``contradiction`` without the matcher's verdict);
     the learnt ``judge`` needs ``weak_bar`` (asked only there, where no cue fired: a pass
-    of its own per pair).
+    of its own per pair). Two texts blaming different sides of one conflict (``actors``)
+    are a weak cue too: "Israeli strikes pound Gaza" and "Hamas fires rockets from Gaza"
+    may be two events.
     """
     out: list[ClusterLink] = []
+    cfg = ContradictionConfig(actors=actors)
     for other, other_item, other_text, score in others:
         if other == cluster_id:
             continue
-        found = contradiction(text, other_text, about_same=True, judge=judge if score >= weak_bar else None)
+        found = contradiction(
+            text, other_text, cfg, about_same=True, judge=judge if score >= weak_bar else None
+        )
         # Below the weak bar, a denial still links when the shared words too say the two
         # are about one thing: two judgements of the subject instead of one.
         sure = score >= weak_bar or not found.cue.startswith(_WEAK_CUES)
-        if found.contradicts and (sure or contradiction(text, other_text).contradicts):
+        if found.contradicts and (sure or contradiction(text, other_text, cfg).contradicts):
             ours, theirs = text[:LINK_TEXT_CHARS], other_text[:LINK_TEXT_CHARS]
             out.append(
                 ClusterLink(cluster_id, other, found.cue, score, (item_id, other_item), (ours, theirs))
@@ -360,6 +367,7 @@ class ClusterStage:
                 others,
                 weak_bar=self.clusterer.config.weak_link_threshold,
                 judge=self.clusterer.config.judge,
+                actors=self.clusterer.config.actors,
             )
         )
         exemplars = self._exemplar_record(state) if assignment.new_exemplars else ()
@@ -542,7 +550,9 @@ class BlockStage:
                 (new.item_id, hit.entry.item_id),
             )
             for hit in found
-            if hit.score >= cfg.merge_threshold and entries_agree(new, hit.entry)
+            if hit.score >= cfg.merge_threshold
+            and entries_agree(new, hit.entry)
+            and cfg.actors.same_doers(new.full, hit.entry.full)
         ]
         links = contradiction_links(
             new.cluster_id,
@@ -551,10 +561,11 @@ class BlockStage:
             [
                 (hit.entry.cluster_id, hit.entry.item_id, hit.entry.full, hit.score)
                 for hit in found
-                if hit.score < cfg.merge_threshold
+                if hit.score < cfg.merge_threshold or not cfg.actors.same_doers(new.full, hit.entry.full)
             ],
             weak_bar=cfg.weak_link_threshold,
             judge=cfg.judge,
+            actors=cfg.actors,
         )
         kept = add_to_block(entries, new, max_entries=cfg.block_entries, quiet_seconds=cfg.quiet_seconds)
         return merges, list(links), kept
@@ -599,8 +610,10 @@ class CorroborationStage:
         # A response joined because it answers a post of the cluster, not because it
         # restates the claim: its stance is the model's reading of a reply to the claim.
         relevance = None if claim.reason == "response" else claim.score
-        stance = self._stance.classify(claim.claim or item.text, item.text, relevance=relevance)
-        cited = attribution_targets(item.text, source, self.registry)
+        stance = self._stance.classify(
+            claim.claim or item.text, item.text, relevance=relevance, actors=self.registry.actors
+        )
+        cited = attribution_targets(item.text, source, self.registry, claim.claim)
         return EvidenceItem(
             item_id=item.id,
             author=item.author or f"unknown:{item.id}",

@@ -28,12 +28,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
+from streams.domain.actors import Actors
 from streams.domain.contradiction import Judge
 from streams.domain.cues import denies
 from streams.domain.matching import MIN_CONTENT_TOKENS as MIN_CONTENT_WORDS
 from streams.domain.matching import MatchConfig, SimilarityScorer
 from streams.domain.normalise import Normalised
 from streams.domain.pair_features import Exemplar, Signature, names_agree
+from streams.domain.registry import load_registry
 from streams.domain.vectors import ExemplarVectors
 from streams.domain.watermark import Watermark
 
@@ -42,6 +44,10 @@ __all__ = ["Assignment", "ClaimClusterer", "ClusterConfig", "ClusterState", "clu
 
 def cluster_id_for(first_item_id: str) -> str:
     return "c" + hashlib.blake2b(first_item_id.encode(), digest_size=8).hexdigest()
+
+
+def _bundled_actors() -> Actors:
+    return load_registry(None).actors
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,6 +108,9 @@ class ClusterConfig:
     block_entries: int = 32
     max_live: int = 200_000
     match: MatchConfig = field(default_factory=MatchConfig)
+    actors: Actors = field(default_factory=_bundled_actors)
+    """The sides of the conflicts followed (the source registry's parties): a text blaming
+    one joins and merges only with texts blaming the same (``streams.domain.actors``)."""
     judge: Judge | None = None
     """The learnt contradiction model, asked about near claims where no cue fires and the
     match score reaches ``weak_link_threshold`` (``streams.domain.entailment``); None: cues alone."""
@@ -267,17 +276,26 @@ class ClaimClusterer:
         best_text = whole
         matched_clusters: dict[str, float] = {}
         near: dict[str, tuple[float, Signature, Signature]] = {}  # score, exemplar, own sentence
+        actors = self.config.actors
         for text in claims:
             for found in self._candidates(text):
                 if self._names_clash(found[0], whole):
                     continue
-                if found[1] >= self.config.merge_threshold:
+                # A text blaming a side and one blaming another, or no one, are two claims
+                # however alike their words ("Israeli strike hits hospital" / "explosion
+                # at the hospital"): near, so a clash between them is found, never one.
+                same_doers = actors.same_doers(text.full, found[2].full)
+                if same_doers and found[1] >= self.config.merge_threshold:
                     matched_clusters[found[0]] = max(found[1], matched_clusters.get(found[0], 0.0))
                 elif found[1] >= self.config.link_threshold and (
                     found[0] not in near or found[1] > near[found[0]][0]
                 ):
                     near[found[0]] = (found[1], found[2], text)
-                if (best is None or found[1] > best[1]) and found[1] >= self._join_bar(found[0], whole):
+                if (
+                    same_doers
+                    and (best is None or found[1] > best[1])
+                    and found[1] >= self._join_bar(found[0], whole)
+                ):
                     best, best_text = found, text
         if best is not None:
             cid, score, matched = best

@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from streams.domain.actors import NO_ACTORS, Actors
 from streams.domain.cues import asks, denied_involvement, explicit_denial, without_involvement
 from streams.domain.normalise import STOPWORDS
 from streams.domain.pair_features import STANCE_WORDS
@@ -84,6 +85,9 @@ class ContradictionConfig:
     """Shared content words over the shorter text's: below it the texts are not about the same thing."""
     model_bar: float = 0.5
     """A ``judge``'s probability of contradiction from which it counts, where no cue fired."""
+    actors: Actors = NO_ACTORS
+    """The sides of the conflicts followed: blaming two of one conflict contradicts, and a
+    denial of a side's part opposes a text only where that text blames the side."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,8 +246,13 @@ def contradiction(
     # "Israel has nothing to do with the explosion" leaves the explosion standing; it
     # opposes only a text that gives Israel a part in it ("an Israeli missile hit the port").
     inv_a, inv_b = denied_involvement(a), denied_involvement(b)
-    if (inv_a and not inv_b and _names(inv_a, wb)) or (inv_b and not inv_a and _names(inv_b, wa)):
+    if (inv_a and not inv_b and _accuses(b, wb, inv_a, cfg.actors)) or (
+        inv_b and not inv_a and _accuses(a, wa, inv_b, cfg.actors)
+    ):
         return Contradiction(True, "negation:involvement", overlap)
+    blames = cfg.actors.opposed(cfg.actors.blamed(a), cfg.actors.blamed(b))
+    if blames is not None:
+        return Contradiction(True, f"attribution:{blames[0]}/{blames[1]}", overlap)
     deny_a, deny_b = explicit_denial(a), explicit_denial(b)
     # A denial negates what it denies: "Panjshir has not fallen" and "the NRF denies that
     # Panjshir has fallen" take one side, though only the first has a negation word.
@@ -277,6 +286,16 @@ _SPEAKERS = frozenset(
     "official officials spokesman spokeswoman spokesperson government ministry minister sources "
     "source aide aides statement".split()
 )
+
+
+def _accuses(text: str, words: list[str], accused: str, actors: Actors) -> bool:
+    """Does ``text`` give ``accused`` (whose part another text denies) a part in the event?
+    A side of a conflict followed must be blamed there ("an Israeli missile hit the port"),
+    not only named ("the IDF said"); anyone else must only be named."""
+    sides = actors.named(accused)
+    if sides:
+        return bool(sides & actors.blamed(text))
+    return _names(accused, words)
 
 
 def _names(accused: str, words: list[str]) -> bool:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from streams.domain.normalise import normalise, split_sentences
 from streams.domain.registry import SourceInfo, SourceRegistry, domain_of
 from streams.domain.stance import Stance
 
@@ -27,6 +28,7 @@ __all__ = [
     "EvidenceItem",
     "Origin",
     "attribution_targets",
+    "claim_sentence",
     "group_origins",
     "linked_domains",
     "text_fingerprint",
@@ -173,8 +175,28 @@ class Attribution:
     """The author named in an ``RT @handle:`` prefix."""
 
 
-def attribution_targets(text: str, own: SourceInfo, registry: SourceRegistry) -> Attribution:
-    """Whom ``text`` attributes its content to."""
+def claim_sentence(text: str, claim: str) -> str:
+    """The sentence of ``text`` that says ``claim`` (``text`` itself when it is one sentence).
+
+    Why: whom a report attributes the claim to is said where it says the claim. "Hundreds
+    killed in blast at Gaza hospital. Hamas blames an Israeli airstrike; Israel says a
+    misfired rocket hit it" reports the blast in the outlet's own voice; the parties it
+    quotes after are no source of that.
+    """
+    sentences = split_sentences(text)
+    if len(sentences) < 2 or not claim:
+        return text
+    said = set(normalise(claim).content)
+    return max(sentences, key=lambda s: len(said.intersection(normalise(s).content)))
+
+
+def attribution_targets(
+    text: str, own: SourceInfo, registry: SourceRegistry, claim: str | None = None
+) -> Attribution:
+    """Whom ``text`` attributes its content to; with ``claim``, whom the sentence saying
+    the claim attributes it to (``claim_sentence``)."""
+    if claim:
+        text = claim_sentence(text, claim)
     handles = tuple(h.lower() for h in _VIA_HANDLE.findall(text))
     rt = _RT_AUTHOR.match(text)
     retweeted = rt.group(1).lower() if rt else None

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from streams.domain.actors import Actors, Party
 from streams.errors import RegistryError
 
 __all__ = ["KINDS", "SourceInfo", "SourceRegistry", "domain_of", "load_registry"]
@@ -72,8 +73,17 @@ class SourceRegistry:
         self._by_domain: dict[str, SourceInfo] = {}
         self._by_id: dict[str, SourceInfo] = {}
         alias_list: list[tuple[str, SourceInfo]] = []
+        sides: dict[str, Party] = {}
         for raw in sources:
             info = self._parse(raw)
+            if info.party:
+                side = str(raw.get("side", info.id))
+                words = (
+                    *(str(w) for w in raw.get("aliases", [])),
+                    *(str(w) for w in raw.get("actor_words", [])),
+                )
+                prior = sides.get(side)
+                sides[side] = Party(side, info.party, (*(prior.words if prior else ()), *words))
             self._by_id[info.id] = info
             for handle in raw.get("handles", []):
                 self._by_handle[str(handle).lower().lstrip("@")] = info
@@ -84,6 +94,8 @@ class SourceRegistry:
         alias_list.sort(key=lambda pair: -len(pair[0]))
         self._alias_map = dict(alias_list)
         self._attribution_re = _attribution_pattern([a for a, _ in alias_list])
+        self.actors = Actors.of(sides.values())
+        """The sides of the conflicts the registry's parties are in (``streams.domain.actors``)."""
 
     def _parse(self, raw: Mapping[str, Any]) -> SourceInfo:
         sid = raw.get("id")

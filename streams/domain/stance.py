@@ -28,7 +28,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from streams.domain.contradiction import contradiction, negates
+from streams.domain.actors import NO_ACTORS, Actors
+from streams.domain.contradiction import ContradictionConfig, contradiction, negates
 from streams.domain.cues import asks, explicit_denial, hedges, leads_with_question
 from streams.domain.matching import claim_similarity
 from streams.domain.normalise import normalise, split_sentences
@@ -104,12 +105,16 @@ class StanceModel:
         cue = max(lexical, key=margin, default="bias")
         return probs, cue
 
-    def classify(self, target: str, text: str, *, relevance: float | None = None) -> StanceResult:
+    def classify(
+        self, target: str, text: str, *, relevance: float | None = None, actors: Actors = NO_ACTORS
+    ) -> StanceResult:
         """Stance of ``text`` toward ``target``.
 
         ``relevance`` is how surely ``text`` makes the claim ``target`` (the
         cluster's match score). When not given it is computed with the claim
         matcher, and the off-topic rule is skipped: the caller paired them.
+        ``actors`` are the sides of the conflicts followed (``streams.domain.actors``):
+        blaming another side than the claim does denies it.
         """
         if text == target:
             if _asks(text):
@@ -141,8 +146,13 @@ class StanceModel:
         # From the join bar the matcher has said both are about one claim: a negation
         # then opposes it even where the words differ ("Baghdadi killed in airstrike" /
         # "Baghdadi not dead"). Below it, shared words must say so.
-        opposed = contradiction(target, text, about_same=True if relevance >= RESTATES else None)
-        if opposed.contradicts and opposed.cue.startswith(("antonym", "negation")):
+        opposed = contradiction(
+            target,
+            text,
+            ContradictionConfig(actors=actors),
+            about_same=True if relevance >= RESTATES else None,
+        )
+        if opposed.contradicts and opposed.cue.startswith(("antonym", "negation", "attribution")):
             return StanceResult(Stance.DENY, 1.0, opposed.cue)
         if relevance >= RESTATES:
             # It makes the claim itself. Without a denial cue (checked above) the model's

@@ -80,3 +80,18 @@ def test_the_learnt_contradiction_model_is_off_unless_turned_on() -> None:
     assert judge is not None and judge("Panjshir has fallen", "Panjshir has not fallen") > 0.5
     with pytest.raises(ConfigError, match="CORROBORATE_ENTAILMENT"):
         Settings.from_env({"CORROBORATE_ENTAILMENT": "yes"})
+
+
+def test_the_clusterer_blames_the_sides_of_the_operators_registry(tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "sources.toml"
+    path.write_text(
+        '[[source]]\nid = "army"\nkind = "party"\nparty = "civil-war"\naliases = ["the army"]\n'
+        'actor_words = ["army"]\n\n[[source]]\nid = "rsf"\nkind = "party"\nparty = "civil-war"\n'
+        'aliases = ["rsf", "rapid support forces"]\n'
+    )
+    actors = Settings.from_env({"CORROBORATE_SOURCES": str(path)}).cluster_config().actors
+    assert actors.blamed("RSF shelled the market in El Fasher") == {"rsf"}
+    assert actors.opposed(actors.blamed("Army jets bombed the market"), frozenset({"rsf"})) == ("army", "rsf")
+    assert Settings.from_env({}).cluster_config().actors.blamed("RSF shelled the market") == frozenset()

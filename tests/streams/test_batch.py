@@ -174,6 +174,10 @@ def test_a_claim_never_opposes_a_cluster_merged_into_it() -> None:
 KAKHOVKA = _scenario("kakhovka")
 
 
+def _items_by_stance(alert: Alert) -> dict[str, str]:
+    return {str(i): str(o["stance"]) for o in alert.origins for i in o["items"]}
+
+
 def _as_partitions_deliver(lines: list[bytes], seed: int) -> list[bytes]:
     """An arrival order the items topic can produce: each conversation (its partition key)
     in the order written, conversations interleaved at random."""
@@ -215,6 +219,14 @@ def test_a_second_event_tells_echoes_parties_and_denials_apart_in_any_arrival_or
     assert max(a.independent_origins for a in final) >= 2  # the breach, from more than one origin
     # The Russian-installed mayor's denial (on RIA) is never counted for the breach.
     assert stance_of["rss:ria-0510"] <= {"support", "deny"}
+    # Who blew it up is disputed: Ukraine's word and Russia's are two claims, each against the other.
+    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    blames = {a.cluster_id: a for a in final}
+    ukraine, russia = (blames[cluster_of[i]] for i in ("rss:reuters-0405", "rss:tass-0700"))
+    assert ukraine is not russia and ukraine.state == russia.state == "CONTESTED"
+    assert (
+        _items_by_stance(ukraine)["rss:tass-0700"] == _items_by_stance(russia)["rss:reuters-0405"] == "deny"
+    )
     for a in final:
         if a.claim.startswith("Nova Kakhovka administration"):
             assert all(o["stance"] == "deny" for o in a.origins if o["root_item"] != "rss:ria-0510")
@@ -314,3 +326,32 @@ def test_an_outlet_that_corrects_its_report_stands_where_its_correction_does(see
         assert paper is None or len(paper) == 1
         if paper and "acct:city_watch" in sides:
             assert paper == sides.get("acct:cityhall_press", paper) != sides["acct:city_watch"]
+
+
+GAZA_HOSPITAL = _scenario("gaza-hospital")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_who_did_it_is_a_claim_of_its_own_contested_apart_from_the_event(seed: int) -> None:
+    # The al-Ahli hospital blast, 17 October 2023: that it happened is not in dispute,
+    # who did it is. The blame must be contested by those who clear Israel, without the
+    # reports of the blast on either side of it.
+    batch = _run(_as_partitions_deliver(GAZA_HOSPITAL, seed))
+    final = _final(batch)
+    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    blame = [a for a in final if a.cluster_id == cluster_of["tw:7002"]]
+    assert blame and blame[0].state == "CONTESTED"
+    sides = _items_by_stance(blame[0])
+    assert sides["rss:cnn-1500"] == "deny"  # "US intelligence assesses Israel was not responsible"
+    assert not {"tw:7001", "rss:ap-2000"} & set(sides)  # the blast, reported without blame
+    for alert in final:  # two who clear Israel, each in their own words, never oppose each other
+        sides = _items_by_stance(alert)
+        if {"rss:cnn-1500", "rss:reuters-0930"} <= set(sides):
+            assert sides["rss:cnn-1500"] == sides["rss:reuters-0930"]
+    stance = {i.item_id: i.stance.value for e in batch.evidence.values() for i in e.items}
+    assert stance["tw:7009"] != "deny"  # "... and not the IDF" does not deny the IDF's own post
+    origins = [o for e in batch.evidence.values() for o in group_origins(e.items, batch.stage.registry)]
+    ap = [o for o in origins if "rss:ap-2000" in o.items]
+    assert ap and ap[0].source_id == "ap"  # the blast in AP's own voice, not Israel's
+    burst = [o for o in origins if "tw:7005" in o.items]
+    assert burst and burst[0].coordinated and {"tw:7004", "tw:7006"} <= set(burst[0].items)

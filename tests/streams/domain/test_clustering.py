@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
 
+from streams.domain.actors import NO_ACTORS
 from streams.domain.asserted import claim_sentences
 from streams.domain.clustering import ClaimClusterer, ClusterConfig, cluster_id_for
 from streams.domain.encoder import load_encoder
@@ -271,3 +273,27 @@ def test_reported_speech_joins_the_speakers_own_claim() -> None:
     )
     said = "Taliban claim to have completely conquered Panjshir valley, the last pocket of resistance"
     assert _assign(c, "b", said).cluster_id == own.cluster_id
+
+
+EVENT = "Huge explosion at the al-Ahli Arab hospital in Gaza City, many casualties"
+BLAME = "The Israeli occupation bombed the al-Ahli Arab hospital in Gaza City, many casualties"
+
+
+def test_a_claim_of_who_did_it_is_kept_apart_from_the_event_and_stays_near_it() -> None:
+    # The matcher scores them one claim; but the blame is what the parties dispute, and
+    # folded into the event every report of the blast would corroborate it.
+    for first, second in ((EVENT, BLAME), (BLAME, EVENT)):
+        c = ClaimClusterer()
+        a = _assign(c, "1", first)
+        b = _assign(c, "2", second)
+        assert b.cluster_id != a.cluster_id
+        assert [n[0] for n in b.near] == [a.cluster_id]
+    same = ClaimClusterer()
+    a = _assign(same, "1", BLAME)
+    assert (
+        _assign(same, "2", "Israeli air strike on the al-Ahli Arab hospital in Gaza City").cluster_id
+        == a.cluster_id
+    )
+    # Without the registry's conflicts, nothing is blamed on anyone and the two are one.
+    plain = ClaimClusterer(dataclasses.replace(ClusterConfig(), actors=NO_ACTORS))
+    assert _assign(plain, "1", EVENT).cluster_id == _assign(plain, "2", BLAME).cluster_id

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from streams.domain.contradiction import contradiction
+from streams.domain.contradiction import ContradictionConfig, contradiction
 from streams.domain.cues import denied_involvement, explicit_denial
+from streams.domain.registry import load_registry
 
 
 @pytest.mark.parametrize(
@@ -301,3 +302,24 @@ def test_two_denials_of_one_party_agree_however_each_is_worded() -> None:
     blame = "Israeli strike kills hundreds at Gaza hospital"
     assert contradiction(a, blame, about_same=True).cue == "negation:involvement"
     assert explicit_denial("Reports of his death, not true") == "not true"
+
+
+def test_blaming_two_sides_of_one_conflict_contradicts_where_the_conflict_is_followed() -> None:
+    actors = load_registry(None).actors
+    cfg = ContradictionConfig(actors=actors)
+    israel = "Israeli strike kills hundreds at al-Ahli hospital in Gaza"
+    jihad = "A rocket fired by Islamic Jihad fell short and hit al-Ahli hospital in Gaza"
+    assert contradiction(israel, jihad, cfg, about_same=True).cue == (
+        "attribution:israel-government/palestinian-armed-groups"
+    )
+    assert not contradiction(israel, jihad, about_same=True).contradicts  # no conflicts followed
+    assert not contradiction(israel, "Israeli jets bombed al-Ahli hospital", cfg, about_same=True).contradicts
+
+
+def test_a_denial_of_a_sides_part_opposes_only_a_text_that_blames_that_side() -> None:
+    cfg = ContradictionConfig(actors=load_registry(None).actors)
+    denial = "It was terrorists in Gaza that attacked the hospital, and not the IDF."
+    speaker = "An analysis of IDF operational systems indicates that rockets fired in Gaza hit the hospital"
+    assert not contradiction(denial, speaker, cfg, about_same=True).contradicts  # the IDF only speaks there
+    got = contradiction(denial, "Israeli air strike hits the hospital in Gaza", cfg, about_same=True)
+    assert got.cue == "negation:involvement", got

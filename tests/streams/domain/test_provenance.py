@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.domain.provenance import EvidenceItem, group_origins
+from streams.domain.provenance import EvidenceItem, attribution_targets, claim_sentence, group_origins
 from streams.domain.registry import load_registry
 from streams.domain.stance import Stance
 
@@ -256,3 +256,19 @@ def test_an_origin_stands_where_its_source_spoke_last() -> None:
         ("acct:dailyplanet", Stance.DENY, ["1", "2", "3", "4"])
     ]
     assert origins[0].last_seen == 3600  # others passing it on say nothing for it
+
+
+def test_whom_a_report_attributes_the_claim_to_is_read_where_it_says_the_claim() -> None:
+    ap = REG.resolve(author="Associated Press", outlet="apnews.com", url=None, verified=None)
+    text = (
+        "Hundreds killed in blast at Gaza hospital. Hamas blames an Israeli airstrike; "
+        "Israel says a misfired Palestinian rocket hit it."
+    )
+    assert claim_sentence(text, "Huge explosion at al-Ahli hospital in Gaza, many casualties") == (
+        "Hundreds killed in blast at Gaza hospital."
+    )
+    own = attribution_targets(text, ap, REG, "Huge explosion at al-Ahli hospital in Gaza, many casualties")
+    assert own.speakers == ()  # the blast in AP's own voice
+    assert attribution_targets(text, ap, REG).speakers == ("israel-government",)
+    quoted = attribution_targets(text, ap, REG, "A misfired Palestinian rocket hit the Gaza hospital")
+    assert quoted.speakers == ("israel-government",)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from streams.domain.registry import load_registry
 from streams.domain.stance import (
     STANCE_CLASSES,
     Stance,
@@ -164,3 +165,12 @@ def test_a_report_giving_the_claim_and_its_denial_asserts_neither() -> None:
     assert got.stance is Stance.COMMENT and "reports the claim and a denial" in got.cue
     one_sided = "This is fake. The Taliban have not captured anything in Panjshir."
     assert classify_stance(one_sided, target=CLAIM, relevance=0.7).stance is Stance.DENY
+
+
+def test_blaming_another_side_than_the_claim_denies_it_where_the_conflict_is_followed() -> None:
+    claim = "The Israeli occupation bombed al-Ahli hospital in Gaza City"
+    reply = "It was an Islamic Jihad rocket that fell short and hit al-Ahli hospital in Gaza City"
+    model = default_stance_model()
+    got = model.classify(claim, reply, relevance=0.5, actors=load_registry(None).actors)
+    assert got.stance is Stance.DENY and got.cue.startswith("attribution"), got
+    assert model.classify(claim, reply, relevance=0.5).stance is not Stance.DENY
