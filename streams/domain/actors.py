@@ -49,6 +49,7 @@ _DONE_BY = (
     r"fired|launched|carried\s+out|caused|done|committed|hit|struck|destroyed|bomb(?:ed)?|blown\s+up|"
     r"shelled|attacked|targeted|sabotaged|mined|kill(?:ed)?"
 )
+_WORD = re.compile(r"[\w-]+")
 #: A side named before these speaks, it is not blamed: "the Israeli military said".
 _SPEECH = (
     r"(?!\s+(?:[\w-]+\s+)?(?:say|says|said|claims?|claimed|told|tells|denies|denied|spokes\w*|"
@@ -75,6 +76,7 @@ class Actors:
     _blame: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _named: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _recent: OrderedDict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
+    _key_words: frozenset[str] = field(init=False, repr=False, compare=False)
 
     #: Texts whose blame is remembered: a cluster's exemplars are compared again and again.
     CACHED = 4096
@@ -84,29 +86,36 @@ class Actors:
         side_of = {w.lower(): p.side for p in self.parties for w in p.words if w.strip()}
         object.__setattr__(self, "_side_of", side_of)
         object.__setattr__(self, "_conflict_of", {p.side: p.conflict for p in self.parties})
+        # Most texts name no side at all: a set lookup per word tells them apart (each
+        # name's longest word, which any text naming it has: "kremlin" of "the kremlin").
+        object.__setattr__(
+            self, "_key_words", frozenset(max(w.replace("'s", "").split(), key=len) for w in side_of)
+        )
         if not side_of:
             object.__setattr__(self, "_blame", None)
             object.__setattr__(self, "_named", None)
             return
         names = "|".join(re.escape(w) for w in sorted(side_of, key=len, reverse=True))
-        who = rf"(?<![\w-])(?P<{{0}}>{names})(?![\w-])"
+
+        def who(group: str) -> str:
+            return rf"(?<![\w-])(?P<{group}>{names})(?![\w-])"
+
         blame = "|".join(
             (
-                who.format("noun") + rf"(?:'s|s')?\s+(?:(?:{_MODIFIERS})\s+)?(?:{_NOUNS})\b{_SPEECH}",
+                who("noun") + rf"(?:'s|s')?\s+(?:(?:{_MODIFIERS})\s+)?(?:{_NOUNS})\b{_SPEECH}",
                 # Not "Central Russia hit by a meteor shower": there Russia is hit.
-                who.format("verb") + rf"\s+(?:(?:has|have|had)\s+)?(?:{_VERBS})\b(?!\s+by\b)",
-                rf"\b(?:{_DONE_BY})\s+by\s+(?:(?:an?|the)\s+)?" + who.format("by"),
-                who.format("blame")
-                + r"\s+(?:is|was|are|were)\s+(?:\w+\s+)?(?:responsible|to\s+blame|behind)\b",
-                r"\bblam(?:e|es|ed|ing)\s+(?:the\s+)?" + who.format("blamed") + r"\s+for\b",
+                who("verb") + rf"\s+(?:(?:has|have|had)\s+)?(?:{_VERBS})\b(?!\s+by\b)",
+                rf"\b(?:{_DONE_BY})\s+by\s+(?:(?:an?|the)\s+)?" + who("by"),
+                who("blame") + r"\s+(?:is|was|are|were)\s+(?:\w+\s+)?(?:responsible|to\s+blame|behind)\b",
+                r"\bblam(?:e|es|ed|ing)\s+(?:the\s+)?" + who("blamed") + r"\s+for\b",
             )
         )
         object.__setattr__(self, "_blame", re.compile(blame, re.IGNORECASE))
-        object.__setattr__(self, "_named", re.compile(who.format("name"), re.IGNORECASE))
+        object.__setattr__(self, "_named", re.compile(who("name"), re.IGNORECASE))
 
     def blamed(self, text: str) -> frozenset[str]:
         """The sides ``text`` names as doing what it tells of (empty: it blames no one)."""
-        if self._blame is None:
+        if self._blame is None or not self._mentions(text):
             return frozenset()
         text = without_involvement(text)
         return frozenset(
@@ -117,7 +126,7 @@ class Actors:
     def doers(self, text: str) -> frozenset[str]:
         """The sides ``text`` blames, and ``not:side`` for each whose part it denies
         ("Israel was not responsible for the blast"): what it says of who did it."""
-        if self._blame is None:
+        if self._blame is None or not self._mentions(text):
             return frozenset()
         accused = denied_involvement(text)
         cleared = self.named(accused) if accused else frozenset()
@@ -144,9 +153,13 @@ class Actors:
 
     def named(self, text: str) -> frozenset[str]:
         """The sides any words of ``text`` name, in whatever role."""
-        if self._named is None:
+        if self._named is None or not self._mentions(text):
             return frozenset()
         return frozenset(self._side_of[m.group("name").lower()] for m in self._named.finditer(text))
+
+    def _mentions(self, text: str) -> bool:
+        """Could ``text`` name a side at all (has it a word of one of their names)?"""
+        return not self._key_words.isdisjoint(_WORD.findall(text.lower()))
 
     def opposed(self, a: frozenset[str], b: frozenset[str]) -> tuple[str, str] | None:
         """One side blamed by each and by not both, in one conflict: the two blames

@@ -34,7 +34,7 @@ from streams.domain.cues import denies
 from streams.domain.matching import MIN_CONTENT_TOKENS as MIN_CONTENT_WORDS
 from streams.domain.matching import MatchConfig, SimilarityScorer
 from streams.domain.normalise import Normalised
-from streams.domain.pair_features import Exemplar, Signature, names_agree
+from streams.domain.pair_features import Exemplar, Signature, names_agree, shares_name
 from streams.domain.registry import load_registry
 from streams.domain.vectors import ExemplarVectors
 from streams.domain.watermark import Watermark
@@ -559,9 +559,9 @@ class ClaimClusterer:
         if not text.entities:
             return False
         state = self._clusters.get(cid)
-        if state is None or not state.names or state.names & text.tokens:
+        if state is None or not state.names or shares_name(state.names, text.tokens):
             return False
-        return not any(text.entities & ex.signature().tokens for ex in state.exemplars)
+        return not any(shares_name(text.entities, ex.signature().tokens) for ex in state.exemplars)
 
     def expire(self, now: float) -> list[ClusterState]:
         """Drop clusters quiet for longer than the quiet period; return them.

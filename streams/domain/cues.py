@@ -25,6 +25,13 @@ _DENY = re.compile(
     r"(?:has|have|had)\s*(?:not|n't)\s+(?:fallen|been\s+\w+)|not\s+fallen|"
     r"(?:is|are|was|were)\s*(?:not|n't)\s+(?:true|happening|correct)|"
     r"never\s+happened|"
+    # "This is a lie", "all lies", "lying to you": not "lies in ruins", "a man is lying down".
+    r"an?\s+(?:\w+\s+)?lie(?!\s+detector)|(?:all|pure|total|complete|blatant|outright|more|just|are|is)\s+lies|"
+    r"liars?|lying\s+to\s+(?:you|us|them|everyone|the\s+(?:world|public|people))|"
+    # The same in the other languages of crisis posts (Spanish, Portuguese, Italian, French).
+    r"desmient[ea]n?|desminti[óo]|desmentid[oa]|desment(?:e|em|iu)|smentisc[oe]|smentit[oa]|"
+    r"d[ée]ment(?:i|ie|ent)?|falso|falsa|fausse|faux|bulo|bufala|mentira|no\s+es\s+(?:cierto|verdad)|"
+    r"n[ãa]o\s+[ée]\s+verdade|non\s+[èe]\s+vero|no\s+existe|"
     # Newsroom verbs of denial, when what they act on is a report: "slams rumours that",
     # "shoots down report of", "dismisses claims".
     r"(?:slam(?:s|med)?|rebuff(?:s|ed)?|shoot(?:s)?\s+down|shot\s+down|shut(?:s)?\s+down|"
@@ -33,7 +40,7 @@ _DENY = re.compile(
     re.IGNORECASE,
 )
 _NEGATED_DENY = re.compile(
-    r"\b(?:(?:not|no|isn't|wasn't)\s+(?:fake|false|a hoax|propaganda)|"
+    r"\b(?:(?:not|no|isn't|wasn't)\s+(?:fake|false|a hoax|propaganda|a lie|lying)|"
     r"confirm(?:s|ed)?\s+(?:or|nor)\s+den(?:y|ies|ied))\b",  # "refuses to confirm or deny": no denial
     re.I,
 )
@@ -138,8 +145,14 @@ def asks(text: str) -> bool:
 
 
 _LEAD_QUESTION = re.compile(
-    r"^\W*(?:is|are|was|were|did|does|do|has|have|had|will|would|can|could)\b[^.!?]*\?", re.IGNORECASE
+    r"^\W*(?:is|are|was|were|did|does|do|has|have|had|will|would|can|could)\b[^.!?]*\?|"
+    r"^[^\w¿]*¿[^?]*\?",  # Spanish marks where a question opens: "¿Es cierto lo de Frida Sofía? ..."
+    re.IGNORECASE,
 )
+
+
+#: The accounts a reply opens by addressing: "@nrfafg Is it true ...?" opens with its question.
+_LEADING_MENTIONS = re.compile(r"^(?:\.?@\w+[\s,:]*)+")
 
 
 def leads_with_question(text: str) -> bool:
@@ -149,7 +162,7 @@ def leads_with_question(text: str) -> bool:
     Not part of ``asks``: a contradiction is still read in what follows the question
     ("Is it real? No, it is fake").
     """
-    return _LEAD_QUESTION.match(text.strip()) is not None
+    return _LEAD_QUESTION.match(_LEADING_MENTIONS.sub("", text.strip())) is not None
 
 
 _HEDGE = re.compile(

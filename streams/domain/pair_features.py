@@ -33,6 +33,7 @@ __all__ = [
     "match_text",
     "names_agree",
     "pair_features",
+    "shares_name",
 ]
 
 #: Words that flip or hedge a claim but do not change what it is about: left out
@@ -175,7 +176,20 @@ def different_names(a: Signature, b: Signature) -> bool:
         return False
     # A name counts as shared when the other text has the word anywhere (it may
     # open a sentence there, where case says nothing).
-    return not (a.entities & b.tokens) and not (b.entities & a.tokens)
+    return not shares_name(a.entities, b.tokens) and not shares_name(b.entities, a.tokens)
+
+
+def shares_name(names: frozenset[str] | set[str], tokens: frozenset[str]) -> bool:
+    """Is one of ``names`` among ``tokens``, as written or in the other number:
+    "Palestinians say" and "Palestinian officials say" share a name; short words do not
+    ("News" is not "new")."""
+    if not names.isdisjoint(tokens):
+        return True
+    return any(
+        (len(name) >= 5 and name + "s" in tokens)
+        or (len(name) >= 6 and name.endswith("s") and name[:-1] in tokens)
+        for name in names
+    )
 
 
 def names_agree(

@@ -176,6 +176,27 @@ def with_opposing(origins: Sequence[Origin], opposing: Sequence[Origin]) -> list
     ]
 
 
+def _converged(independent: Sequence[Origin], config: PolicyConfig) -> bool:
+    """Did ``min_origins`` independent origins with ``min_weight`` between them appear
+    within some ``window_seconds``?
+
+    Why any window and not the one before the newest origin: a claim three outlets
+    confirmed on Monday is not unconfirmed by a fourth on Wednesday; and the window
+    is about convergence only. A denial a day and a half after the claim spread (a
+    navy saying the trapped girl never existed) contests it however old its support.
+    """
+    ordered = sorted(independent, key=lambda o: o.first_seen)
+    start, weight = 0, 0.0
+    for end, origin in enumerate(ordered):
+        weight += origin.weight
+        while origin.first_seen - ordered[start].first_seen > config.window_seconds:
+            weight -= ordered[start].weight
+            start += 1
+        if end - start + 1 >= config.min_origins and weight >= config.min_weight - 1e-9:
+            return True
+    return False
+
+
 def evaluate(origins: Sequence[Origin], config: PolicyConfig, opposing: Sequence[Origin] = ()) -> Verdict:
     """The evidence state of a claim from its origins and those of contradicting claims.
 
@@ -184,17 +205,14 @@ def evaluate(origins: Sequence[Origin], config: PolicyConfig, opposing: Sequence
     counts once, where it spoke last (``with_opposing``).
     """
     origins = with_opposing(origins, opposing)
-    newest = max((o.first_seen for o in origins), default=0.0)
-    live = [o for o in origins if o.first_seen >= newest - config.window_seconds]
-    support = [o for o in live if o.stance is Stance.SUPPORT]
-    deny = [o for o in live if o.stance is Stance.DENY]
+    support = [o for o in origins if o.stance is Stance.SUPPORT]
+    deny = [o for o in origins if o.stance is Stance.DENY]
     independent = [o for o in support if o.independent_support]
     support_weight = sum(o.weight for o in support)
-    independent_weight = sum(o.weight for o in independent)
     deny_weight = sum(o.weight for o in deny)
     if support and deny and min(support_weight, deny_weight) >= config.min_side_weight:
         state = EvidenceState.CONTESTED
-    elif len(independent) >= config.min_origins and independent_weight >= config.min_weight:
+    elif _converged(independent, config):
         state = EvidenceState.CORROBORATED
     else:
         state = EvidenceState.UNVERIFIED

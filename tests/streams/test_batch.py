@@ -355,3 +355,24 @@ def test_who_did_it_is_a_claim_of_its_own_contested_apart_from_the_event(seed: i
     assert ap and ap[0].source_id == "ap"  # the blast in AP's own voice, not Israel's
     burst = [o for o in origins if "tw:7005" in o.items]
     assert burst and burst[0].coordinated and {"tw:7004", "tw:7006"} <= set(burst[0].items)
+
+
+FRIDA = _scenario("frida")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_late_denial_contests_a_claim_whose_support_is_older_than_the_window(seed: int) -> None:
+    # Frida Sofía, Mexico City, 20-21 September 2017: a broadcaster's trapped girl, believed
+    # for a day and a half, then denied by the navy. The denial comes more than 24 hours
+    # after the claim spread; the window is for convergence, so it still contests.
+    batch = _run(_as_partitions_deliver(FRIDA, seed))
+    final = {a.cluster_id: a for a in _final(batch)}
+    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    for claim, denial in (("tw:8002", None), ("tw:8004", "rss:ap-2200")):  # in Spanish, in English
+        alert = final.get(cluster_of[claim])
+        assert alert is not None and alert.state == "CONTESTED"
+        if denial:
+            sides = _items_by_stance(alert)
+            assert {sides[claim], sides[denial]} == {"support", "deny"}
+    stance = {i.item_id: i.stance.value for e in batch.evidence.values() for i in e.items}
+    assert stance["tw:8005"] == "query"  # "@noticieros_tv ¿Es cierto lo de Frida Sofía? ..."

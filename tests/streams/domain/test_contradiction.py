@@ -323,3 +323,23 @@ def test_a_denial_of_a_sides_part_opposes_only_a_text_that_blames_that_side() ->
     assert not contradiction(denial, speaker, cfg, about_same=True).contradicts  # the IDF only speaks there
     got = contradiction(denial, "Israeli air strike hits the hospital in Gaza", cfg, about_same=True)
     assert got.cue == "negation:involvement", got
+
+
+@pytest.mark.parametrize(
+    ("text", "denial"),
+    [
+        ("This is a lie. It was a rocket that fell short", "a lie"),
+        ("All lies, the valley is still ours", "all lies"),
+        ("They are lying to you", "lying to you"),
+        ("A man is lying on the grass", None),  # the posture
+        ("The old city lies in ruins", None),  # the verb
+        ("He passed a lie detector test", None),
+        ("This is not a lie, they bombed it", None),  # a negated denial affirms
+        ("Marina desmiente la existencia de Frida Sofía", "desmiente"),
+        ("Es una mentira, no es cierto", "mentira"),
+        ("La Protezione civile smentisce: nessuna scossa", "smentisce"),
+        ("Le ministère dément toute victime", "dément"),
+    ],
+)
+def test_calling_it_a_lie_denies_it(text: str, denial: str | None) -> None:
+    assert explicit_denial(text) == denial

@@ -127,6 +127,17 @@ def test_short_generic_texts_match_only_themselves() -> None:
     assert claim_similarity(normalise("wow"), normalise("wow amazing")) == 0.0
 
 
+def test_a_name_is_shared_in_the_singular_and_the_plural_and_other_names_part() -> None:
+    a = normalise("Israeli strike kills hundreds at Gaza hospital, Palestinian officials say")
+    b = normalise("Israeli strike kills hundreds in hospital, Palestinians say")
+    assert claim_similarity(a, b) >= ClusterConfig().merge_threshold
+    texas, boston = (
+        normalise("Praying for everyone in Texas tonight"),
+        normalise("Praying for everyone in Boston tonight"),
+    )
+    assert claim_similarity(texas, boston) == 0.0
+
+
 def test_denial_is_about_the_claim() -> None:
     claim = normalise("Taliban have captured Panjshir valley")
     denial = normalise("Taliban claims of capturing Panjshir valley are false")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from streams.batch import BatchCorroborator
-from streams.domain.policy import PolicyConfig, load_policy_book, with_opposing
+from streams.domain.policy import EvidenceState, PolicyConfig, evaluate, load_policy_book, with_opposing
 from streams.domain.provenance import Origin
 from streams.domain.registry import load_registry
 from streams.domain.stance import Stance
@@ -79,3 +79,21 @@ def test_a_source_on_both_sides_counts_where_it_spoke_last() -> None:
     assert with_opposing([report], [early_denial]) == [report]  # its report came later
     other = _origin("cityhall", Stance.DENY, 10.0, via="c-other")
     assert with_opposing([report], [other]) == [report, other]
+
+
+def _seen(source: str, stance: Stance, at_hours: float) -> Origin:
+    return Origin(f"{source}-{at_hours}", source, "wire", 1.0, None, stance, at_hours * 3600.0, None)
+
+
+def test_the_window_is_for_convergence_only() -> None:
+    config = PolicyConfig()  # two origins, weight 1.0, within 24 h
+    claim = [_seen("reuters", Stance.SUPPORT, 0), _seen("ap", Stance.SUPPORT, 2)]
+    assert evaluate(claim, config).state is EvidenceState.CORROBORATED
+    # A fourth outlet two days on does not make Monday's confirmation unconfirmed ...
+    assert evaluate([*claim, _seen("afp", Stance.SUPPORT, 50)], config).state is EvidenceState.CORROBORATED
+    # ... and a denial a day and a half later contests it, however old its support.
+    late = evaluate([*claim, _seen("navy", Stance.DENY, 36)], config)
+    assert late.state is EvidenceState.CONTESTED and late.support_origins == 2
+    # Two origins three days apart never converged.
+    apart = [_seen("reuters", Stance.SUPPORT, 0), _seen("ap", Stance.SUPPORT, 72)]
+    assert evaluate(apart, config).state is EvidenceState.UNVERIFIED

@@ -46,6 +46,12 @@ def test_a_post_opening_with_the_claim_as_a_question_asks_whatever_follows() -> 
     assert classify_stance(post).stance is Stance.QUERY
     statement = "The Taliban have captured Panjshir valley. Who saw this coming? Nobody."
     assert classify_stance(statement, target=CLAIM, relevance=0.8).stance is Stance.SUPPORT
+    # A reply opens by addressing someone; a Spanish question is marked where it opens.
+    reply = "@nrfafg Have the Taliban really captured Panjshir valley? Nobody here has heard of it."
+    assert classify_stance(reply, target=CLAIM, relevance=0.8).stance is Stance.QUERY
+    frida = "Frida Sofía sigue con vida bajo los escombros del Colegio Rébsamen"
+    spanish = "@noticieros_tv ¿Es cierto lo de Frida Sofía? Ninguna mamá de la escuela la conoce"
+    assert classify_stance(spanish, target=frida, relevance=0.8).stance is Stance.QUERY
 
 
 def test_against_a_claim_that_is_itself_a_denial_polarity_flips() -> None:
