@@ -111,6 +111,8 @@ class BatchCorroborator:
         stance_model: StanceModel | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
+        # The clusterer blames the sides of the same registry the corroborator weighs.
+        config = config or ClusterConfig(actors=registry.actors)
         self.clusters = BatchClusterer(config, aliases=aliases, clock=clock)
         self.stage = (
             CorroborationStage(registry, policy, aliases=aliases, stance_model=stance_model, clock=clock)

@@ -180,15 +180,17 @@ def different_names(a: Signature, b: Signature) -> bool:
 
 
 def shares_name(names: frozenset[str] | set[str], tokens: frozenset[str]) -> bool:
-    """Is one of ``names`` among ``tokens``, as written or in the other number:
-    "Palestinians say" and "Palestinian officials say" share a name; short words do not
-    ("News" is not "new")."""
-    if not names.isdisjoint(tokens):
-        return True
-    return any(
-        (len(name) >= 5 and name + "s" in tokens)
-        or (len(name) >= 6 and name.endswith("s") and name[:-1] in tokens)
-        for name in names
+    """Is one of ``names`` among ``tokens`` (``_said``)?"""
+    return not names.isdisjoint(tokens) or any(_said(name, tokens) for name in names)
+
+
+def _said(name: str, words: frozenset[str] | set[str]) -> bool:
+    """Is ``name`` among ``words``, as written or in the other number: "Palestinians say"
+    and "Palestinian officials say" share a name; short words do not ("News" is not "new")."""
+    return (
+        name in words
+        or (len(name) >= 5 and name + "s" in words)
+        or (len(name) >= 6 and name.endswith("s") and name[:-1] in words)
     )
 
 
@@ -199,14 +201,15 @@ def names_agree(
     tokens_b: frozenset[str],
 ) -> bool:
     """Two clusters (or exemplars) may be one claim as far as their names go: every
-    name of each appears in the other's words (or names).
+    name of each appears in the other's words or names (``_said``).
 
     Why this strict: a merge joins whole clusters. One that names a place and one
     that names none do not agree ("thoughts with everyone affected" is about every
     disaster of the week, "... in Boston" about one), and a post naming two events
     ("#prayfortexas #prayforboston") must not bridge the cluster of each.
     """
-    return names_a <= (tokens_b | names_b) and names_b <= (tokens_a | names_a)
+    said_b, said_a = tokens_b | names_b, tokens_a | names_a
+    return all(_said(n, said_b) for n in names_a) and all(_said(n, said_a) for n in names_b)
 
 
 def pair_features(a: Signature, b: Signature, min_tokens: int) -> Sequence[float]:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.domain.normalise import normalise, split_sentences
+from streams.domain.normalise import STOPWORDS, split_sentences
 from streams.domain.registry import SourceInfo, SourceRegistry, domain_of
 from streams.domain.stance import Stance
 
@@ -186,8 +186,17 @@ def claim_sentence(text: str, claim: str) -> str:
     sentences = split_sentences(text)
     if len(sentences) < 2 or not claim:
         return text
-    said = set(normalise(claim).content)
-    return max(sentences, key=lambda s: len(said.intersection(normalise(s).content)))
+    # Shared words are enough to tell the sentence apart; the matcher's normalisation
+    # (already done by the cluster stage) would only be done again.
+    said = _content_words(claim)
+    return max(sentences, key=lambda s: len(said & _content_words(s)))
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in STOPWORDS}
 
 
 def attribution_targets(

@@ -60,6 +60,10 @@ def test_texts_blaming_no_one_have_the_same_doers_and_no_conflicts_blame_no_one(
 
 def test_the_registry_makes_one_side_of_parties_that_share_it() -> None:
     actors = load_registry(None).actors
-    assert actors.blamed("Hamas rockets hit Ashkelon") == actors.blamed("an Islamic Jihad rocket fell short")
+    hamas, jihad = (
+        actors.blamed("Hamas rockets hit Ashkelon"),
+        actors.blamed("an Islamic Jihad rocket fell short"),
+    )
+    assert hamas == jihad == {"palestinian-armed-groups"}
     assert actors.blamed("Israeli jets struck the camp") == {"israel-government"}
     assert actors.named("the IDF said") == {"israel-government"}
