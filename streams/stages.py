@@ -161,12 +161,14 @@ def contradiction_links(
     the learnt ``judge`` needs ``weak_bar`` (asked only there, where no cue fired: a pass
     of its own per pair). Two texts blaming different sides of one conflict (``actors``)
     are a weak cue too: "Israeli strikes pound Gaza" and "Hamas fires rockets from Gaza"
-    may be two events.
+    may be two events. A cluster may come with several exemplars (best first): the first
+    that clashes links it, once.
     """
     out: list[ClusterLink] = []
     cfg = ContradictionConfig(actors=actors)
+    linked: set[str] = set()
     for other, other_item, other_text, score in others:
-        if other == cluster_id:
+        if other == cluster_id or other in linked:
             continue
         found = contradiction(
             text, other_text, cfg, about_same=True, judge=judge if score >= weak_bar else None
@@ -182,6 +184,7 @@ def contradiction_links(
             out.append(
                 ClusterLink(other, cluster_id, found.cue, score, (other_item, item_id), (theirs, ours))
             )
+            linked.add(other)
     return tuple(out)
 
 
@@ -355,26 +358,26 @@ class ClusterStage:
         # claims of capturing Panjshir are false. NRF forces hold their positions in the
         # valley" denies the Taliban's claim, not a claim its second sentence resembles.
         near_by_text: dict[str, list[tuple[str, str, str, float]]] = {}
-        for cid, score, ex, ex_item, text in assignment.near:
-            near_by_text.setdefault(text.full, []).append((cid, ex_item, ex.full, score))
-        links = tuple(
-            link
-            for text, others in near_by_text.items()
-            for link in contradiction_links(
+        for cid, score, ex, ex_item, sentence in assignment.near:
+            near_by_text.setdefault(sentence.full, []).append((cid, ex_item, ex.full, score))
+        links: list[ClusterLink] = []
+        for own, others in near_by_text.items():
+            # One link per other cluster: its first exemplar that clashes (best first).
+            linked = {link.other for link in links if link.cluster_id == state.cluster_id}
+            links += contradiction_links(
                 state.cluster_id,
                 item.id,
-                text,
-                others,
+                own,
+                [o for o in others if o[0] not in linked],
                 weak_bar=self.clusterer.config.weak_link_threshold,
                 judge=self.clusterer.config.judge,
                 actors=self.clusterer.config.actors,
             )
-        )
         exemplars = self._exemplar_record(state) if assignment.new_exemplars else ()
         if assignment.is_new and not exemplars:
             exemplars = (self._bare_entry(state, item.id),)
         exact = tuple(ExactText(cid, it, m) for m, cid, it in self.clusterer.drain_exact_added())
-        return ClusterOutput(claim, update, announces, merges, links, exemplars, exact)
+        return ClusterOutput(claim, update, announces, merges, tuple(links), exemplars, exact)
 
     def _exemplar_record(self, state: ClusterState) -> tuple[BlockEntry, ...]:
         """A cluster's exemplars as the exemplars table keeps them, to re-learn after a restart."""

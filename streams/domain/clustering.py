@@ -29,17 +29,31 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from streams.domain.actors import Actors
-from streams.domain.contradiction import Judge
+from streams.domain.contradiction import Judge, negates
 from streams.domain.cues import denies
 from streams.domain.matching import MIN_CONTENT_TOKENS as MIN_CONTENT_WORDS
 from streams.domain.matching import MatchConfig, SimilarityScorer
 from streams.domain.normalise import Normalised
-from streams.domain.pair_features import Exemplar, Signature, names_agree, shares_name
+from streams.domain.pair_features import Exemplar, Signature, names_agree, shares_name, spelled_out
 from streams.domain.registry import load_registry
 from streams.domain.vectors import ExemplarVectors
 from streams.domain.watermark import Watermark
 
 __all__ = ["Assignment", "ClaimClusterer", "ClusterConfig", "ClusterState", "cluster_id_for"]
+
+
+def _denying(claims: Sequence[Signature]) -> Sequence[Signature]:
+    """What a founding item claims: of a denial in several sentences, the sentences that
+    deny. "... are aware of a report about an explosion near X. There is NO explosion ..."
+    claims there was none; its first sentence, kept as an exemplar, would have later
+    reports of the explosion join the denial's cluster as if they said what it says, and
+    another denial contradict it."""
+    if len(claims) < 2:
+        return claims
+    denying = [
+        c for c in claims if denies(c.full) or any(negates(c.full, o.full) for o in claims if o is not c)
+    ]
+    return denying if denying and len(denying) < len(claims) else claims
 
 
 def cluster_id_for(first_item_id: str) -> str:
@@ -159,11 +173,14 @@ class Assignment:
     """Other live clusters this item matched as well: ``(cluster id, created, score)``.
     They make the same claim as the one it joined, so the stream merges them."""
     near: tuple[tuple[str, float, Signature, str, Signature], ...] = ()
-    """Other live clusters whose exemplar this item scored at least the link threshold
+    """Other live clusters whose exemplars this item scored at least the link threshold
     against but below the merge threshold: ``(cluster id, score, exemplar, its item, the
-    item's sentence that scored it)``. About the same thing; the stream checks the
-    sentence and the exemplar for a contradiction. Left empty when the item joined a
-    cluster the other way round (a denial of its claim)."""
+    item's sentence that scored it)``, one entry per exemplar that near, best first in each
+    cluster. About the same thing; the stream checks the sentence and the exemplar for a
+    contradiction. Every exemplar near enough is there, not only the best: the sentence
+    of a denial most like the claim is often not the one that denies it ("... aware of a
+    report about an explosion near X. There is NO explosion ..."). Left empty when the
+    item joined a cluster the other way round (a denial of its claim)."""
 
 
 class ClaimClusterer:
@@ -275,7 +292,7 @@ class ClaimClusterer:
         best: tuple[str, float, Signature] | None = None
         best_text = whole
         matched_clusters: dict[str, float] = {}
-        near: dict[str, tuple[float, Signature, Signature]] = {}  # score, exemplar, own sentence
+        near: dict[str, dict[tuple[str, str], tuple[float, Signature, Signature]]] = {}
         actors = self.config.actors
         for text in claims:
             for found in self._candidates(text):
@@ -287,16 +304,19 @@ class ClaimClusterer:
                 same_doers = actors.same_doers(text.full, found[2].full)
                 if same_doers and found[1] >= self.config.merge_threshold:
                     matched_clusters[found[0]] = max(found[1], matched_clusters.get(found[0], 0.0))
-                elif found[1] >= self.config.link_threshold and (
-                    found[0] not in near or found[1] > near[found[0]][0]
-                ):
-                    near[found[0]] = (found[1], found[2], text)
+                elif found[1] >= self.config.link_threshold:
+                    # Per exemplar and own sentence: score, exemplar, own sentence.
+                    entries = near.setdefault(found[0], {})
+                    for score, ex in ((found[1], found[2]), *found[3]):
+                        key = (ex.match, text.full)
+                        if score >= self.config.link_threshold and score > entries.get(key, (-1.0,))[0]:
+                            entries[key] = (score, ex, text)
                 if (
                     same_doers
                     and (best is None or found[1] > best[1])
                     and found[1] >= self._join_bar(found[0], whole)
                 ):
-                    best, best_text = found, text
+                    best, best_text = (found[0], found[1], found[2]), text
         if best is not None:
             cid, score, matched = best
             # An exemplar must itself say what the cluster's founding text says, so
@@ -312,7 +332,8 @@ class ClaimClusterer:
             # Nor may it bring names the cluster never used: "First Boston, now Texas"
             # joins the Boston cluster, but must not make "Texas" one of its names.
             joined = self._clusters[cid]
-            adds_names = bool(joined.names) and not whole.entities <= (joined.names | self._said(joined))
+            known = joined.names | self._said(joined)
+            adds_names = bool(joined.names) and not whole.entities <= known | spelled_out(known, whole.full)
             exemplar = (best_text,) if near_root and not adds_names else ()
             added = self._add(cid, item_id, whole, ts, exemplar)
             matched_item = self._exemplar_item(cid, matched.match) or None
@@ -339,12 +360,13 @@ class ClaimClusterer:
         return dataclasses.replace(founded, near=self._near(near, founded.cluster_id))
 
     def _near(
-        self, near: dict[str, tuple[float, Signature, Signature]], joined: str
+        self, near: dict[str, dict[tuple[str, str], tuple[float, Signature, Signature]]], joined: str
     ) -> tuple[tuple[str, float, Signature, str, Signature], ...]:
         return tuple(
             (cid, score, ex, self._exemplar_item(cid, ex.match), text)
-            for cid, (score, ex, text) in sorted(near.items())
+            for cid, entries in sorted(near.items())
             if cid != joined
+            for score, ex, text in sorted(entries.values(), key=lambda e: (-e[0], e[1].match, e[2].full))
         )
 
     def _found(
@@ -359,7 +381,7 @@ class ClaimClusterer:
             created=ts,
             touched_at=self._now,
         )
-        added = self._add(cid, item_id, whole, ts, claims)
+        added = self._add(cid, item_id, whole, ts, _denying(claims))
         if len(self._clusters) > self.config.max_live:
             self._evict(len(self._clusters) - self.config.max_live)
         return Assignment(cid, 1.0, None, True, "new", whole, None, added)
@@ -377,8 +399,10 @@ class ClaimClusterer:
                 return worthy
         return (whole,) if whole.match else ()
 
-    def _candidates(self, text: Signature) -> list[tuple[str, float, Signature]]:
-        """Each candidate cluster with its best-scoring exemplar."""
+    def _candidates(
+        self, text: Signature
+    ) -> list[tuple[str, float, Signature, tuple[tuple[float, Signature], ...]]]:
+        """Each candidate cluster with its best-scoring exemplar, and its other exemplars."""
         if not text.match:
             return []
         cfg = self.config
@@ -413,11 +437,17 @@ class ClaimClusterer:
         if not cands:
             return []
         best: dict[str, tuple[str, float, Signature]] = {}
+        rest: dict[str, list[tuple[float, Signature]]] = {}
         scores = self._scorer.score_many(text, cands, self._vectors)
         for owner, cand, score in zip(owners, cands, scores, strict=True):
-            if owner not in best or score > best[owner][1]:
+            prior = best.get(owner)
+            if prior is None or score > prior[1]:
                 best[owner] = (owner, score, cand)
-        return list(best.values())
+                if prior is not None:
+                    rest.setdefault(owner, []).append((prior[1], prior[2]))
+            else:
+                rest.setdefault(owner, []).append((score, cand))
+        return [(*b, tuple(rest.get(owner, ()))) for owner, b in best.items()]
 
     def _add(
         self, cid: str, item_id: str, whole: Signature, ts: float, exemplars: Sequence[Signature]
@@ -559,7 +589,12 @@ class ClaimClusterer:
         if not text.entities:
             return False
         state = self._clusters.get(cid)
-        if state is None or not state.names or shares_name(state.names, text.tokens):
+        if (
+            state is None
+            or not state.names
+            or not state.names.isdisjoint(text.entities)
+            or shares_name(state.names, text.tokens)
+        ):
             return False
         return not any(shares_name(text.entities, ex.signature().tokens) for ex in state.exemplars)
 

@@ -36,7 +36,16 @@ _DENY = re.compile(
     # "shoots down report of", "dismisses claims".
     r"(?:slam(?:s|med)?|rebuff(?:s|ed)?|shoot(?:s)?\s+down|shot\s+down|shut(?:s)?\s+down|"
     r"dismiss(?:es|ed)?|reject(?:s|ed)?|quash(?:es|ed)?|dispel(?:s|led)?|scotch(?:es|ed)?)"
-    r"\s+(?:[\w-]+\s+){0,2}(?:rumou?rs?|reports?|claims?|speculation|allegations?|stor(?:y|ies)))\b",
+    r"\s+(?:[\w-]+\s+){0,2}(?:rumou?rs?|reports?|claims?|speculation|allegations?|stor(?:y|ies))|"
+    # A correction that negates denies what it corrects: "Correction: the floor of the
+    # exchange is not flooded" ("Correction: the toll is 12, not 10" too).
+    # (The colon is optional: the matched text the clusterer reads has no punctuation.)
+    r"^\W*(?:correction|clarification)\b"
+    r"(?!\s+(?:officers?|officials?|facilit(?:y|ies)|departments?|cent(?:er|re)s?|services?|of)\b)"
+    r"(?=[^.!?]{0,200}?(?:\bnot\b|\bno\b|\bnever\b|n't\b))|"
+    # An outlet taking its report back: "retracts the story", "pulled back the newsbreak".
+    r"(?:retract(?:s|ed)?|withdr(?:aw|aws|ew|awn)|pull(?:s|ed)?\s+(?:back|down))"
+    r"\s+(?:[\w-]+\s+){0,2}(?:reports?|stor(?:y|ies)|claims?|newsbreak|articles?|tweets?|posts?))\b",
     re.IGNORECASE,
 )
 _NEGATED_DENY = re.compile(
@@ -168,6 +177,10 @@ def leads_with_question(text: str) -> bool:
 _HEDGE = re.compile(
     r"\b(?:reportedly|alleged(?:ly)?|rumou?r(?:s|ed)?|unconfirmed|unverified|may|might|could|"
     r"possibl[ey]|apparently|believed|suggests?|seems?|appears?|expected|"
+    # Passing on reports asserts nothing: "Reports of an explosion near X", "... - initial
+    # report" ("no reports of damage" says something, and is no hedge).
+    r"(?<!\bno )(?<!\bno immediate )(?<!\bno other )reports?\s+of|"
+    r"(?:initial|first|early|unconfirmed)\s+reports?|according\s+to\s+(?:\w+\s+)?reports\b(?!\s+(?:by|from)\b)|"
     # Doubt is no assertion either: "NASA raises doubts about the meteorite reports".
     r"(?<!no )(?<!without a )(?<!beyond )doubts?|doubtful|questions\s+whether|"
     r"sceptic(?:al|s)?|skeptic(?:al|s)?)\b",

@@ -331,7 +331,7 @@ def _entities(text: str, table: AliasTable) -> set[str]:
     Texts whose words are mostly capitalised (headlines in Title Case,
     shouting) or never capitalised give no entities: case carries no signal there.
     """
-    found: list[tuple[str, bool, bool]] = []  # (word, capitalised, sentence start)
+    found: list[tuple[str, bool, bool, bool]] = []  # (word, capitalised, sentence start, follows a word)
     for m in _TOKEN.finditer(text):
         word = m.group(0)
         if word[0].isdigit() or len(word) < 2:
@@ -339,16 +339,31 @@ def _entities(text: str, table: AliasTable) -> set[str]:
         j = m.start() - 1
         while j >= 0 and text[j].isspace():  # no slicing: texts run to 20,000 characters
             j -= 1
-        found.append((word, word[0].isupper(), j < 0 or text[j] in _SENTENCE_START))
+        follows = j >= 0 and j < m.start() - 1 and (text[j].isalpha() or text[j] == "'")
+        found.append((word, word[0].isupper(), j < 0 or text[j] in _SENTENCE_START, follows))
     if not found:
         return set()
-    capitalised = sum(1 for _, cap, _ in found if cap)
+    capitalised = sum(1 for _, cap, _, _ in found if cap)
     if capitalised == 0 or (len(found) >= 4 and capitalised > 0.6 * len(found)):
         return set()
     out = set()
-    for word, cap, start in found:
+    run: list[str] = []
+    for word, cap, start, follows in (*found, ("", False, True, False)):
         folded = word.casefold().replace("’", "'")
         folded = folded.removesuffix("'s")
-        if cap and not start and folded not in STOPWORDS:
+        if cap and not start and folded not in STOPWORDS and folded not in _EMPHASIS:
             out.add(table.apply(folded))
+        # A name of several capitalised words is also known by its initials: "New York
+        # Stock Exchange" is the "NYSE" of another post, "United Nations" the "UN".
+        if cap and not word.isupper() and (follows or not run):
+            run.append(folded)
+            continue
+        if len(run) >= 2:
+            out.add("".join(w[0] for w in run))
+        run = [folded] if cap and not word.isupper() else []
     return out
+
+
+#: Words capitalised for emphasis, never names: "There is NO explosion", "this is FAKE".
+#: As names they made a denial "name" something its claim does not, and kept it apart.
+_EMPHASIS = frozenset("no not never nothing none nobody nor fake false true breaking urgent alert".split())

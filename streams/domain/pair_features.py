@@ -34,6 +34,7 @@ __all__ = [
     "names_agree",
     "pair_features",
     "shares_name",
+    "spelled_out",
 ]
 
 #: Words that flip or hedge a claim but do not change what it is about: left out
@@ -175,13 +176,34 @@ def different_names(a: Signature, b: Signature) -> bool:
     if not a.entities or not b.entities:
         return False
     # A name counts as shared when the other text has the word anywhere (it may
-    # open a sentence there, where case says nothing).
-    return not shares_name(a.entities, b.tokens) and not shares_name(b.entities, a.tokens)
+    # open a sentence there, where case says nothing), or names it too (initials:
+    # "NYSE" and "New York Stock Exchange", which no word of the other text spells).
+    return (
+        a.entities.isdisjoint(b.entities)
+        and not shares_name(a.entities, b.tokens)
+        and not shares_name(b.entities, a.tokens)
+    )
 
 
 def shares_name(names: frozenset[str] | set[str], tokens: frozenset[str]) -> bool:
     """Is one of ``names`` among ``tokens`` (``_said``)?"""
     return not names.isdisjoint(tokens) or any(_said(name, tokens) for name in names)
+
+
+def spelled_out(names: Iterable[str], full: str) -> frozenset[str]:
+    """The words of ``full`` (a signature's tokens, in order) that spell one of ``names``
+    by their initials: "new york stock exchange" for "nyse". A post giving a name in full
+    names nothing new to a cluster that knows it by its initials."""
+    tokens = full.split()
+    out: set[str] = set()
+    for name in names:
+        n = len(name)
+        if not 2 <= n <= 6 or not name.isalpha():
+            continue
+        for i in range(len(tokens) - n + 1):
+            if all(tokens[i + k][:1] == name[k] for k in range(n)):
+                out.update(tokens[i : i + n])
+    return frozenset(out)
 
 
 def _said(name: str, words: frozenset[str] | set[str]) -> bool:

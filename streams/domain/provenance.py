@@ -292,9 +292,11 @@ def group_origins(items: Sequence[EvidenceItem], registry: SourceRegistry) -> li
         # it denies; one that asserts ("Taliban claim ...") repeats both, whichever side of
         # the cluster's claim it is on (the claim may itself be a denial).
         echoed = it.cited_sources if it.denies else (*it.cited_sources, *it.claim_sources)
+        relays = False
         for sid in echoed:
-            if repeats or it.stance is Stance.DENY:
+            if (repeats or it.stance is Stance.DENY) and sid != it.source_id:
                 forest.union(node, f"src:{sid}", f"cites {sid}", explicit=True)
+                relays = True
         for handle in it.cited_handles:
             forest.union(node, f"acct:{handle}", f"via @{handle}", explicit=True)
             # The account relayed is the origin even when its own post is not here.
@@ -303,9 +305,11 @@ def group_origins(items: Sequence[EvidenceItem], registry: SourceRegistry) -> li
         for dom in it.linked_domains:
             if dom != it.domain and (repeats or it.stance is Stance.DENY):
                 forest.union(node, f"dom:{dom}", f"links to an article on {dom}", explicit=True)
-        if shares:
+        if shares or relays:
             # Who passed a post on is no author of it: the fan who retweeted a death hoax
             # and later denied it must not have the denial folded into the hoax's origin.
+            # Nor is an outlet that reports a claim as another's ("..., RT reports"): its
+            # own retraction later is its word, not the source's it relayed.
             continue
         forest.union(node, f"acct:{it.author.lower()}", f"same account @{it.author}")
         if it.source_id and not it.source_id.startswith("acct:"):
@@ -346,7 +350,10 @@ def _origin_of(
     cited = {sid for m in members for sid in (*m.cited_sources, *m.claim_sources) if sid != m.source_id}
     own = [m for m in originals or asserting if m.source_id in cited]
     head = min(own or originals or asserting or members, key=lambda m: (m.created_at, _stance_rank(m.stance)))
-    authors = {m.source_id for m in members}
+    # A source whose own posts here only pass on reports ("Reports of ...") asserts
+    # nothing itself: an outlet reporting it as that source's word ("..., RT reports")
+    # is its echo all the same.
+    authors = {m.source_id for m in asserting or members}
     cited_only = [s for s in cited_sources if s not in authors]
     source_id, kind, weight, party = head.source_id, head.source_kind, head.weight, head.party
     if all(m.retweet_of for m in members):

@@ -376,3 +376,54 @@ def test_a_late_denial_contests_a_claim_whose_support_is_older_than_the_window(s
             assert {sides[claim], sides[denial]} == {"support", "deny"}
     stance = {i.item_id: i.stance.value for e in batch.evidence.values() for i in e.items}
     assert stance["tw:8005"] == "query"  # "@noticieros_tv ¿Es cierto lo de Frida Sofía? ..."
+
+
+PENTAGON = _scenario("pentagon")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_posts_passing_on_reports_corroborate_nothing_and_the_denials_contest_them(seed: int) -> None:
+    # A fake image of an explosion near the Pentagon, 22 May 2023: verified accounts and
+    # a state broadcaster pass on "reports" of it, a burst of accounts copies it, an
+    # outlet airs it as RT's report, the county fire department denies it, wires call
+    # the image fake. No count of anonymous relays may make it corroborated.
+    batch = _run(_as_partitions_deliver(PENTAGON, seed))
+    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    explosion = cluster_of["tw:9001"]
+    assert all(cluster_of[i] == explosion for i in ("tw:9003", "tw:9004", "rss:republic-1420"))
+    assert not [a for a in batch.alerts if a.cluster_id == explosion and a.state == "CORROBORATED"]
+    final = {a.cluster_id: a for a in _final(batch)}[explosion]
+    assert final.state == "CONTESTED"
+    # In the cluster, or in one that founded it first and is linked by its "There is NO
+    # explosion": the sentence that denies, not the one most like the claim.
+    assert {str(o["source"]): o["stance"] for o in final.origins}["acct:arlingtonvafd"] == "deny"
+    origins = {o.source_id: o for o in group_origins(batch.evidence[explosion].items, batch.stage.registry)}
+    assert "rss:republic-1420" in origins["rt"].items  # "..., RT reports": RT's word
+    assert origins["acct:patriot_alerts_1"].coordinated
+    stance = {i.item_id: i.stance.value for e in batch.evidence.values() for i in e.items}
+    assert stance["tw:9001"] == stance["tw:9003"] == "comment"  # "- Initial Report", "Reports of ..."
+
+
+NYSE_FLOOD = _scenario("nyse-flood")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_name_and_its_initials_are_one_claim_and_a_broadcaster_stands_with_its_correction(
+    seed: int,
+) -> None:
+    # Hurricane Sandy, 29-30 October 2012: an anonymous account's "Confirmed flooding on
+    # NYSE", retweeted and copied, taken up by a weather channel and by CNN "according to
+    # reports" about the "New York Stock Exchange"; the exchange denies it, CNN corrects
+    # itself. Lower Manhattan did flood: that claim is corroborated, and not contested.
+    batch = _run(_as_partitions_deliver(NYSE_FLOOD, seed))
+    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    nyse = cluster_of["tw:9201"]
+    assert cluster_of["rss:cnn-0040"] == nyse  # "NYSE" is the "New York Stock Exchange"
+    final = {a.cluster_id: a for a in _final(batch)}
+    assert final[nyse].state == "CONTESTED"
+    sides = {str(o["source"]): o["stance"] for o in final[nyse].origins}
+    assert sides["cnn"] == "deny" and sides["reuters"] == "deny"
+    origins = {o.source_id: o for o in group_origins(batch.evidence[nyse].items, batch.stage.registry)}
+    assert origins["acct:sandy_updates_1"].coordinated
+    manhattan = final[cluster_of["rss:ap-0200"]]
+    assert manhattan.state == "CORROBORATED" and not manhattan.contradicting

@@ -297,3 +297,41 @@ def test_a_claim_of_who_did_it_is_kept_apart_from_the_event_and_stays_near_it() 
     # Without the registry's conflicts, nothing is blamed on anyone and the two are one.
     plain = ClaimClusterer(dataclasses.replace(ClusterConfig(), actors=NO_ACTORS))
     assert _assign(plain, "1", EVENT).cluster_id == _assign(plain, "2", BLAME).cluster_id
+
+
+def test_a_denial_in_several_sentences_is_kept_by_the_sentences_that_deny() -> None:
+    c = ClaimClusterer()
+    denial = _assign(
+        c,
+        "1",
+        "The fire department is aware of a social media report circulating online about an explosion "
+        "near the Pentagon. There is NO explosion or incident taking place at or near the Pentagon.",
+    )
+    state = c.get(denial.cluster_id)
+    assert state is not None
+    assert [e.signature().full for e in state.exemplars] == [
+        "there is no explosion or incident taking place at or near the pentagon"
+    ]
+    # A report of the explosion coming later meets the denial by the sentence that denies
+    # it (joining, or near for the stream to check the clash), not by the one most like it.
+    claim = _assign(c, "2", "Large explosion near the Pentagon complex in Washington DC")
+    met = [ex.full for cid, _, ex, _, _ in claim.near if cid == denial.cluster_id]
+    if claim.cluster_id == denial.cluster_id:
+        met.append(claim.matched.full if claim.matched else "")
+    assert met == ["there is no explosion or incident taking place at or near the pentagon"]
+
+
+def test_every_exemplar_of_a_near_cluster_is_offered_for_the_clash_best_first() -> None:
+    cfg = ClusterConfig(join_threshold=0.99, merge_threshold=0.995, link_threshold=0.05)
+    c = ClaimClusterer(cfg)
+    first = _assign(
+        c,
+        "1",
+        "Witnesses report a large explosion near the Pentagon. Smoke is rising over the Pentagon car park.",
+    )
+    state = c.get(first.cluster_id)
+    assert state is not None and len(state.exemplars) == 2
+    query = _assign(c, "2", "There was no explosion at the Pentagon, the fire department said", ts=1.0)
+    near = [(score, ex.full) for cid, score, ex, _, _ in query.near if cid == first.cluster_id]
+    assert sorted(ex for _, ex in near) == sorted(e.signature().full for e in state.exemplars)
+    assert [score for score, _ in near] == sorted((score for score, _ in near), reverse=True)

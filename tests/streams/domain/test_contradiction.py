@@ -163,6 +163,19 @@ def test_a_verb_of_denial_needs_a_report_to_act_on() -> None:
     assert explicit_denial("Critics slam the new curfew") is None
 
 
+def test_an_outlet_taking_its_report_back_denies_it() -> None:
+    assert explicit_denial("Republic has pulled back the newsbreak") == "pulled back the newsbreak"
+    assert explicit_denial("The Times retracted its story on Monday") == "retracted its story"
+    assert explicit_denial("The paper withdrew the article") == "withdrew the article"
+    assert explicit_denial("Police pulled back the crowd") is None
+    # A correction that negates denies what it corrected; one that only amends does not.
+    assert explicit_denial("Correction: the floor of the exchange is not flooded") == "correction"
+    assert explicit_denial("correction the floor of the exchange is not flood") == "correction"
+    assert explicit_denial("Correction: an earlier version misspelled the mayor's name") is None
+    assert explicit_denial("Correction officers were not paid this month") is None
+    assert explicit_denial("The army withdrew troops from two posts") is None
+
+
 def test_declining_to_confirm_or_deny_is_no_denial() -> None:
     assert explicit_denial("The ministry refused to confirm or deny the report of a strike") is None
     assert explicit_denial("Officials would neither confirm nor deny it") is None

@@ -168,3 +168,23 @@ def test_pit2015_dev_f1_floor() -> None:
         fn += (not same) and truth
     f1 = 2 * tp / (2 * tp + fp + fn)
     assert f1 > 0.66
+
+
+def test_a_name_and_its_initials_are_one_name() -> None:
+    from streams.domain.pair_features import Signature, different_names, spelled_out
+
+    full = Signature.of(normalise("The floor of the New York Stock Exchange is under three feet of water"))
+    short = Signature.of(normalise("Confirmed flooding at the NYSE trading floor tonight"))
+    other = Signature.of(normalise("Confirmed flooding at the LSE trading floor tonight"))
+    assert not different_names(full, short)
+    assert different_names(full, other)
+    assert spelled_out({"nyse"}, full.full) == {"new", "york", "stock", "exchange"}
+    assert (
+        claim_similarity(
+            normalise(
+                "BREAKING: Confirmed flooding on NYSE. The trading floor is flooded under 3 feet of water."
+            ),
+            normalise("The floor of the New York Stock Exchange is flooded under three feet of water"),
+        )
+        >= ClusterConfig().join_threshold
+    )

@@ -78,3 +78,18 @@ def test_names_come_from_case_mid_sentence_only() -> None:
     # Hashtags name only in solidarity forms or as one capitalised word (#breaking is news).
     assert normalise("#PrayForTexas what is happening #breaking").entities == {"texas"}
     assert normalise("what is happening #breaking #sad").entities == frozenset()
+
+
+def test_words_capitalised_for_emphasis_are_no_names() -> None:
+    # As names, "NO" and "NOT" made a denial name what its claim does not, and kept them apart.
+    assert normalise("There is NO explosion at the Pentagon").entities == {"pentagon"}
+    assert normalise("This is NOT true, Panjshir has NOT fallen").entities == {"panjshir"}
+
+
+def test_a_name_of_several_capitalised_words_is_known_by_its_initials_too() -> None:
+    assert {"new", "york", "stock", "exchange", "nyse"} <= normalise(
+        "The floor of the New York Stock Exchange is flooded"
+    ).entities
+    assert "un" in normalise("Protesters gathered outside the United Nations in Geneva").entities
+    # A sentence boundary ends a name; one capitalised word has no initials of its own.
+    assert normalise("Floods hit Geneva. Rescue teams were sent").entities == {"geneva"}

@@ -272,3 +272,17 @@ def test_whom_a_report_attributes_the_claim_to_is_read_where_it_says_the_claim()
     assert attribution_targets(text, ap, REG).speakers == ("israel-government",)
     quoted = attribution_targets(text, ap, REG, "A misfired Palestinian rocket hit the Gaza hospital")
     assert quoted.speakers == ("israel-government",)
+
+
+def test_an_outlet_reporting_a_sources_word_is_its_echo_though_the_source_only_passed_reports_on() -> None:
+    # RT's own "Reports of an explosion ..." asserts nothing (a comment); "..., RT reports"
+    # on another outlet makes the claim RT's word all the same.
+    rt = ev("1", "RT_com", 0, source_id="rt", source_kind="broadcaster", weight=0.3, stance=Stance.COMMENT)
+    relay = ev("2", "Republic World", 60, domain="republicworld.com", cited_sources=("rt",))
+    retraction = ev("3", "Republic World", 3600, domain="republicworld.com", stance=Stance.DENY)
+    origins = group_origins([rt, relay, retraction], REG)
+    assert [(o.source_id, o.stance, sorted(o.items)) for o in origins] == [
+        ("rt", Stance.SUPPORT, ["1", "2"]),
+        # Its own retraction is the outlet's word, not folded into RT's origin by its account.
+        ("acct:republic world", Stance.DENY, ["3"]),
+    ]

@@ -71,3 +71,11 @@ def test_reports_citing_widely_known_outlets_name_them_and_nothing_else_does() -
     assert [s.id for s, _ in cited] == ["bbc"]
     assert [s.id for s, _ in REG.cited_in("Sky News reported flooding in Kherson")] == ["sky-news"]
     assert REG.cited_in("Her legal guardian told police she had left home") == []
+
+
+def test_rt_is_cited_by_name_and_a_retweet_names_no_one() -> None:
+    reg = load_registry()
+    assert [s.id for s, _ in reg.cited_in("Explosion reported near the Pentagon, RT reports")] == ["rt"]
+    assert [s.id for s, _ in reg.cited_in("according to RT, the strike hit a school")] == ["rt"]
+    assert reg.cited_in("RT @AP: Obama said the dam held") == []
+    assert reg.cited_in("Please RT: police said the road is closed") == []

@@ -128,6 +128,25 @@ def test_a_restatement_is_never_a_denial_without_a_denial_cue() -> None:
     assert hedged.stance is Stance.COMMENT and "reportedly" in hedged.cue
 
 
+def test_passing_on_reports_asserts_nothing_whether_the_post_came_first_or_later() -> None:
+    # A post's stance must not depend on whether it founded its cluster (its own text is
+    # the claim) or joined one: "Reports of ..." and "... - Initial Report" pass reports on.
+    claim = "Large explosion near the Pentagon complex in Washington DC"
+    relayed = "Reports of an explosion near the Pentagon in Washington DC"
+    assert classify_stance(relayed, target=claim, relevance=0.9).stance is Stance.COMMENT
+    assert classify_stance(relayed, target=relayed).stance is Stance.COMMENT
+    tagged = "Large Explosion near The Pentagon Complex in Washington D.C. - Initial Report"
+    assert classify_stance(tagged, target=tagged).stance is Stance.COMMENT
+    unnamed = "The NYSE trading floor is flooded, according to media reports"
+    assert classify_stance(unnamed, target=unnamed).stance is Stance.COMMENT
+    assert classify_stance(claim, target=claim).stance is Stance.SUPPORT
+    # Refuting reports and saying there were none are no hedges.
+    refuted = "Mayor Smith has not resigned. Reports of her resignation are false."
+    assert classify_stance(refuted, target=refuted).stance is Stance.SUPPORT
+    quake = "A 6.1 earthquake struck the coast; there were no immediate reports of damage"
+    assert classify_stance(quake, target=quake).stance is Stance.SUPPORT
+
+
 def test_a_negated_restatement_denies_even_in_other_words() -> None:
     """The matcher said both are about one claim (relevance at the join bar), so the
     negation opposes it, though "killed" and "dead" share no word to count."""
