@@ -312,6 +312,15 @@ def test_a_denial_in_several_sentences_is_kept_by_the_sentences_that_deny() -> N
     assert [e.signature().full for e in state.exemplars] == [
         "there is no explosion or incident taking place at or near the pentagon"
     ]
+    # A report that says what did not happen besides what did keeps both sentences.
+    fresh = ClaimClusterer()
+    report = _assign(
+        fresh,
+        "9",
+        "Floods hit the city centre overnight. No deaths or injuries from the floods were reported by police.",
+    )
+    kept = fresh.get(report.cluster_id)
+    assert kept is not None and len(kept.exemplars) == 2
     # A report of the explosion coming later meets the denial by the sentence that denies
     # it (joining, or near for the stream to check the clash), not by the one most like it.
     claim = _assign(c, "2", "Large explosion near the Pentagon complex in Washington DC")
