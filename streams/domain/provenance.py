@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from streams.domain.cues import explicit_denial, hedges
 from streams.domain.normalise import STOPWORDS, split_sentences
 from streams.domain.registry import SourceInfo, SourceRegistry, domain_of
 from streams.domain.stance import Stance
@@ -31,6 +32,7 @@ __all__ = [
     "claim_sentence",
     "group_origins",
     "linked_domains",
+    "passes_on",
     "text_fingerprint",
 ]
 
@@ -119,11 +121,15 @@ class Origin:
     last_seen: float = 0.0
     """When its own source last spoke (echoes aside): a source that spoke on both sides of
     a contradiction (a report and its correction) counts where it spoke last."""
+    hedged: bool = False
+    """Its support only passes the claim on ("Reports of an explosion near X", "... -
+    initial report", "reportedly"): on the claim's side of a contest, never a confirmation."""
 
     @property
     def independent_support(self) -> bool:
-        """Counts toward corroboration: supports, and is not a party to the conflict."""
-        return self.stance is Stance.SUPPORT and self.party is None
+        """Counts toward corroboration: supports, stands behind what it says (no hedge),
+        and is not a party to the conflict."""
+        return self.stance is Stance.SUPPORT and self.party is None and not self.hedged
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -141,6 +147,7 @@ class Origin:
             "cited_only": self.cited_only,
             "via_cluster": self.via_cluster,
             "last_seen": self.last_seen,
+            "hedged": self.hedged,
         }
 
     @classmethod
@@ -380,6 +387,8 @@ def _origin_of(
             posts_by_fp.setdefault(m.fingerprint, []).append((m.created_at, m.author.lower()))
     coordinated = any(_burst(posts) for posts in posts_by_fp.values())
     last_word = _last_word(head, asserting)
+    supporting = [m for m in members if m.stance is Stance.SUPPORT]
+    hedged = bool(supporting) and all(passes_on(m.text) for m in supporting)
     return Origin(
         origin_id=head.item_id,
         source_id=source_id,
@@ -394,7 +403,14 @@ def _origin_of(
         coordinated=coordinated,
         cited_only=is_cited_only,
         last_seen=last_word.created_at,
+        hedged=hedged,
     )
+
+
+def passes_on(text: str) -> bool:
+    """Does ``text`` pass a claim on without standing behind it (a hedge, and no denial:
+    "Reports of her resignation are false" refutes the reports)?"""
+    return hedges(text) is not None and explicit_denial(text) is None
 
 
 def _last_word(head: EvidenceItem, asserting: list[EvidenceItem]) -> EvidenceItem:

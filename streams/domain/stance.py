@@ -119,12 +119,6 @@ class StanceModel:
         if text == target:
             if _asks(text):
                 return StanceResult(Stance.QUERY, 1.0, "asks whether the claim is true")
-            # As a hedged restatement is (below): a post's stance must not depend on
-            # whether it came first and founded the cluster or came later and joined it.
-            # ("Reports of her resignation are false" refutes reports: no hedge.)
-            hedge = hedges(text)
-            if hedge is not None and explicit_denial(text) is None:
-                return StanceResult(Stance.COMMENT, 1.0, f"passes the claim on hedged ({hedge})")
             return StanceResult(Stance.SUPPORT, 1.0, "states the claim")
         if relevance is None:
             # Paired by the caller (a reply and its thread's claim): on topic by definition.

@@ -286,3 +286,19 @@ def test_an_outlet_reporting_a_sources_word_is_its_echo_though_the_source_only_p
         # Its own retraction is the outlet's word, not folded into RT's origin by its account.
         ("acct:republic world", Stance.DENY, ["3"]),
     ]
+
+
+def test_an_origin_that_only_passes_reports_on_never_confirms() -> None:
+    # "Reports of ..." founding a cluster states its claim (RumourEval labels a source post
+    # so), but stands behind nothing: on the claim's side of a contest, no confirmation.
+    relay = ev("1", "osint_watch", 0, text="Reports of an explosion near the Pentagon in Washington DC")
+    tagged = ev("2", "feed_x", 60, text="Large explosion near the Pentagon complex - initial report")
+    witness = ev(
+        "3", "dc_local", 90, text="Huge explosion near the Pentagon just now, I heard it from my office"
+    )
+    refuted = ev("4", "fire_dept", 120, text="Reports of an explosion are false", stance=Stance.DENY)
+    origins = {o.source_id: o for o in group_origins([relay, tagged, witness, refuted], REG)}
+    assert origins["acct:osint_watch"].hedged and not origins["acct:osint_watch"].independent_support
+    assert origins["acct:feed_x"].hedged
+    assert not origins["acct:dc_local"].hedged and origins["acct:dc_local"].independent_support
+    assert not origins["acct:fire_dept"].hedged
