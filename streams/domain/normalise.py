@@ -355,12 +355,13 @@ def _entities(text: str, table: AliasTable) -> set[str]:
             out.add(table.apply(folded))
         # A name of several capitalised words is also known by its initials: "New York
         # Stock Exchange" is the "NYSE" of another post, "United Nations" the "UN".
-        if cap and not word.isupper() and (follows or not run):
+        named = cap and not word.isupper() and folded not in STOPWORDS  # "The" starts no name
+        if named and (follows or not run):
             run.append(folded)
             continue
         if len(run) >= 2:
             out.add("".join(w[0] for w in run))
-        run = [folded] if cap and not word.isupper() else []
+        run = [folded] if named else []
     return out
 
 

@@ -91,5 +91,6 @@ def test_a_name_of_several_capitalised_words_is_known_by_its_initials_too() -> N
         "The floor of the New York Stock Exchange is flooded"
     ).entities
     assert "un" in normalise("Protesters gathered outside the United Nations in Geneva").entities
+    assert "un" in normalise("The United Nations said aid convoys were stopped").entities
     # A sentence boundary ends a name; one capitalised word has no initials of its own.
     assert normalise("Floods hit Geneva. Rescue teams were sent").entities == {"geneva"}
