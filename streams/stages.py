@@ -131,8 +131,18 @@ PREFETCH_BATCH = 64
 
 #: Cues that say only that one text denies or counts something, not what: they need
 #: the texts to be surely about one thing (``ClusterConfig.weak_link_threshold``). A
-#: denial of someone's part is one: naming them ("Russian diplomats") is no blame.
-_WEAK_CUES = ("denial", "numbers", "model", "negation:involvement", "attribution")
+#: denial of someone's part is one: naming them ("Russian diplomats") is no blame; so is
+#: "confirms" against "denies", which may confirm and deny two things ("a commando
+#: confirms jets are bombing Panjshir" / "the NRF denies Taliban claims Panjshir fell").
+_WEAK_CUES = (
+    "denial",
+    "numbers",
+    "model",
+    "negation:involvement",
+    "attribution",
+    "antonym:confirm",
+    "antonym:den",
+)
 
 #: Characters of each clashing text a link carries: a tweet whole, a wire sentence's
 #: start, so a link stays small in the claims topic and in the evidence table.

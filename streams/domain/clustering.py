@@ -346,8 +346,17 @@ class ClaimClusterer:
             # Nor may it bring names the cluster never used: "First Boston, now Texas"
             # joins the Boston cluster, but must not make "Texas" one of its names.
             joined = self._clusters[cid]
+            # A name given in full where the cluster knows it by its initials is no new
+            # name, nor are the initials a run of capitalised words gives, where the
+            # cluster knows every word of the run.
             known = joined.names | self._said(joined)
-            adds_names = bool(joined.names) and not whole.entities <= known | spelled_out(known, whole.full)
+            new_names = set(whole.entities - known) if joined.names else set()
+            if new_names:
+                new_names -= spelled_out(joined.names, whole.full)
+                new_names = {
+                    n for n in new_names if not (w := spelled_out((n,), whole.full)) or not w <= known
+                }
+            adds_names = bool(new_names)
             exemplar = (best_text,) if near_root and not adds_names else ()
             added = self._add(cid, item_id, whole, ts, exemplar)
             matched_item = self._exemplar_item(cid, matched.match) or None

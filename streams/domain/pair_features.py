@@ -198,7 +198,7 @@ def spelled_out(names: Iterable[str], full: str) -> frozenset[str]:
     out: set[str] = set()
     for name in names:
         n = len(name)
-        if not 2 <= n <= 6 or not name.isalpha():
+        if not 2 <= n <= 6 or not name.isalpha() or name in tokens:
             continue
         for i in range(len(tokens) - n + 1):
             if all(tokens[i + k][:1] == name[k] for k in range(n)):

@@ -168,6 +168,12 @@ def test_a_one_sided_denial_links_two_claims_only_when_they_surely_are_about_one
     debunk = "Reports of Pakistani jets bombing the resistance in Panjshir are fake"
     both = contradiction_links("c1", "i1", claim, [("c4", "i4", debunk, 0.35)], weak_bar=0.5)
     assert [link.cue for link in both] == ["denial:fake", "denial:fake"]
+    # "Confirms" against "denies" is as one-sided: each may be about something else.
+    confirms = "An Afghan commando on the ground confirms it: Pakistani aircraft bombing Panjshir"
+    nrf = "The National Resistance Front denies Taliban claims that Panjshir has fallen"
+    assert contradiction_links("c1", "i1", confirms, [("c5", "i5", nrf, 0.4)], weak_bar=0.5) == ()
+    linked = contradiction_links("c1", "i1", confirms, [("c5", "i5", nrf, 0.55)], weak_bar=0.5)
+    assert [link.cue for link in linked] == ["antonym:confirms/denies"] * 2
 
 
 def test_a_near_claim_is_judged_against_the_sentence_that_came_near_it() -> None:
