@@ -353,14 +353,15 @@ def _entities(text: str, table: AliasTable) -> set[str]:
         folded = folded.removesuffix("'s")
         if cap and not start and folded not in STOPWORDS and folded not in _EMPHASIS:
             out.add(table.apply(folded))
-        # A name of several capitalised words is also known by its initials: "New York
-        # Stock Exchange" is the "NYSE" of another post, "United Nations" the "UN".
+        # A name of three or more capitalised words is also known by its initials: "New
+        # York Stock Exchange" is the "NYSE" of another post. Not of two: "West Texas"
+        # as "wt" kept two clusters apart that wrote "West, Texas" and "West Texas".
         named = cap and not word.isupper() and folded not in STOPWORDS  # "The" starts no name
         if named and (follows or not run):
             run.append(folded)
             continue
-        if len(run) >= 2:
-            out.add("".join(w[0] for w in run))
+        if len(run) >= 3 and (initials := "".join(w[0] for w in run)) not in STOPWORDS:
+            out.add(initials)
         run = [folded] if named else []
     return out
 
