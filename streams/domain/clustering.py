@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
 from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
 from streams.domain.actors import Actors
-from streams.domain.contradiction import Judge
+from streams.domain.contradiction import Judge, negates
 from streams.domain.cues import denies
 from streams.domain.matching import MIN_CONTENT_TOKENS as MIN_CONTENT_WORDS
 from streams.domain.matching import MatchConfig, SimilarityScorer
@@ -51,23 +50,14 @@ def _denying(claims: Sequence[Signature]) -> Sequence[Signature]:
     another denial contradict it."""
     if len(claims) < 2:
         return claims
-    denying = [c for c in claims if denies(c.full) or any(_negates_head(c, o) for o in claims if o is not c)]
+    # Only the word a negation governs: "No deaths from the floods were reported" negates
+    # deaths, and leaves "Floods hit the city" standing.
+    denying = [
+        c
+        for c in claims
+        if denies(c.full) or any(negates(c.full, o.full, scope=1) for o in claims if o is not c)
+    ]
     return denying if denying and len(denying) < len(claims) else claims
-
-
-#: A negation and the word it negates: "there is no explosion", "has not collapsed".
-_NEGATED_HEAD = re.compile(
-    r"\b(?:no|not|never|none|nothing)\s+(?:(?:the|a|an|any|longer|yet|been|be|being|is|are|was|were|"
-    r"has|have|had|ever|at|all)\s+)*([a-z]\w+)"
-)
-
-
-def _negates_head(sentence: Signature, other: Signature) -> bool:
-    """Does ``sentence`` negate the very thing ``other`` states ("There is NO explosion"
-    of "... a report about an explosion")? Only the word a negation governs counts: "No
-    deaths from the floods were reported" negates deaths, and leaves "Floods hit the
-    city" standing."""
-    return any(m.group(1) in other.words for m in _NEGATED_HEAD.finditer(sentence.full))
 
 
 def cluster_id_for(first_item_id: str) -> str:

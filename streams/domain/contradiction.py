@@ -153,7 +153,7 @@ def _reach(words: set[str]) -> set[str]:
     return out
 
 
-def _negations(words: list[str], other: set[str]) -> int:
+def _negations(words: list[str], other: set[str], scope: int = _SCOPE) -> int:
     """Negations of something the other text says: one of the next ``_SCOPE`` content
     words is one of ``other``'s, shares its first five letters ("drone", "drones") or
     names the same state (``KINDRED``). "The convoy that reached Bazarak had no escort"
@@ -169,7 +169,7 @@ def _negations(words: list[str], other: set[str]) -> int:
             continue
         if i > 0 and words[i - 1] in _DENIAL_WORDS:
             continue
-        after = [x for x in words[i + 1 :] if x not in STOPWORDS and x not in _NEGATION][:_SCOPE]
+        after = [x for x in words[i + 1 :] if x not in STOPWORDS and x not in _NEGATION][:scope]
         count += any(_reaches(x, reach) for x in after)
     return count
 
@@ -179,16 +179,18 @@ def _reaches(word: str, reach: set[str]) -> bool:
     return word in reach or (len(word) >= 5 and _stem(word) in reach)
 
 
-def _negated_words(text: str, other: set[str]) -> int:
+def _negated_words(text: str, other: set[str], scope: int = _SCOPE) -> int:
     """Negations in ``text`` of what ``other``'s content words say; advice and denials of
     involvement negate nothing said."""
-    return _negations(_words(without_involvement(_ADVICE.sub(r"\1", text))), other)
+    return _negations(_words(without_involvement(_ADVICE.sub(r"\1", text))), other, scope)
 
 
-def negates(text: str, other: str) -> bool:
+def negates(text: str, other: str, *, scope: int = _SCOPE) -> bool:
     """Does ``text`` negate something ``other`` says ("Mayor Smith has not resigned" of
-    "reports that Mayor Smith resigned are false")? Its polarity, whatever the other's."""
-    return _negated_words(text, _content(_words(other))) > 0
+    "reports that Mayor Smith resigned are false")? Its polarity, whatever the other's.
+    ``scope``: content words after a negation that it may negate (1: only the word it
+    governs, "There is NO explosion", not the floods of "No deaths from the floods")."""
+    return _negated_words(text, _content(_words(other)), scope) > 0
 
 
 def _content(words: list[str]) -> set[str]:
