@@ -328,9 +328,11 @@ class ClusterStage:
                     touched_at=now,
                     event_ts=item.created_at,
                     entities=tuple(sorted(sig.entities)),
+                    link_only=link_only,
                 ),
             )
-            for sig in assignment.new_exemplars
+            for sigs, link_only in ((assignment.new_exemplars, False), (assignment.new_link_texts, True))
+            for sig in sigs
             for keys in (block_keys(sig),)
             for key in keys
         )
@@ -383,14 +385,18 @@ class ClusterStage:
                 judge=self.clusterer.config.judge,
                 actors=self.clusterer.config.actors,
             )
-        exemplars = self._exemplar_record(state) if assignment.new_exemplars else ()
+        exemplars = (
+            self._exemplar_record(state) if assignment.new_exemplars or assignment.new_link_texts else ()
+        )
         if assignment.is_new and not exemplars:
             exemplars = (self._bare_entry(state, item.id),)
         exact = tuple(ExactText(cid, it, m) for m, cid, it in self.clusterer.drain_exact_added())
         return ClusterOutput(claim, update, announces, merges, tuple(links), exemplars, exact)
 
     def _exemplar_record(self, state: ClusterState) -> tuple[BlockEntry, ...]:
-        """A cluster's exemplars as the exemplars table keeps them, to re-learn after a restart."""
+        """A cluster's exemplars, then its link texts, as the exemplars table keeps them, to
+        re-learn after a restart."""
+        held = self.clusterer
         return tuple(
             BlockEntry(
                 cluster_id=state.cluster_id,
@@ -403,8 +409,13 @@ class ClusterStage:
                 touched_at=added_at,  # when this exemplar came: a restart re-learns them in that order
                 event_ts=state.last_seen,
                 entities=ex.entities,
+                link_only=link_only,
             )
-            for ex, ex_item, added_at in self.clusterer.exemplar_items(state.cluster_id)
+            for texts, link_only in (
+                (held.exemplar_items(state.cluster_id), False),
+                (held.link_text_items(state.cluster_id), True),
+            )
+            for ex, ex_item, added_at in texts
         )
 
     @staticmethod
@@ -501,6 +512,7 @@ class ClusterStage:
                     representative=record.representative,
                     event_ts=entry.event_ts or entry.first_seen,
                     touched_at=entry.touched_at,
+                    link_only=entry.link_only,
                 )
                 if index == len(record.entries) - 1:
                     done.append(record)
@@ -564,6 +576,7 @@ class BlockStage:
             )
             for hit in found
             if hit.score >= cfg.merge_threshold
+            and not (new.link_only or hit.entry.link_only)
             and entries_agree(new, hit.entry)
             and cfg.actors.same_doers(new.full, hit.entry.full)
         ]
@@ -574,7 +587,14 @@ class BlockStage:
             [
                 (hit.entry.cluster_id, hit.entry.item_id, hit.entry.full, hit.score)
                 for hit in found
-                if hit.score < cfg.merge_threshold or not cfg.actors.same_doers(new.full, hit.entry.full)
+                # A link text is set against what another cluster claims, not another link text.
+                if not (new.link_only and hit.entry.link_only)
+                and (
+                    hit.score < cfg.merge_threshold
+                    or new.link_only
+                    or hit.entry.link_only
+                    or not cfg.actors.same_doers(new.full, hit.entry.full)
+                )
             ],
             weak_bar=cfg.weak_link_threshold,
             judge=cfg.judge,

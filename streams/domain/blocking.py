@@ -63,6 +63,9 @@ class BlockEntry:
     event_ts: float = 0.0
     """``created_at`` of the item that made it an exemplar."""
     entities: tuple[str, ...] = ()
+    link_only: bool = False
+    """A sentence said in the cluster that is no exemplar of it: compared with other
+    clusters' texts for a clash, never for a merge (``ClaimClusterer`` link texts)."""
 
     def signature(self) -> Signature:
         return Exemplar(self.match, self.full, self.numbers, self.entities).signature()
@@ -79,11 +82,13 @@ class BlockEntry:
             self.touched_at,
             self.event_ts,
             list(self.entities),
+            *((True,) if self.link_only else ()),
         ]
 
     @classmethod
     def from_list(cls, v: Sequence[object]) -> BlockEntry:
-        cid, first, item, match, full, numbers, keys, touched, event_ts, entities = v
+        # Ten values; an eleventh, true, marks a link text (records before it have ten).
+        cid, first, item, match, full, numbers, keys, touched, event_ts, entities = v[:10]
         return cls(
             str(cid),
             float(first),  # type: ignore[arg-type]
@@ -95,6 +100,7 @@ class BlockEntry:
             float(touched),  # type: ignore[arg-type]
             float(event_ts),  # type: ignore[arg-type]
             tuple(str(e) for e in entities),  # type: ignore[attr-defined]
+            len(v) > 10 and v[10] is True,
         )
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from streams.domain.actors import Actors
-from streams.domain.contradiction import Judge, negates
+from streams.domain.contradiction import Judge, contradiction, negates
 from streams.domain.cues import denies
 from streams.domain.matching import MIN_CONTENT_TOKENS as MIN_CONTENT_WORDS
 from streams.domain.matching import MatchConfig, SimilarityScorer
@@ -78,6 +78,8 @@ class ClusterConfig:
     quiet_seconds     172800    a cluster with no new member for this long expires, in
                                 event time (newest created_at seen) or in wall-clock time
     max_exemplars     4         texts per cluster that queries are compared with
+    max_link_texts    4         other sentences said in a cluster, compared with
+                                later posts for a clash only (never to join)
     max_candidates    16        clusters verified per query
     min_overlap       0.3       share of the query's words a candidate must have
     max_scan          200       newest clusters read from one word's posting list
@@ -114,6 +116,7 @@ class ClusterConfig:
 
     quiet_seconds: float = 48 * 3600.0
     max_exemplars: int = 4
+    max_link_texts: int = 4
     max_candidates: int = 16
     min_overlap: float = 0.3
     max_scan: int = 200
@@ -154,6 +157,10 @@ class ClusterState:
     """People and places the exemplars name: a post naming only others is about something else."""
     shortest: int = 1_000_000
     """Content words of the shortest exemplar (how many shared words make it a candidate)."""
+    link_texts: list[Exemplar] = field(default_factory=list)
+    """Sentences its items said that are no exemplar of it ("The AP's account was hacked.
+    The president was not injured"): what a later post is checked against for a clash,
+    so that a clash is found whichever of the two texts came first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +192,8 @@ class Assignment:
     of a denial most like the claim is often not the one that denies it ("... aware of a
     report about an explosion near X. There is NO explosion ..."). Left empty when the
     item joined a cluster the other way round (a denial of its claim)."""
+    new_link_texts: tuple[Signature, ...] = ()
+    """Texts this item added to the cluster's link texts: announce them for clashes only."""
 
 
 class ClaimClusterer:
@@ -197,6 +206,7 @@ class ClaimClusterer:
         self._vectors = ExemplarVectors()
         self._clusters: OrderedDict[str, ClusterState] = OrderedDict()  # by last_seen
         self._postings: dict[str, deque[str]] = {}
+        self._link_postings: dict[str, deque[str]] = {}  # the same, of link texts
         self._exact: dict[str, tuple[str, str]] = {}  # match text -> (cluster, item)
         self._exact_added: list[tuple[str, str, str]] = []  # (match text, cluster, item) since drained
         self._item_cluster: dict[str, str] = {}
@@ -232,6 +242,16 @@ class ClaimClusterer:
         return [
             (ex, *self._exemplar_of.get((cluster_id, ex.match), ("", state.touched_at)))
             for ex in state.exemplars
+        ]
+
+    def link_text_items(self, cluster_id: str) -> list[tuple[Exemplar, str, float]]:
+        """A live cluster's link texts in order, as ``exemplar_items`` gives its exemplars."""
+        state = self._clusters.get(cluster_id)
+        if state is None:
+            return []
+        return [
+            (said, *self._exemplar_of.get((cluster_id, said.match), ("", state.touched_at)))
+            for said in state.link_texts
         ]
 
     def _exemplar_item(self, cid: str, match: str) -> str:
@@ -348,7 +368,11 @@ class ClaimClusterer:
                 }
             adds_names = bool(new_names)
             exemplar = (best_text,) if near_root and not adds_names else ()
+            self._near_link_texts(near, (best_text,), matched_clusters, whole)
             added = self._add(cid, item_id, whole, ts, exemplar)
+            said = self._add_link_texts(
+                cid, item_id, whole, [c for c in claims if c is not best_text], stands=(best_text,)
+            )
             matched_item = self._exemplar_item(cid, matched.match) or None
             also = tuple(
                 (other, state.created, sc)
@@ -361,7 +385,7 @@ class ClaimClusterer:
                 self._near(near, cid) if not root or denies(best_text.full) == denies(root[0].full) else ()
             )
             return Assignment(
-                cid, score, matched_item, False, "similar", best_text, matched, added, also, others
+                cid, score, matched_item, False, "similar", best_text, matched, added, also, others, said
             )
         if responds_to is not None:
             parent = self._item_cluster.get(responds_to)
@@ -369,8 +393,28 @@ class ClaimClusterer:
                 self._add(parent, item_id, whole, ts, ())
                 score = best[1] if best is not None and best[0] == parent else 0.0
                 return Assignment(parent, score, responds_to, False, "response", whole, None)
+        self._near_link_texts(near, _denying(claims), matched_clusters, whole)
         founded = self._found(item_id, whole, ts, display_text, claims)
         return dataclasses.replace(founded, near=self._near(near, founded.cluster_id))
+
+    def _near_link_texts(
+        self,
+        near: dict[str, dict[tuple[str, str], tuple[float, Signature, Signature]]],
+        claims: Sequence[Signature],
+        same_claim: dict[str, float],
+        whole: Signature,
+    ) -> None:
+        """Add to ``near`` the link texts of other clusters that ``claims`` (what this item
+        claims in its cluster) come near. A link text is set against what another cluster
+        claims, never against another link text: neither is the claim of its cluster."""
+        for text in claims:
+            for cid, score, said in self._link_candidates(text):
+                if cid in same_claim or score < self.config.link_threshold or self._names_clash(cid, whole):
+                    continue
+                entries = near.setdefault(cid, {})
+                key = (said.match, text.full)
+                if score > entries.get(key, (-1.0,))[0]:
+                    entries[key] = (score, said, text)
 
     def _near(
         self, near: dict[str, dict[tuple[str, str], tuple[float, Signature, Signature]]], joined: str
@@ -394,10 +438,13 @@ class ClaimClusterer:
             created=ts,
             touched_at=self._now,
         )
-        added = self._add(cid, item_id, whole, ts, _denying(claims))
+        kept = _denying(claims)
+        added = self._add(cid, item_id, whole, ts, kept)
+        rest = [c for c in claims if all(c is not k for k in kept)]
+        said = self._add_link_texts(cid, item_id, whole, rest, stands=kept)
         if len(self._clusters) > self.config.max_live:
             self._evict(len(self._clusters) - self.config.max_live)
-        return Assignment(cid, 1.0, None, True, "new", whole, None, added)
+        return Assignment(cid, 1.0, None, True, "new", whole, None, added, new_link_texts=said)
 
     def claim_texts(self, sentences: Sequence[Normalised]) -> tuple[Signature, ...]:
         """The texts an item with these sentences is matched by (what ``assign`` compares)."""
@@ -462,6 +509,74 @@ class ClaimClusterer:
                 rest.setdefault(owner, []).append((score, cand))
         return [(*b, tuple(rest.get(owner, ()))) for owner, b in best.items()]
 
+    def _link_candidates(self, text: Signature) -> list[tuple[str, float, Signature]]:
+        """Link texts of live clusters that share words with ``text``, each with its score.
+
+        Why an index of their own: link texts never decide a join or a merge, so they
+        must not take a place among the exemplars of the word lists, nor a candidate's
+        slot. Few clusters have any (items of several sentences), so this costs little.
+        """
+        if not text.match or not self._link_postings:
+            return []
+        cfg = self.config
+        overlap: Counter[str] = Counter()
+        for token in sorted(text.words):
+            posting = self._link_postings.get(token)
+            if posting is not None and len(posting) < cfg.max_posting:
+                overlap.update(islice(reversed(posting), cfg.max_scan))
+        n_words = len(text.words)
+        cands: list[Signature] = []
+        owners: list[str] = []
+        for cid, shared in overlap.most_common(cfg.max_candidates):
+            state = self._clusters.get(cid)
+            if state is None:
+                continue
+            for said in state.link_texts:
+                sig = said.signature()
+                if shared >= max(1.0, cfg.min_overlap * min(n_words, len(sig.words))):
+                    cands.append(sig)
+                    owners.append(cid)
+        if not cands:
+            return []
+        scores = self._scorer.score_many(text, cands, self._vectors)
+        return list(zip(owners, scores, cands, strict=True))
+
+    def _add_link_texts(
+        self,
+        cid: str,
+        item_id: str,
+        whole: Signature,
+        texts: Sequence[Signature],
+        *,
+        stands: Sequence[Signature],
+    ) -> tuple[Signature, ...]:
+        """Keep the item's other sentences as link texts, but only those that agree with the
+        sentences by which it stands in the cluster (``stands``). Why: "Reports said the
+        dam burst. Officials deny it" stands with a denial; its first sentence tells what
+        is denied, and set against a later "the dam did not burst" would oppose two denials."""
+        state = self._clusters[cid]
+        added: list[Signature] = []
+        for sig in texts:
+            if len(state.link_texts) >= self.config.max_link_texts:
+                break
+            if not sig.match or any(ex.match == sig.match for ex in (*state.exemplars, *state.link_texts)):
+                continue
+            if any(contradiction(sig.full, own.full).contradicts for own in stands):
+                continue
+            self._keep_link_text(cid, item_id, whole, sig, self._now)
+            added.append(sig)
+        return tuple(added)
+
+    def _keep_link_text(self, cid: str, item_id: str, whole: Signature, sig: Signature, at: float) -> None:
+        state = self._clusters[cid]
+        if not whole.entities <= sig.entities:
+            sig = dataclasses.replace(sig, entities=sig.entities | whole.entities)
+        state.link_texts.append(Exemplar.of(sig))
+        self._keep_vector(sig.full)
+        self._exemplar_of.setdefault((cid, sig.match), (item_id, at))
+        for token in sig.words:
+            self._link_postings.setdefault(token, deque()).append(cid)
+
     def _add(
         self, cid: str, item_id: str, whole: Signature, ts: float, exemplars: Sequence[Signature]
     ) -> tuple[Signature, ...]:
@@ -506,8 +621,10 @@ class ClaimClusterer:
         representative: str,
         event_ts: float,
         touched_at: float,
+        link_only: bool = False,
     ) -> None:
-        """Re-learn an exemplar a previous run announced (the stream's blocks table keeps them).
+        """Re-learn an exemplar a previous run announced (the stream's blocks table keeps them),
+        or with ``link_only`` a link text.
 
         Why: the index lives in memory, so after a restart a post of a claim seen
         before would found a new cluster and be merged back later, an alias and
@@ -529,6 +646,14 @@ class ClaimClusterer:
                 touched_at=touched_at,
             )
             self._clusters[cid] = state
+        if link_only:
+            if (
+                exemplar.match
+                and len(state.link_texts) < self.config.max_link_texts
+                and all(said.match != exemplar.match for said in state.link_texts)
+            ):
+                self._keep_link_text(cid, item_id, exemplar, exemplar, touched_at)
+            return
         if any(ex.match == exemplar.match for ex in state.exemplars):
             return
         state.last_seen = max(state.last_seen, event_ts)
@@ -650,7 +775,7 @@ class ClaimClusterer:
         """Take a cluster out of the matcher (lookups skip what else still names it)."""
         state = self._clusters.pop(cid, None)
         if state is not None:
-            for ex in state.exemplars:
+            for ex in (*state.exemplars, *state.link_texts):
                 self._exemplar_of.pop((cid, ex.match), None)
                 self._vectors.release(ex.full)
         return state
@@ -691,12 +816,13 @@ class ClaimClusterer:
 
     def _compact(self) -> None:
         live = self._clusters
-        for token in list(self._postings):
-            kept = deque(c for c in self._postings[token] if c in live)
-            if kept:
-                self._postings[token] = kept
-            else:
-                del self._postings[token]
+        for postings in (self._postings, self._link_postings):
+            for token in list(postings):
+                kept = deque(c for c in postings[token] if c in live)
+                if kept:
+                    postings[token] = kept
+                else:
+                    del postings[token]
         self._exact = {t: v for t, v in self._exact.items() if v[0] in live}
         # Every gone claim's items, wherever they are: forgetting only those that came
         # before the oldest live claim let one claim kept live (retweeted all day) hold

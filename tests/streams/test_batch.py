@@ -427,3 +427,27 @@ def test_a_name_and_its_initials_are_one_claim_and_a_broadcaster_stands_with_its
     assert origins["acct:sandy_updates_1"].coordinated
     manhattan = final[cluster_of["rss:ap-0200"]]
     assert manhattan.state == "CORROBORATED" and not manhattan.contradicting
+
+
+AP_HACK = _scenario("ap-hack")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_hoax_from_a_wires_own_account_is_contested_whether_the_wire_or_the_hoax_came_first(
+    seed: int,
+) -> None:
+    # The AP's hacked account, 23 April 2013: "Two explosions in the White House and Barack
+    # Obama is injured", retweeted and copied; AP staff call it false; Reuters reports that
+    # the president is fine, and the AP's own story ends "The president was not injured".
+    # That sentence is no exemplar of the cluster the story joins (Reuters'), and the hoax
+    # must still meet it when the story came first.
+    batch = _run(_as_partitions_deliver(AP_HACK, seed))
+    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    hoax = cluster_of["tw:9301"]
+    assert cluster_of["rss:ap-1745"] != hoax
+    final = {a.cluster_id: a for a in _final(batch)}
+    assert final[hoax].state == "CONTESTED"
+    sides = _sides(final[hoax])
+    assert ("ap", "deny") in sides and ("ap", "support") not in sides  # the AP stands with its story
+    origins = {o.source_id: o for o in group_origins(batch.evidence[hoax].items, batch.stage.registry)}
+    assert any(o.coordinated for o in origins.values())  # three accounts, one text, seconds apart

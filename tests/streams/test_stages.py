@@ -336,3 +336,35 @@ def test_a_restart_knows_a_cluster_founded_by_a_text_with_nothing_to_match_by() 
     retweet = restarted.process(post(2, "RT @a1: out of all of them, what is the most", retweet_of="t:1"))
     assert isinstance(retweet, ClusterOutput)
     assert (retweet.claim.cluster_id, retweet.claim.reason) == (founded.claim.cluster_id, "retweet")
+
+
+def test_link_texts_are_announced_for_clashes_only_and_come_back_after_a_restart() -> None:
+    from streams.messages import ClusterExemplars
+    from streams.stages import BlockStage
+
+    def item(n: int, text: str) -> bytes:
+        return orjson.dumps({"id": f"t:{n}", "text": text, "created_at": 1630900000 + n, "author": f"a{n}"})
+
+    safe = "Police say the mayor is safe after a hoax post about a shooting at city hall"
+    first = ClusterStage()
+    founded = first.process(item(1, safe))
+    story = first.process(item(2, safe + ". The mayor was not hurt, police said."))
+    assert isinstance(founded, ClusterOutput) and isinstance(story, ClusterOutput)
+    said = [a.entry for a in story.announces]
+    assert said and all(e.link_only and e.full == "the mayor was not hurt police said" for e in said)
+    assert [e.link_only for e in story.exemplars] == [False, True]
+    # In a block, a link text meets another cluster's claim for a clash, never for a merge,
+    # and never meets another link text.
+    blocks = BlockStage()
+    twin = dataclasses.replace(said[0], cluster_id="c-other", item_id="t:9", link_only=False)
+    merges, _, kept = blocks.process(story.announces[0], [twin])
+    assert merges == [] and len(kept) == 2
+    both = dataclasses.replace(twin, link_only=True)
+    assert blocks.process(story.announces[0], [both])[:2] == ([], [])
+
+    record = ClusterExemplars(story.claim.cluster_id, 0, story.update.representative, story.exemplars)
+    restarted = ClusterStage()
+    assert restarted.restore_clusters([ClusterExemplars.from_json(record.to_json())]) == 1
+    state = restarted.clusterer.get(story.claim.cluster_id)
+    assert state is not None and [s.full for s in state.link_texts] == ["the mayor was not hurt police said"]
+    assert len(state.exemplars) == 1

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -106,3 +108,10 @@ def test_exemplars_merge_only_when_each_ones_names_are_in_the_other() -> None:
     assert entries_agree(boston, boston_caps) and entries_agree(nameless, nameless)
     assert not entries_agree(boston, nameless), "a place against no place"
     assert not entries_agree(boston, both), "a post naming two events bridges nothing"
+
+
+def test_a_link_text_is_marked_on_the_wire_and_records_before_the_mark_read_as_exemplars() -> None:
+    entry = _entry("ca", "The mayor was not hurt, police said")
+    said = BlockEntry.from_list(dataclasses.replace(entry, link_only=True).to_list())
+    assert said.link_only and said == dataclasses.replace(entry, link_only=True)
+    assert len(entry.to_list()) == 10 and not BlockEntry.from_list(entry.to_list()).link_only

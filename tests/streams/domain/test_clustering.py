@@ -344,3 +344,36 @@ def test_every_exemplar_of_a_near_cluster_is_offered_for_the_clash_best_first() 
     near = [(score, ex.full) for cid, score, ex, _, _ in query.near if cid == first.cluster_id]
     assert sorted(ex for _, ex in near) == sorted(e.signature().full for e in state.exemplars)
     assert [score for score, _ in near] == sorted((score for score, _ in near), reverse=True)
+
+
+MAYOR_SAFE = "Police say the mayor is safe after a hoax post about a shooting at city hall"
+MAYOR_HURT = "Shooting at city hall, the mayor has been hurt"
+
+
+def test_a_sentence_said_beside_the_one_that_joined_is_met_by_a_later_post_for_a_clash_only() -> None:
+    c = ClaimClusterer()
+    safe = _assign(c, "1", MAYOR_SAFE)
+    story = _assign(c, "2", MAYOR_SAFE + ". The mayor was not hurt, police said.", ts=1.0)
+    assert story.cluster_id == safe.cluster_id and not story.new_exemplars
+    assert [s.full for s in story.new_link_texts] == ["the mayor was not hurt police said"]
+    # The claim it denies, coming after it, is set against that sentence as well as against
+    # the cluster's exemplar (without it, the clash waited on which came first).
+    hurt = _assign(c, "3", MAYOR_HURT, ts=2.0)
+    met = [ex.full for cid, _, ex, item, _ in hurt.near if cid == safe.cluster_id and item == "2"]
+    assert met == ["the mayor was not hurt police said"]
+    # A link text never takes a post into its cluster, however alike.
+    again = _assign(c, "4", "The mayor was not hurt, police said", ts=3.0)
+    assert again.cluster_id != safe.cluster_id
+    # It leaves with its cluster, its vector and index entries too.
+    c.forget([safe.cluster_id])
+    later = _assign(c, "5", MAYOR_HURT + " badly", ts=4.0)
+    assert all(cid != safe.cluster_id for cid, *_ in later.near)
+
+
+def test_a_sentence_telling_what_the_item_denies_is_no_link_text() -> None:
+    # Set against a later "the dam did not burst", it would oppose two denials.
+    c = ClaimClusterer()
+    denial = _assign(c, "1", "Reports said the dam burst overnight. Officials deny that the dam burst.")
+    state = c.get(denial.cluster_id)
+    assert state is not None and [e.full for e in state.exemplars] == ["officials deny that the dam burst"]
+    assert state.link_texts == [] and denial.new_link_texts == ()
