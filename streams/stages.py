@@ -133,12 +133,14 @@ PREFETCH_BATCH = 64
 #: the texts to be surely about one thing (``ClusterConfig.weak_link_threshold``). A
 #: denial of someone's part is one: naming them ("Russian diplomats") is no blame; so is
 #: "confirms" against "denies", which may confirm and deny two things ("a commando
-#: confirms jets are bombing Panjshir" / "the NRF denies Taliban claims Panjshir fell").
+#: confirms jets are bombing Panjshir" / "the NRF denies Taliban claims Panjshir fell");
+#: so are two negations of different words ("no accident" / "no indication of arson").
 _WEAK_CUES = (
     "denial",
     "numbers",
     "model",
     "negation:involvement",
+    "negation:crossed",
     "attribution",
     "antonym:confirm",
     "antonym:den",

@@ -25,11 +25,12 @@ fewer than ``MIN_WORDS`` words keeps the sentence as it was.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from streams.domain.cues import denies
-from streams.domain.normalise import split_sentences
+from streams.domain.normalise import STOPWORDS, split_sentences
 
-__all__ = ["MIN_WORDS", "asserted", "claim_sentences"]
+__all__ = ["MIN_WORDS", "asserted", "claim_sentences", "clauses", "content_words", "most_like", "parts_about"]
 
 MIN_WORDS = 3
 """Words a rewritten sentence must keep, or the sentence is kept whole."""
@@ -101,6 +102,35 @@ def asserted(sentence: str) -> str:
     if len(_WORD.findall(out)) < MIN_WORDS or denies(out) != denies(sentence):
         return sentence
     return out
+
+
+def clauses(text: str) -> list[str]:
+    """The sentences of ``text``, and the parts a semicolon joins in one: "Arrest made in
+    Boston Marathon bombing; suspect expected in federal court" says two things, and the
+    hedge of the second ("expected") is no hedge of the first."""
+    return [part.strip() for s in split_sentences(text) for part in s.split(";") if part.strip()]
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words of ``text`` that are not stop words."""
+    return {w for w in _WORD.findall(text.lower()) if w not in STOPWORDS}
+
+
+def most_like(parts: Sequence[str], claim: str) -> str:
+    """The part sharing most content words with ``claim`` (the first of equals).
+
+    Shared words are enough to tell a text's sentences apart; the matcher's
+    normalisation (already done by the cluster stage) would only be done again."""
+    said = content_words(claim)
+    return max(parts, key=lambda s: len(said & content_words(s)))
+
+
+def parts_about(parts: Sequence[str], claim: str, shared: int = 2) -> list[str]:
+    """The parts sharing at least ``shared`` content words with ``claim``, or the one most
+    like it. "Jihadi John injured? ISIS executioner may have been wounded in US airstrike"
+    says the claim twice, the second time hedged."""
+    said = content_words(claim)
+    return [p for p in parts if len(said & content_words(p)) >= shared] or [most_like(parts, claim)]
 
 
 def claim_sentences(text: str) -> list[str]:

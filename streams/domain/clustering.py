@@ -60,6 +60,26 @@ def _denying(claims: Sequence[Signature]) -> Sequence[Signature]:
     return denying if denying and len(denying) < len(claims) else claims
 
 
+def _same_way(text: str, root: str) -> bool:
+    """Whether ``text`` says what the cluster's founding text says the same way round:
+    neither denies it, nor negates a word the other states. A text joining the other
+    way round ("Official says no arrest has been made" in the cluster of "official says
+    an arrest has been made") is no exemplar of it, and the clusters it comes near are
+    most likely the claim it opposes again, said otherwise."""
+    return denies(text) == denies(root) and negates(text, root, scope=1) == negates(root, text, scope=1)
+
+
+def _beside(names: set[str], text: str) -> set[str]:
+    """Words of ``text`` written next to one of ``names``: "Boston Marathon bombing" names
+    the cluster of "the Marathon bombing" more fully, and brings no other place to it."""
+    words = text.split()
+    return {
+        w
+        for i, w in enumerate(words)
+        if (i > 0 and words[i - 1] in names) or (i + 1 < len(words) and words[i + 1] in names)
+    }
+
+
 def cluster_id_for(first_item_id: str) -> str:
     return "c" + hashlib.blake2b(first_item_id.encode(), digest_size=8).hexdigest()
 
@@ -349,7 +369,7 @@ class ClaimClusterer:
             root = self._clusters[cid].exemplars[:1]
             near_root = (
                 bool(root)
-                and denies(best_text.full) == denies(root[0].full)
+                and _same_way(best_text.full, root[0].full)
                 and self._scorer.score(best_text, root[0].signature(), self._vectors)
                 >= self.config.join_threshold
             )
@@ -366,6 +386,7 @@ class ClaimClusterer:
                 new_names = {
                     n for n in new_names if not (w := spelled_out((n,), whole.full)) or not w <= known
                 }
+                new_names -= _beside(joined.names, whole.full)
             adds_names = bool(new_names)
             exemplar = (best_text,) if near_root and not adds_names else ()
             self._near_link_texts(near, (best_text,), matched_clusters, whole)
@@ -381,9 +402,7 @@ class ClaimClusterer:
                 and (state := self._clusters.get(other)) is not None
                 and self._names_agree(cid, state)
             )
-            others = (
-                self._near(near, cid) if not root or denies(best_text.full) == denies(root[0].full) else ()
-            )
+            others = self._near(near, cid) if not root or _same_way(best_text.full, root[0].full) else ()
             return Assignment(
                 cid, score, matched_item, False, "similar", best_text, matched, added, also, others, said
             )

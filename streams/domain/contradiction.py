@@ -159,8 +159,13 @@ def _negations(words: list[str], other: set[str], scope: int = _SCOPE) -> int:
     names the same state (``KINDRED``). "The convoy that reached Bazarak had no escort"
     negates nothing "an aid convoy reached Bazarak" says; "Bazarak was not hit by any
     drone" negates the drones of "Pakistani drones are bombing Bazarak"."""
+    return len(_negated(words, other, scope))
+
+
+def _negated(words: list[str], other: set[str], scope: int = _SCOPE) -> list[set[str]]:
+    """Per negation of something ``other`` says, the words of ``other``'s it reaches."""
     reach = _reach(other)
-    count = 0
+    found: list[set[str]] = []
     for i, w in enumerate(words):
         following = words[i + 1] if i + 1 < len(words) else ""
         if w not in _NEGATION or following in _DENIAL_WORDS or following in _EMPHATIC:
@@ -170,8 +175,19 @@ def _negations(words: list[str], other: set[str], scope: int = _SCOPE) -> int:
         if i > 0 and words[i - 1] in _DENIAL_WORDS:
             continue
         after = [x for x in words[i + 1 :] if x not in STOPWORDS and x not in _NEGATION][:scope]
-        count += any(_reaches(x, reach) for x in after)
-    return count
+        hit = {x for x in after if _reaches(x, reach)}
+        if hit:
+            found.append(hit)
+    return found
+
+
+def _crossed(a: str, b: str, ca: set[str], cb: set[str]) -> bool:
+    """Each text negates something the other says, and not the same thing: "This was no
+    accident, it was arson" against "treated as an accident, no indication of arson".
+    Both have a negation, so their polarities alone looked alike."""
+    in_a = set().union(*_negated(_asserting_words(a), cb))
+    in_b = set().union(*_negated(_asserting_words(b), ca))
+    return bool(in_a and in_b) and not (_reach(in_a) & _reach(in_b))
 
 
 def _reaches(word: str, reach: set[str]) -> bool:
@@ -182,7 +198,13 @@ def _reaches(word: str, reach: set[str]) -> bool:
 def _negated_words(text: str, other: set[str], scope: int = _SCOPE) -> int:
     """Negations in ``text`` of what ``other``'s content words say; advice and denials of
     involvement negate nothing said."""
-    return _negations(_words(without_involvement(_ADVICE.sub(r"\1", text))), other, scope)
+    return _negations(_asserting_words(text), other, scope)
+
+
+def _asserting_words(text: str) -> list[str]:
+    """The words of ``text`` a negation may act on: advice and denials of involvement
+    taken out, as they negate nothing said."""
+    return _words(without_involvement(_ADVICE.sub(r"\1", text)))
 
 
 def negates(text: str, other: str, *, scope: int = _SCOPE) -> bool:
@@ -262,6 +284,8 @@ def contradiction(
         if (neg_a == 0) != (neg_b == 0):
             return Contradiction(True, "negation", overlap)
         return Contradiction(True, f"denial:{deny_a or deny_b}", overlap)
+    if neg_a and neg_b and _crossed(a, b, ca, cb):
+        return Contradiction(True, "negation:crossed", overlap)
     clash = _count_clash(_counts(wa), _counts(wb))
     if clash is not None:
         return Contradiction(True, f"numbers:{clash[0]}/{clash[1]}", overlap)

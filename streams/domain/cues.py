@@ -8,12 +8,14 @@ threads; a negated denial ("not fake") is not one.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 __all__ = [
     "asks",
     "denied_involvement",
     "denies",
     "explicit_denial",
+    "hedge_words",
     "hedges",
     "leads_with_question",
     "without_involvement",
@@ -176,7 +178,9 @@ def leads_with_question(text: str) -> bool:
 
 _HEDGE = re.compile(
     r"\b(?:reportedly|alleged(?:ly)?|rumou?r(?:s|ed)?|unconfirmed|unverified|may|might|could|"
-    r"possibl[ey]|apparently|believed|suggests?|seems?|appears?|expected|"
+    r"possibl[ey]|apparently|believed|suggests?|seems?|expected|"
+    # "appears to be", not "expected to appear in federal court".
+    r"appear(?:s|ed)?\s+(?:to|that)|"
     # Passing on reports asserts nothing: "Reports of an explosion near X", "... - initial
     # report" ("no reports of damage" says something, and is no hedge).
     r"(?<!\bno )(?<!\bno immediate )(?<!\bno other )reports?\s+of|"
@@ -188,11 +192,20 @@ _HEDGE = re.compile(
 )
 
 
-def hedges(text: str) -> str | None:
-    """The hedge that keeps a text from asserting ("reportedly", "may"), or None.
+def hedges(text: str, besides: Collection[str] = ()) -> str | None:
+    """The hedge that keeps a text from asserting ("reportedly", "may"), or None; hedges
+    in ``besides`` (those of the claim restated, which hedge it no more than the claim
+    itself) do not count.
 
     Attribution to a named speaker ("X says") is not a hedge here: the text
     then asserts on that speaker's behalf, and provenance makes it an echo of them.
     """
-    found = _HEDGE.search(text)
-    return None if found is None else found.group(0).lower()
+    for found in _HEDGE.finditer(text):
+        if (hedge := found.group(0).lower()) not in besides:
+            return hedge
+    return None
+
+
+def hedge_words(text: str) -> frozenset[str]:
+    """Every hedge of ``text``, as ``hedges`` gives them."""
+    return frozenset(found.group(0).lower() for found in _HEDGE.finditer(text))

@@ -346,12 +346,19 @@ def _entities(text: str, table: AliasTable) -> set[str]:
     capitalised = sum(1 for _, cap, _, _ in found if cap)
     if capitalised == 0 or (len(found) >= 4 and capitalised > 0.6 * len(found)):
         return set()
+    shouted = [*_shouted(found), False]
     out = set()
     run: list[str] = []
-    for word, cap, start, follows in (*found, ("", False, True, False)):
+    for i, (word, cap, start, follows) in enumerate((*found, ("", False, True, False))):
         folded = word.casefold().replace("’", "'")
         folded = folded.removesuffix("'s")
-        if cap and not start and folded not in STOPWORDS and folded not in _EMPHASIS:
+        if (
+            cap
+            and not start
+            and folded not in STOPWORDS
+            and folded not in _EMPHASIS
+            and (not shouted[i] or table.apply(folded) != folded)
+        ):
             out.add(table.apply(folded))
         # A name of three or more capitalised words is also known by its initials: "New
         # York Stock Exchange" is the "NYSE" of another post. Not of two: "West Texas"
@@ -364,6 +371,22 @@ def _entities(text: str, table: AliasTable) -> set[str]:
             out.add(initials)
         run = [folded] if named else []
     return out
+
+
+def _shouted(found: list[tuple[str, bool, bool, bool]]) -> list[bool]:
+    """Which words are capitals for emphasis: two or more upper-case words in a row ("ARREST
+    MADE in the Boston Marathon bombing"), or one that ends as an inflected word does
+    ("Suspect ARRESTED"). An acronym stands alone and is no verb form ("NYSE", "FEMA")."""
+    upper = [len(w) >= 2 and w.isupper() for w, _, _, _ in found]
+    return [
+        upper[i]
+        and (
+            (i > 0 and upper[i - 1] and found[i][3])
+            or (i + 1 < len(found) and upper[i + 1] and found[i + 1][3])
+            or (len(w) >= 5 and w.endswith(("ED", "ING")))
+        )
+        for i, (w, _, _, _) in enumerate(found)
+    ]
 
 
 #: Words capitalised for emphasis, never names: "There is NO explosion", "this is FAKE".

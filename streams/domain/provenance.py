@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from streams.domain.asserted import clauses, content_words, most_like
 from streams.domain.cues import explicit_denial, hedges
-from streams.domain.normalise import STOPWORDS, split_sentences
+from streams.domain.normalise import split_sentences
 from streams.domain.registry import SourceInfo, SourceRegistry, domain_of
 from streams.domain.stance import Stance
 
@@ -194,17 +195,7 @@ def claim_sentence(text: str, claim: str) -> str:
     sentences = split_sentences(text)
     if len(sentences) < 2 or not claim:
         return text
-    # Shared words are enough to tell the sentence apart; the matcher's normalisation
-    # (already done by the cluster stage) would only be done again.
-    said = _content_words(claim)
-    return max(sentences, key=lambda s: len(said & _content_words(s)))
-
-
-_WORD = re.compile(r"\w+")
-
-
-def _content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in STOPWORDS}
+    return most_like(sentences, claim)
 
 
 def attribution_targets(
@@ -410,10 +401,19 @@ def _origin_of(
 
 @lru_cache(maxsize=8192)
 def passes_on(text: str) -> bool:
-    """Does ``text`` pass a claim on without standing behind it (a hedge, and no denial:
-    "Reports of her resignation are false" refutes the reports)? Cached: every new item
-    of a cluster groups all its items again."""
-    return hedges(text) is not None and explicit_denial(text) is None
+    """Does ``text`` pass a claim on without standing behind it (a hedge in the first of its
+    clauses that says something, where posts and headlines put what they report, and no
+    denial: "Reports of her resignation are false" refutes the reports)? "Arrest made in
+    the bombing; suspect expected in federal court" stands behind the arrest. Cached: every
+    new item of a cluster groups all its items again."""
+    if explicit_denial(text) is not None:
+        return False
+    said = [c for c in clauses(text) if len(content_words(c)) >= _SAYS_SOMETHING] or [text]
+    return hedges(said[0]) is not None
+
+
+#: Content words a clause needs to say something of its own ("Developing." says nothing).
+_SAYS_SOMETHING = 2
 
 
 def _last_word(head: EvidenceItem, asserting: list[EvidenceItem]) -> EvidenceItem:

@@ -29,8 +29,9 @@ from importlib import resources
 from pathlib import Path
 
 from streams.domain.actors import NO_ACTORS, Actors
+from streams.domain.asserted import clauses, parts_about
 from streams.domain.contradiction import ContradictionConfig, contradiction, negates
-from streams.domain.cues import asks, explicit_denial, hedges, leads_with_question
+from streams.domain.cues import asks, explicit_denial, hedge_words, hedges, leads_with_question
 from streams.domain.matching import claim_similarity
 from streams.domain.normalise import normalise, split_sentences
 from streams.domain.stance_features import stance_features
@@ -161,7 +162,18 @@ class StanceModel:
             # ("reportedly", "may") reports without asserting, the rest supports.
             if _asks(text) and not asks(target):
                 return StanceResult(Stance.QUERY, 1.0, "asks whether the claim is true")
-            hedge = hedges(text)
+            # A hedge of a clause that says the claim: "Arrest made, AP reports. The suspect
+            # is expected to appear in court" stands behind the arrest.
+            # The claim's own hedges are none ("... suspect expected in court" restated).
+            own = hedge_words(target)
+            hedge = next(
+                (
+                    h
+                    for c in (parts_about(clauses(text), target) if target else [text])
+                    if (h := hedges(c, own))
+                ),
+                None,
+            )
             if hedge is not None:
                 return StanceResult(Stance.COMMENT, 1.0, f"hedged restatement ({hedge})")
             return StanceResult(Stance.SUPPORT, 1.0, f"restates the claim ({relevance:.2f})")

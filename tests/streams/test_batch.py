@@ -12,6 +12,7 @@ from corroborate.cli import scenario_path
 from streams.batch import BatchCorroborator
 from streams.domain.provenance import group_origins
 from streams.domain.registry import load_registry
+from streams.domain.stance import Stance
 from streams.messages import Alert, ClusterLink, OpposingSummary, QuietCheck
 from streams.records import conversation_key
 from streams.stages import CorroborationStage
@@ -451,3 +452,66 @@ def test_a_hoax_from_a_wires_own_account_is_contested_whether_the_wire_or_the_ho
     assert ("ap", "deny") in sides and ("ap", "support") not in sides  # the AP stands with its story
     origins = {o.source_id: o for o in group_origins(batch.evidence[hoax].items, batch.stage.registry)}
     assert any(o.coordinated for o in origins.values())  # three accounts, one text, seconds apart
+
+
+BOSTON_ARREST = _scenario("boston-arrest")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_outlets_that_reported_a_false_arrest_stand_with_their_corrections_in_any_arrival_order(
+    seed: int,
+) -> None:
+    # The Boston Marathon bombing, 17 April 2013: CNN, the AP, the Boston Globe and Fox
+    # report an arrest (a local station as "AP reports"), a burst of accounts shouts it;
+    # the police and the FBI say no arrest was made; CNN and the AP correct themselves.
+    # The courthouse evacuated that afternoon is another claim, and a true one.
+    batch = _run(_as_partitions_deliver(BOSTON_ARREST, seed))
+    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    final = {a.cluster_id: a for a in _final(batch)}
+    cnn = final[cluster_of["tw:9401"]]
+    assert cnn.state == "CONTESTED"
+    # The cluster's claim may be the arrest or, when a denial founded it, the denial.
+    refuting = "no arrest" in cnn.claim.lower() or "not been an arrest" in cnn.claim.lower()
+    assert {str(o["source"]): o["stance"] for o in cnn.origins}["cnn"] == ("support" if refuting else "deny")
+    never = [a for a in final.values() if a.state == "CORROBORATED" and "arrest" in a.claim.lower()]
+    assert not never  # no report of the arrest ends corroborated
+    relay = cluster_of["rss:wcvb-1810"]
+    origins = {o.source_id: o for o in group_origins(batch.evidence[relay].items, batch.stage.registry)}
+    assert "rss:wcvb-1810" in origins["ap"].items  # "..., AP reports": the AP's word
+    shouted = {
+        o.source_id: o
+        for o in group_origins(batch.evidence[cluster_of["tw:9406"]].items, batch.stage.registry)
+    }
+    assert any(o.coordinated for o in shouted.values())
+    court = final[cluster_of["tw:9413"]]
+    assert (
+        cluster_of["tw:9414"] == court.cluster_id
+        and court.state == "CORROBORATED"
+        and not court.contradicting
+    )
+
+
+NOTRE_DAME = _scenario("notre-dame")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_two_negations_of_different_words_oppose_each_other_in_any_arrival_order(seed: int) -> None:
+    # The Notre-Dame fire, 15 April 2019: wires and a broadcaster report the fire and the
+    # spire's fall; accounts shout "This was no accident ... set on fire deliberately";
+    # the prosecutor treats it "as an accident, no indication of arson"; an account says
+    # the whole cathedral will be lost, the fire chief that its main structure was saved.
+    batch = _run(_as_partitions_deliver(NOTRE_DAME, seed))
+    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    final = {a.cluster_id: a for a in _final(batch)}
+    arson = final[cluster_of["tw:9507"]]
+    assert arson.state == "CONTESTED"
+    origins = group_origins(batch.evidence[arson.cluster_id].items, batch.stage.registry)
+    side = {item: o.stance for o in origins for item in o.items}
+    # Whichever founded the cluster, the prosecutor and the accounts are on opposite sides.
+    assert {side["rss:reuters-1930"], side["tw:9507"]} == {Stance.SUPPORT, Stance.DENY}
+    assert any(o.coordinated for o in origins)
+    fire = final[cluster_of["rss:afp-1710"]]
+    assert {"afp", "reuters", "bbc"} <= {str(o["source"]) for o in fire.origins if o["stance"] == "support"}
+    lost = final[cluster_of["tw:9506"]]
+    assert lost.state == "CONTESTED"
+    assert {"afp", "ap"} & {str(o["source"]) for o in lost.origins if o["stance"] == "deny"}

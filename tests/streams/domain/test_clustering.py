@@ -377,3 +377,35 @@ def test_a_sentence_telling_what_the_item_denies_is_no_link_text() -> None:
     state = c.get(denial.cluster_id)
     assert state is not None and [e.full for e in state.exemplars] == ["officials deny that the dam burst"]
     assert state.link_texts == [] and denial.new_link_texts == ()
+
+
+def test_a_name_written_beside_one_the_cluster_knows_is_no_new_name() -> None:
+    # "Boston Marathon" names "the Marathon bombing" more fully: the post is an exemplar,
+    # and a later post worded like it joins the cluster, not a cluster of its own.
+    c = ClaimClusterer()
+    first = _assign(
+        c, "1", "Law enforcement official says an arrest has been made in the Marathon bombing case"
+    )
+    fuller = _assign(
+        c, "2", "Official: Arrest made in Boston Marathon bombing; suspect expected in federal court"
+    )
+    assert fuller.cluster_id == first.cluster_id and fuller.new_exemplars
+    shout = _assign(c, "3", "ARREST MADE in the Boston Marathon bombing!! #PrayForBoston", ts=1.0)
+    assert shout.cluster_id == first.cluster_id
+
+
+def test_a_post_negating_the_claim_it_joins_is_no_exemplar_of_it() -> None:
+    # As an exemplar it would take in every later post saying the same, the claim's
+    # cluster gathering its own denials as if they made the claim.
+    c = ClaimClusterer()
+    claim = _assign(
+        c, "1", "Law enforcement official says an arrest has been made in the Marathon bombing case"
+    )
+    negated = _assign(
+        c,
+        "2",
+        "Law enforcement official says no arrest has been made yet in the Marathon bombing case",
+        ts=1.0,
+    )
+    assert negated.cluster_id == claim.cluster_id and negated.reason == "similar"
+    assert not negated.new_exemplars

@@ -356,3 +356,17 @@ def test_a_denial_of_a_sides_part_opposes_only_a_text_that_blames_that_side() ->
 )
 def test_calling_it_a_lie_denies_it(text: str, denial: str | None) -> None:
     assert explicit_denial(text) == denial
+
+
+def test_two_negations_of_different_words_contradict_and_of_the_same_words_agree() -> None:
+    # Each has a negation, so polarity alone took them for one side.
+    crossed = contradiction(
+        "This was no accident: the depot was set on fire deliberately #arson",
+        "Police treat the depot fire as an accident, with no indication of arson",
+    )
+    assert crossed.contradicts and crossed.cue == "negation:crossed"
+    same = contradiction(
+        "The dam has not burst and no one was evacuated, officials said",
+        "Officials say no evacuation was ordered and the dam did not burst",
+    )
+    assert not same.contradicts

@@ -84,6 +84,13 @@ def test_words_capitalised_for_emphasis_are_no_names() -> None:
     # As names, "NO" and "NOT" made a denial name what its claim does not, and kept them apart.
     assert normalise("There is NO explosion at the Pentagon").entities == {"pentagon"}
     assert normalise("This is NOT true, Panjshir has NOT fallen").entities == {"panjshir"}
+    # Nor are words shouted in a row, or a shouted verb form; an acronym standing alone is.
+    assert normalise("ARREST MADE in the Boston Marathon bombing!!").entities == {"boston", "marathon"}
+    assert normalise("Suspect in the Marathon bombing ARRESTED in Watertown").entities == {
+        "marathon",
+        "watertown",
+    }
+    assert normalise("Water on the floor of the NYSE, FEMA says").entities == {"nyse", "fema"}
 
 
 def test_a_name_of_several_capitalised_words_is_known_by_its_initials_too() -> None:

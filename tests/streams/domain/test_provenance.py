@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from streams.domain.provenance import EvidenceItem, attribution_targets, claim_sentence, group_origins
+from streams.domain.provenance import (
+    EvidenceItem,
+    attribution_targets,
+    claim_sentence,
+    group_origins,
+    passes_on,
+)
 from streams.domain.registry import load_registry
 from streams.domain.stance import Stance
 
@@ -302,3 +308,9 @@ def test_an_origin_that_only_passes_reports_on_never_confirms() -> None:
     assert origins["acct:feed_x"].hedged
     assert not origins["acct:dc_local"].hedged and origins["acct:dc_local"].independent_support
     assert not origins["acct:fire_dept"].hedged
+    # The hedge of another clause stands behind nothing less: "expected" is about the court.
+    wire = ev("5", "wire_x", 150, text="Arrest made in the bridge bombing; suspect expected in federal court")
+    photo = ev(
+        "6", "osint_y", 160, text="Reports of a fire at the depot. Image circulating shows black smoke"
+    )
+    assert not passes_on(wire.text) and passes_on(photo.text)

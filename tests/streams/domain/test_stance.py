@@ -142,6 +142,15 @@ def test_passing_on_reports_is_a_hedge_and_refuting_them_is_none() -> None:
     assert hedges(quake) is None
 
 
+def test_a_restatement_is_hedged_by_the_clause_that_restates_the_claim() -> None:
+    claim = "Arrest made in the bridge bombing case"
+    relay = "Arrest made in the bridge bombing, the wire reports. The suspect is expected in court today."
+    assert classify_stance(relay, target=claim, relevance=0.8).stance is Stance.SUPPORT
+    hedged = "An arrest was reportedly made in the bridge bombing. The suspect is in court today."
+    got = classify_stance(hedged, target=claim, relevance=0.8)
+    assert got.stance is Stance.COMMENT and "reportedly" in got.cue
+
+
 def test_a_negated_restatement_denies_even_in_other_words() -> None:
     """The matcher said both are about one claim (relevance at the join bar), so the
     negation opposes it, though "killed" and "dead" share no word to count."""
@@ -194,3 +203,12 @@ def test_blaming_another_side_than_the_claim_denies_it_where_the_conflict_is_fol
     got = model.classify(claim, reply, relevance=0.5, actors=load_registry(None).actors)
     assert got.stance is Stance.DENY and got.cue.startswith("attribution"), got
     assert model.classify(claim, reply, relevance=0.5).stance is not Stance.DENY
+
+
+def test_a_hedge_the_claim_itself_has_and_a_word_used_literally_are_no_hedges() -> None:
+    claim = "Arrest made in the bridge bombing; suspect expected in federal court"
+    relay = "Arrest made in the bridge bombing, the wire reports. The suspect is expected in federal court."
+    assert classify_stance(relay, target=claim, relevance=0.8).stance is Stance.SUPPORT
+    assert hedges("The suspect will appear in court on Monday") is None
+    assert hedges("The suspect appears to have fled the city") == "appears to"
+    assert hedges("He is expected to resign", besides={"expected"}) is None
