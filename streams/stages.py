@@ -415,7 +415,7 @@ class ClusterStage:
             )
             for texts, link_only in (
                 (held.exemplar_items(state.cluster_id), False),
-                (held.link_text_items(state.cluster_id), True),
+                (held.exemplar_items(state.cluster_id, link_texts=True), True),
             )
             for ex, ex_item, added_at in texts
         )

@@ -254,24 +254,17 @@ class ClaimClusterer:
         the live clusters, and of clusters gone since the last compaction."""
         return len(self._item_cluster)
 
-    def exemplar_items(self, cluster_id: str) -> list[tuple[Exemplar, str, float]]:
-        """A live cluster's exemplars in order, each with the item that gave it and when it came."""
+    def exemplar_items(
+        self, cluster_id: str, *, link_texts: bool = False
+    ) -> list[tuple[Exemplar, str, float]]:
+        """A live cluster's exemplars (or its link texts) in order, each with the item that
+        gave it and when it came."""
         state = self._clusters.get(cluster_id)
         if state is None:
             return []
         return [
             (ex, *self._exemplar_of.get((cluster_id, ex.match), ("", state.touched_at)))
-            for ex in state.exemplars
-        ]
-
-    def link_text_items(self, cluster_id: str) -> list[tuple[Exemplar, str, float]]:
-        """A live cluster's link texts in order, as ``exemplar_items`` gives its exemplars."""
-        state = self._clusters.get(cluster_id)
-        if state is None:
-            return []
-        return [
-            (said, *self._exemplar_of.get((cluster_id, said.match), ("", state.touched_at)))
-            for said in state.link_texts
+            for ex in (state.link_texts if link_texts else state.exemplars)
         ]
 
     def _exemplar_item(self, cid: str, match: str) -> str:
