@@ -360,9 +360,10 @@ class ClaimClusterer:
             # exemplars cannot drift step by step to another claim; and say it the same
             # way round: a denial joins the claim it denies, but is no exemplar of it.
             root = self._clusters[cid].exemplars[:1]
+            same_way = not root or _same_way(best_text.full, root[0].full)
             near_root = (
                 bool(root)
-                and _same_way(best_text.full, root[0].full)
+                and same_way
                 and self._scorer.score(best_text, root[0].signature(), self._vectors)
                 >= self.config.join_threshold
             )
@@ -382,7 +383,8 @@ class ClaimClusterer:
                 new_names -= _beside(joined.names, whole.full)
             adds_names = bool(new_names)
             exemplar = (best_text,) if near_root and not adds_names else ()
-            self._near_link_texts(near, (best_text,), matched_clusters, whole)
+            if same_way:  # else its near clusters are dropped below
+                self._near_link_texts(near, (best_text,), matched_clusters, whole)
             added = self._add(cid, item_id, whole, ts, exemplar)
             said = self._add_link_texts(
                 cid, item_id, whole, [c for c in claims if c is not best_text], stands=(best_text,)
@@ -395,7 +397,7 @@ class ClaimClusterer:
                 and (state := self._clusters.get(other)) is not None
                 and self._names_agree(cid, state)
             )
-            others = self._near(near, cid) if not root or _same_way(best_text.full, root[0].full) else ()
+            others = self._near(near, cid) if same_way else ()
             return Assignment(
                 cid, score, matched_item, False, "similar", best_text, matched, added, also, others, said
             )
