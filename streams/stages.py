@@ -22,7 +22,14 @@ from rapidfuzz import fuzz
 
 from streams.domain.actors import NO_ACTORS, Actors
 from streams.domain.asserted import claim_sentences
-from streams.domain.blocking import BlockEntry, add_to_block, block_keys, block_matches, entries_agree
+from streams.domain.blocking import (
+    BlockEntry,
+    BlockMatch,
+    add_to_block,
+    block_keys,
+    block_matches,
+    entries_agree,
+)
 from streams.domain.clustering import Assignment, ClaimClusterer, ClusterConfig, ClusterState
 from streams.domain.contradiction import ContradictionConfig, Judge, contradiction
 from streams.domain.cues import denies
@@ -569,6 +576,15 @@ class BlockStage:
             if match
             else []
         )
+
+        def one_claim(hit: BlockMatch) -> bool:
+            # A link text is compared for a clash only, never as the same claim.
+            return (
+                hit.score >= cfg.merge_threshold
+                and not (new.link_only or hit.entry.link_only)
+                and cfg.actors.same_doers(new.full, hit.entry.full)
+            )
+
         merges = [
             MergeFound(
                 ClusterRef(new.first_seen, new.cluster_id),
@@ -577,10 +593,7 @@ class BlockStage:
                 (new.item_id, hit.entry.item_id),
             )
             for hit in found
-            if hit.score >= cfg.merge_threshold
-            and not (new.link_only or hit.entry.link_only)
-            and entries_agree(new, hit.entry)
-            and cfg.actors.same_doers(new.full, hit.entry.full)
+            if one_claim(hit) and entries_agree(new, hit.entry)
         ]
         links = contradiction_links(
             new.cluster_id,
@@ -590,13 +603,7 @@ class BlockStage:
                 (hit.entry.cluster_id, hit.entry.item_id, hit.entry.full, hit.score)
                 for hit in found
                 # A link text is set against what another cluster claims, not another link text.
-                if not (new.link_only and hit.entry.link_only)
-                and (
-                    hit.score < cfg.merge_threshold
-                    or new.link_only
-                    or hit.entry.link_only
-                    or not cfg.actors.same_doers(new.full, hit.entry.full)
-                )
+                if not one_claim(hit) and not (new.link_only and hit.entry.link_only)
             ],
             weak_bar=cfg.weak_link_threshold,
             judge=cfg.judge,

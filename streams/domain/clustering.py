@@ -407,8 +407,9 @@ class ClaimClusterer:
                 self._add(parent, item_id, whole, ts, ())
                 score = best[1] if best is not None and best[0] == parent else 0.0
                 return Assignment(parent, score, responds_to, False, "response", whole, None)
-        self._near_link_texts(near, _denying(claims), matched_clusters, whole)
-        founded = self._found(item_id, whole, ts, display_text, claims)
+        kept = _denying(claims)
+        self._near_link_texts(near, kept, matched_clusters, whole)
+        founded = self._found(item_id, whole, ts, display_text, claims, kept)
         return dataclasses.replace(founded, near=self._near(near, founded.cluster_id))
 
     def _near_link_texts(
@@ -441,8 +442,16 @@ class ClaimClusterer:
         )
 
     def _found(
-        self, item_id: str, whole: Signature, ts: float, display_text: str, claims: Sequence[Signature]
+        self,
+        item_id: str,
+        whole: Signature,
+        ts: float,
+        display_text: str,
+        claims: Sequence[Signature],
+        kept: Sequence[Signature] | None = None,
     ) -> Assignment:
+        """Found a cluster with the item; ``kept``: its exemplars (``_denying(claims)``) if
+        the caller has them already."""
         cid = cluster_id_for(item_id)
         self._clusters[cid] = ClusterState(
             cluster_id=cid,
@@ -452,7 +461,7 @@ class ClaimClusterer:
             created=ts,
             touched_at=self._now,
         )
-        kept = _denying(claims)
+        kept = _denying(claims) if kept is None else kept
         added = self._add(cid, item_id, whole, ts, kept)
         rest = [c for c in claims if all(c is not k for k in kept)]
         said = self._add_link_texts(cid, item_id, whole, rest, stands=kept)
@@ -480,16 +489,7 @@ class ClaimClusterer:
         if not text.match:
             return []
         cfg = self.config
-        overlap: Counter[str] = Counter()
-        # Sorted: ties in the count are broken by first appearance, and a set's order
-        # changes with the process's hash seed; the same input must give the same clusters.
-        for token in sorted(text.words):
-            posting = self._postings.get(token)
-            if posting is None or len(posting) >= cfg.max_posting:
-                continue
-            # Only the most recent clusters of a common word: recency over completeness.
-            # (Counter.update on an iterable counts in C: this loop is the hot path.)
-            overlap.update(islice(reversed(posting), cfg.max_scan))
+        overlap = self._shared_words(self._postings, text)
         if not overlap:
             return []
         # A cluster sharing too few words cannot reach the threshold: skip its scoring.
@@ -523,6 +523,20 @@ class ClaimClusterer:
                 rest.setdefault(owner, []).append((score, cand))
         return [(*b, tuple(rest.get(owner, ()))) for owner, b in best.items()]
 
+    def _shared_words(self, postings: dict[str, deque[str]], text: Signature) -> Counter[str]:
+        """Per cluster of an index, how many of ``text``'s words it has."""
+        overlap: Counter[str] = Counter()
+        # Sorted: ties in the count are broken by first appearance, and a set's order
+        # changes with the process's hash seed; the same input must give the same clusters.
+        for token in sorted(text.words):
+            posting = postings.get(token)
+            if posting is None or len(posting) >= self.config.max_posting:
+                continue
+            # Only the most recent clusters of a common word: recency over completeness.
+            # (Counter.update on an iterable counts in C: this loop is the hot path.)
+            overlap.update(islice(reversed(posting), self.config.max_scan))
+        return overlap
+
     def _link_candidates(self, text: Signature) -> list[tuple[str, float, Signature]]:
         """Link texts of live clusters that share words with ``text``, each with its score.
 
@@ -533,11 +547,7 @@ class ClaimClusterer:
         if not text.match or not self._link_postings:
             return []
         cfg = self.config
-        overlap: Counter[str] = Counter()
-        for token in sorted(text.words):
-            posting = self._link_postings.get(token)
-            if posting is not None and len(posting) < cfg.max_posting:
-                overlap.update(islice(reversed(posting), cfg.max_scan))
+        overlap = self._shared_words(self._link_postings, text)
         n_words = len(text.words)
         cands: list[Signature] = []
         owners: list[str] = []

@@ -153,17 +153,13 @@ def _reach(words: set[str]) -> set[str]:
     return out
 
 
-def _negations(words: list[str], other: set[str], scope: int = _SCOPE) -> int:
-    """Negations of something the other text says: one of the next ``_SCOPE`` content
-    words is one of ``other``'s, shares its first five letters ("drone", "drones") or
-    names the same state (``KINDRED``). "The convoy that reached Bazarak had no escort"
-    negates nothing "an aid convoy reached Bazarak" says; "Bazarak was not hit by any
-    drone" negates the drones of "Pakistani drones are bombing Bazarak"."""
-    return len(_negated(words, other, scope))
-
-
 def _negated(words: list[str], other: set[str], scope: int = _SCOPE) -> list[set[str]]:
-    """Per negation of something ``other`` says, the words of ``other``'s it reaches."""
+    """Per negation of something the other text says, the words of ``other``'s it reaches:
+    one of the next ``scope`` content words is one of ``other``'s, shares its first five
+    letters ("drone", "drones") or names the same state (``KINDRED``). "The convoy that
+    reached Bazarak had no escort" negates nothing "an aid convoy reached Bazarak" says;
+    "Bazarak was not hit by any drone" negates the drones of "Pakistani drones are
+    bombing Bazarak"."""
     reach = _reach(other)
     found: list[set[str]] = []
     for i, w in enumerate(words):
@@ -181,24 +177,18 @@ def _negated(words: list[str], other: set[str], scope: int = _SCOPE) -> list[set
     return found
 
 
-def _crossed(a: str, b: str, ca: set[str], cb: set[str]) -> bool:
-    """Each text negates something the other says, and not the same thing: "This was no
-    accident, it was arson" against "treated as an accident, no indication of arson".
-    Both have a negation, so their polarities alone looked alike."""
-    in_a = set().union(*_negated(_asserting_words(a), cb))
-    in_b = set().union(*_negated(_asserting_words(b), ca))
-    return bool(in_a and in_b) and not (_reach(in_a) & _reach(in_b))
+def _crossed(in_a: list[set[str]], in_b: list[set[str]]) -> bool:
+    """Each text negates something the other says (``_negated`` of each), and not the same
+    thing: "This was no accident, it was arson" against "treated as an accident, no
+    indication of arson". Both have a negation, so their polarities alone looked alike."""
+    if not in_a or not in_b:
+        return False
+    return not (_reach(set().union(*in_a)) & _reach(set().union(*in_b)))
 
 
 def _reaches(word: str, reach: set[str]) -> bool:
     """Is ``word`` one of ``_reach``'s words, or an inflection of one?"""
     return word in reach or (len(word) >= 5 and _stem(word) in reach)
-
-
-def _negated_words(text: str, other: set[str], scope: int = _SCOPE) -> int:
-    """Negations in ``text`` of what ``other``'s content words say; advice and denials of
-    involvement negate nothing said."""
-    return _negations(_asserting_words(text), other, scope)
 
 
 def _asserting_words(text: str) -> list[str]:
@@ -212,7 +202,7 @@ def negates(text: str, other: str, *, scope: int = _SCOPE) -> bool:
     "reports that Mayor Smith resigned are false")? Its polarity, whatever the other's.
     ``scope``: content words after a negation that it may negate (1: only the word it
     governs, "There is NO explosion", not the floods of "No deaths from the floods")."""
-    return _negated_words(text, _content(_words(other)), scope) > 0
+    return bool(_negated(_asserting_words(text), _content(_words(other)), scope))
 
 
 def _content(words: list[str]) -> set[str]:
@@ -266,7 +256,8 @@ def contradiction(
             return Contradiction(True, f"antonym:{x}/{min(opposite)}", overlap)
     if not (overlap >= cfg.min_overlap if about_same is None else about_same):
         return _judged(a, b, judge if about_same is None else None, cfg, overlap, "different subjects")
-    neg_a, neg_b = _negated_words(a, cb), _negated_words(b, ca)
+    negated_a, negated_b = _negated(_asserting_words(a), cb), _negated(_asserting_words(b), ca)
+    neg_a, neg_b = len(negated_a), len(negated_b)
     # "Israel has nothing to do with the explosion" leaves the explosion standing; it
     # opposes only a text that gives Israel a part in it ("an Israeli missile hit the port").
     inv_a, inv_b = denied_involvement(a), denied_involvement(b)
@@ -284,7 +275,7 @@ def contradiction(
         if (neg_a == 0) != (neg_b == 0):
             return Contradiction(True, "negation", overlap)
         return Contradiction(True, f"denial:{deny_a or deny_b}", overlap)
-    if neg_a and neg_b and _crossed(a, b, ca, cb):
+    if _crossed(negated_a, negated_b):
         return Contradiction(True, "negation:crossed", overlap)
     clash = _count_clash(_counts(wa), _counts(wb))
     if clash is not None:

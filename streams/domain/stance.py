@@ -166,14 +166,8 @@ class StanceModel:
             # is expected to appear in court" stands behind the arrest.
             # The claim's own hedges are none ("... suspect expected in court" restated).
             own = hedge_words(target)
-            hedge = next(
-                (
-                    h
-                    for c in (parts_about(clauses(text), target) if target else [text])
-                    if (h := hedges(c, own))
-                ),
-                None,
-            )
+            said = parts_about(clauses(text), target) if target else [text]
+            hedge = next((h for c in said if (h := hedges(c, own)) is not None), None)
             if hedge is not None:
                 return StanceResult(Stance.COMMENT, 1.0, f"hedged restatement ({hedge})")
             return StanceResult(Stance.SUPPORT, 1.0, f"restates the claim ({relevance:.2f})")

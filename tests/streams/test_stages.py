@@ -339,6 +339,8 @@ def test_a_restart_knows_a_cluster_founded_by_a_text_with_nothing_to_match_by() 
 
 
 def test_link_texts_are_announced_for_clashes_only_and_come_back_after_a_restart() -> None:
+    from streams.domain.normalise import normalise
+    from streams.domain.pair_features import Signature
     from streams.messages import ClusterExemplars
     from streams.stages import BlockStage
 
@@ -359,7 +361,11 @@ def test_link_texts_are_announced_for_clashes_only_and_come_back_after_a_restart
     twin = dataclasses.replace(said[0], cluster_id="c-other", item_id="t:9", link_only=False)
     merges, _, kept = blocks.process(story.announces[0], [twin])
     assert merges == [] and len(kept) == 2
-    both = dataclasses.replace(twin, link_only=True)
+    hurt = Signature.of(normalise("The mayor was hurt, police said"))
+    claim = dataclasses.replace(twin, match=hurt.match, full=hurt.full)
+    _, links, _ = blocks.process(story.announces[0], [claim])
+    assert [link.other for link in links if link.cluster_id == said[0].cluster_id] == ["c-other"]
+    both = dataclasses.replace(claim, link_only=True)
     assert blocks.process(story.announces[0], [both])[:2] == ([], [])
 
     record = ClusterExemplars(story.claim.cluster_id, 0, story.update.representative, story.exemplars)

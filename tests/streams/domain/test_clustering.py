@@ -364,10 +364,6 @@ def test_a_sentence_said_beside_the_one_that_joined_is_met_by_a_later_post_for_a
     # A link text never takes a post into its cluster, however alike.
     again = _assign(c, "4", "The mayor was not hurt, police said", ts=3.0)
     assert again.cluster_id != safe.cluster_id
-    # It leaves with its cluster, its vector and index entries too.
-    c.forget([safe.cluster_id])
-    later = _assign(c, "5", MAYOR_HURT + " badly", ts=4.0)
-    assert all(cid != safe.cluster_id for cid, *_ in later.near)
 
 
 def test_a_sentence_telling_what_the_item_denies_is_no_link_text() -> None:
