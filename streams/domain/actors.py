@@ -50,6 +50,10 @@ _DONE_BY = (
     r"shelled|attacked|targeted|sabotaged|mined|kill(?:ed)?"
 )
 _WORD = re.compile(r"[\w-]+")
+#: A side's forces after these receive or meet an act, they do not do it: "surrendered to
+#: the Russian armed forces", "a counteroffensive against Russian troops", "retook the
+#: city from Russian forces", "clashes with Israeli forces".
+_RECEIVING = re.compile(r"\b(?:to|against|from|with)\s+(?:the\s+)?$", re.IGNORECASE)
 #: A side named before these speaks, it is not blamed: "the Israeli military said".
 _SPEECH = (
     r"(?!\s+(?:[\w-]+\s+)?(?:say|says|said|claims?|claimed|told|tells|denies|denied|spokes\w*|"
@@ -121,6 +125,7 @@ class Actors:
         return frozenset(
             self._side_of[next(w for w in m.groups() if w is not None).lower()]
             for m in self._blame.finditer(text)
+            if m.group("noun") is None or not _RECEIVING.search(text, 0, m.start())
         )
 
     def doers(self, text: str) -> frozenset[str]:

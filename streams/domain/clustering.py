@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from streams.domain.actors import Actors
-from streams.domain.contradiction import Judge, contradiction, negates
+from streams.domain.contradiction import Judge, contradiction, negates, opposes
 from streams.domain.cues import denies
 from streams.domain.matching import MIN_CONTENT_TOKENS as MIN_CONTENT_WORDS
 from streams.domain.matching import MatchConfig, SimilarityScorer
@@ -62,11 +62,16 @@ def _denying(claims: Sequence[Signature]) -> Sequence[Signature]:
 
 def _same_way(text: str, root: str) -> bool:
     """Whether ``text`` says what the cluster's founding text says the same way round:
-    neither denies it, nor negates a word the other states. A text joining the other
-    way round ("Official says no arrest has been made" in the cluster of "official says
-    an arrest has been made") is no exemplar of it, and the clusters it comes near are
-    most likely the claim it opposes again, said otherwise."""
-    return denies(text) == denies(root) and negates(text, root, scope=1) == negates(root, text, scope=1)
+    neither denies it, nor negates a word the other states, nor states the opposite of
+    one ("... are alive" of "... were killed"). A text joining the other way round
+    ("Official says no arrest has been made" in the cluster of "official says an arrest
+    has been made") is no exemplar of it, and the clusters it comes near are most likely
+    the claim it opposes again, said otherwise."""
+    return (
+        denies(text) == denies(root)
+        and negates(text, root, scope=1) == negates(root, text, scope=1)
+        and not opposes(text, root)
+    )
 
 
 def _beside(names: set[str], text: str) -> set[str]:

@@ -27,10 +27,19 @@ from dataclasses import dataclass
 
 from streams.domain.actors import NO_ACTORS, Actors
 from streams.domain.cues import asks, denied_involvement, explicit_denial, without_involvement
-from streams.domain.normalise import STOPWORDS
+from streams.domain.normalise import STOPWORDS, load_aliases
 from streams.domain.pair_features import STANCE_WORDS
 
-__all__ = ["ANTONYMS", "KINDRED", "Contradiction", "ContradictionConfig", "Judge", "contradiction", "negates"]
+__all__ = [
+    "ANTONYMS",
+    "KINDRED",
+    "Contradiction",
+    "ContradictionConfig",
+    "Judge",
+    "contradiction",
+    "negates",
+    "opposes",
+]
 
 #: A learnt model's probability that the second text contradicts the first.
 Judge = Callable[[str, str], float]
@@ -41,12 +50,17 @@ _NEGATION = frozenset(
     "doesnt didnt hasnt havent hadnt wont cant couldnt shouldnt".split()
 )
 
+#: Directions of a figure: their words have other senses among the alias table's synonyms
+#: ("fell" is "capture": a city fell), so they are never read in those forms (``_OPPOSITE``).
+_TRENDS: tuple[tuple[str, str], ...] = (("increase", "decrease"), ("rises", "falls"), ("rose", "fell"))
+
 #: States that exclude each other when said of the same thing (both directions are checked).
 #: Kinds of thing ("man"/"woman", "dog"/"cat") are left out on purpose: two reports naming
 #: different people are about different things more often than they disagree (SICK's reading).
 ANTONYMS: tuple[tuple[str, str], ...] = (
     ("alive", "dead"),
     ("alive", "killed"),
+    ("alive", "died"),
     ("survived", "died"),
     ("asleep", "awake"),
     ("open", "closed"),
@@ -67,16 +81,21 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("over", "continue"),
     ("arrested", "released"),
     ("guilty", "innocent"),
-    ("increase", "decrease"),
-    ("rises", "falls"),
-    ("rose", "fell"),
+    *_TRENDS,
     ("entering", "leaving"),
     ("enters", "leaves"),
 )
+#: The stream compares normalised texts, where the alias table's synonyms stand for their
+#: words ("killed", "dead", "died" are "kill"; "conquered", "fallen" are "capture"): each
+#: pair holds in those forms too, or "alive" never meets "killed" there.
+_CANONICAL = load_aliases()
 _OPPOSITE: dict[str, frozenset[str]] = {}
-for _a, _b in ANTONYMS:
-    _OPPOSITE[_a] = _OPPOSITE.get(_a, frozenset()) | {_b}
-    _OPPOSITE[_b] = _OPPOSITE.get(_b, frozenset()) | {_a}
+for _pair in ANTONYMS:
+    _folded = _pair if _pair in _TRENDS else (_CANONICAL.apply(_pair[0]), _CANONICAL.apply(_pair[1]))
+    for _a, _b in {_pair, _folded}:
+        if _a != _b:
+            _OPPOSITE[_a] = _OPPOSITE.get(_a, frozenset()) | {_b}
+            _OPPOSITE[_b] = _OPPOSITE.get(_b, frozenset()) | {_a}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,12 +150,15 @@ _ADVICE = re.compile(
 
 #: Words that name one state, so a negation of one negates the others: "Baghdadi not
 #: dead" negates "Baghdadi was killed", "Panjshir has not fallen" negates "conquered".
-KINDRED: tuple[frozenset[str], ...] = (
-    frozenset("dead killed died dies death slain".split()),
-    frozenset("fallen fell captured conquered seized taken overrun".split()),
-    frozenset("arrested detained".split()),
-    frozenset("banned suspended suspension barred".split()),
-    frozenset("injured wounded hurt".split()),
+KINDRED: tuple[frozenset[str], ...] = tuple(
+    kin | {_CANONICAL.apply(w) for w in kin}  # in normalised texts too (see _OPPOSITE)
+    for kin in (
+        frozenset("dead killed died dies death slain".split()),
+        frozenset("fallen fell captured conquered seized taken overrun".split()),
+        frozenset("arrested detained".split()),
+        frozenset("banned suspended suspension barred".split()),
+        frozenset("injured wounded hurt".split()),
+    )
 )
 
 
@@ -203,6 +225,13 @@ def negates(text: str, other: str, *, scope: int = _SCOPE) -> bool:
     ``scope``: content words after a negation that it may negate (1: only the word it
     governs, "There is NO explosion", not the floods of "No deaths from the floods")."""
     return bool(_negated(_asserting_words(text), _content(_words(other)), scope))
+
+
+def opposes(text: str, other: str) -> bool:
+    """Does ``text`` state the opposite of a state ``other`` states ("are alive" of "were
+    killed")? The antonym cue alone: the caller has judged the two about one thing."""
+    ca, cb = _content(_words(text)), _content(_words(other))
+    return any(_OPPOSITE.get(x, frozenset()) & (cb - ca) for x in ca - cb)
 
 
 def _content(words: list[str]) -> set[str]:

@@ -378,7 +378,7 @@ def _origin_of(
         if not m.retweet_of:  # retweeting is how a platform shares, not a campaign
             posts_by_fp.setdefault(m.fingerprint, []).append((m.created_at, m.author.lower()))
     coordinated = any(_burst(posts) for posts in posts_by_fp.values())
-    last_word = _last_word(head, asserting)
+    last_word = _last_word(head, asserting, source_id)
     supporting = [m for m in members if m.stance is Stance.SUPPORT]
     hedged = bool(supporting) and all(passes_on(m.text) for m in supporting)
     return Origin(
@@ -416,11 +416,20 @@ def passes_on(text: str) -> bool:
 _SAYS_SOMETHING = 2
 
 
-def _last_word(head: EvidenceItem, asserting: list[EvidenceItem]) -> EvidenceItem:
+def _last_word(head: EvidenceItem, asserting: list[EvidenceItem], source_id: str) -> EvidenceItem:
     """What the origin's own source said last. An outlet that corrects its report
-    ("Correction: the mayor has not resigned") stands where the correction does; others
-    passing its post on say nothing for it (and change nothing a summary carries)."""
-    own = [m for m in asserting if m.author.lower() == head.author.lower() or m.source_id == head.source_id]
+    ("Correction: the mayor has not resigned") stands where the correction does, and so
+    does a source whose newer word reaches the stream only as others report it ("... are
+    alive, Ukraine's navy says" after the president said they were killed); others
+    passing its post on say nothing for it (and change nothing a summary carries), nor
+    does a retweet, however late, of a report of its older word."""
+    own = [
+        m
+        for m in asserting
+        if m.author.lower() == head.author.lower()
+        or m.source_id in (head.source_id, source_id)
+        or (source_id in m.cited_sources and not m.retweet_of)
+    ]
     return max(own, key=lambda m: (m.created_at, m.item_id)) if own else head
 
 

@@ -515,3 +515,50 @@ def test_two_negations_of_different_words_oppose_each_other_in_any_arrival_order
     lost = final[cluster_of["tw:9506"]]
     assert lost.state == "CONTESTED"
     assert {"afp", "ap"} & {str(o["source"]) for o in lost.origins if o["stance"] == "deny"}
+
+
+SNAKE_ISLAND = _scenario("snake-island")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_party_correcting_its_own_claim_contests_it_in_any_arrival_order(seed: int) -> None:
+    # Snake Island, 24-28 February 2022: Ukraine's president says all 13 border guards
+    # died refusing to surrender; wires and a broadcaster relay "Ukraine says"; a burst
+    # and an anonymous account repeat it; Russia's defence ministry says they surrendered
+    # and are alive (TASS relays it); four days later Ukraine's navy says they are alive
+    # and were taken prisoner, and outlets report that.
+    batch = _run(_as_partitions_deliver(SNAKE_ISLAND, seed))
+    registry = batch.stage.registry
+    origin_of: dict[str, Any] = {}
+    stance_of: dict[str, set[str]] = {}
+    for evidence in batch.evidence.values():
+        for origin in group_origins(evidence.items, registry):
+            origin_of.update(dict.fromkeys(origin.items, origin))
+        for item in evidence.items:
+            stance_of.setdefault(item.item_id, set()).add(item.stance.value)
+    # Relays of a party's word are that party's echoes, never independent support.
+    for relay in ("rss:reuters-0110", "tw:8003"):
+        assert origin_of[relay].source_id == "ukraine-government"
+        assert not origin_of[relay].independent_support
+    assert origin_of["rss:tass-1430"].source_id == "russia-government"
+    assert origin_of["tw:8010"] is origin_of["tw:8014"] and origin_of["tw:8010"].coordinated
+    assert stance_of["tw:8005"] == {"query"} and stance_of["tw:8009"] == {"deny"}
+    final = _final(batch)
+    # However the reports of the deaths fall into clusters, wherever they stand as the
+    # claim it is contested, by Ukraine's correction or Russia's word, never corroborated.
+    killed = {"tw:8002", "rss:reuters-0110", "tw:8003", "tw:8004", "tw:8010"}
+    told = [
+        a
+        for a in final
+        if killed & {i.item_id for i in batch.evidence[a.cluster_id].items if i.stance is Stance.SUPPORT}
+    ]
+    assert told and all(a.state == "CONTESTED" for a in told)
+    assert all({"ukraine-government", "russia-government"} & _sources_by_stance(a, "deny") for a in told)
+    # Russia's word alone never corroborates Russia's claim.
+    for alert in final:
+        if alert.state == "CORROBORATED":
+            assert _sources_by_stance(alert, "support") - {"russia-government"}
+
+
+def _sources_by_stance(alert: Alert, stance: str) -> set[str]:
+    return {str(o["source"]) for o in alert.origins if o["stance"] == stance}

@@ -35,6 +35,11 @@ ACTORS = Actors.of(
         ("Huge explosion at al-Ahli hospital, many casualties", set()),
         ("Central Russia hit by meteor shower", set()),  # hit, not hitting
         ("Russia meteor strike: at least 950 injured", set()),  # a place, not a weapon's owner
+        # Forces that an act is done to or against: they receive it, they do not do it.
+        ("82 servicemen laid down their arms and surrendered to the Russian armed forces", set()),
+        ("Ukraine retook Kherson from Russian forces", set()),
+        ("A counteroffensive against Russian troops near Kharkiv", set()),
+        ("Russian forces shelled Kharkiv overnight", {"russia"}),
     ],
 )
 def test_a_side_is_blamed_only_as_the_doer(text: str, blamed: set[str]) -> None:

@@ -405,3 +405,26 @@ def test_a_post_negating_the_claim_it_joins_is_no_exemplar_of_it() -> None:
     )
     assert negated.cluster_id == claim.cluster_id and negated.reason == "similar"
     assert not negated.new_exemplars
+
+
+def test_a_post_stating_the_opposite_of_the_claim_it_joins_brings_no_clash_with_its_kin() -> None:
+    # "... are alive" joins the cluster of "... were killed" (one topic to the matcher),
+    # as its denier. Its near clusters are the claim it opposes said otherwise, so no
+    # link may set them against the cluster that holds that very claim.
+    c = ClaimClusterer()
+    killed = _assign(
+        c,
+        "1",
+        "Thirteen Ukrainian border guards on Snake Island killed after telling Russian warship "
+        "to 'go f*** yourself', Zelensky says",
+    )
+    told = _assign(c, "2", "All 13 border guards defending Snake Island died heroically.")
+    assert told.cluster_id != killed.cluster_id  # the two wordings stay apart here
+    alive = _assign(
+        c,
+        "3",
+        "The Snake Island border guards are alive and were taken prisoner by Russia, Ukraine's navy says",
+        ts=1.0,
+    )
+    assert alive.cluster_id == killed.cluster_id and alive.reason == "similar"
+    assert not alive.new_exemplars and not alive.near

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from streams.domain.contradiction import ContradictionConfig, contradiction
+from streams.domain.contradiction import ContradictionConfig, contradiction, opposes
 from streams.domain.cues import denied_involvement, explicit_denial
+from streams.domain.normalise import normalise
+from streams.domain.pair_features import Signature
 from streams.domain.registry import load_registry
 
 
@@ -370,3 +372,29 @@ def test_two_negations_of_different_words_contradict_and_of_the_same_words_agree
         "Officials say no evacuation was ordered and the dam did not burst",
     )
     assert not same.contradicts
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("The Snake Island border guards are alive", "The Snake Island border guards were killed"),
+        ("The Snake Island border guards are alive", "All the Snake Island border guards died"),
+        ("The Taliban have completely conquered Panjshir", "The fight in Panjshir will continue"),
+        ("Panjshir has fallen to the Taliban", "The resistance is still holding Panjshir"),
+    ],
+)
+def test_opposite_states_clash_in_the_normalised_text_the_stream_compares(a: str, b: str) -> None:
+    # The matcher's texts have the alias table's synonyms in place of their words
+    # ("killed", "died" -> "kill"; "conquered", "fallen" -> "capture").
+    assert contradiction(a, b, about_same=True).cue.startswith("antonym"), (a, b)
+    stream_a, stream_b = (Signature.of(normalise(t)).full for t in (a, b))
+    assert contradiction(stream_a, stream_b, about_same=True).cue.startswith("antonym"), (stream_a, stream_b)
+    assert opposes(stream_a, stream_b) and opposes(stream_b, stream_a)
+
+
+def test_a_figure_rising_is_no_opposite_of_a_city_falling() -> None:
+    # "fell" is "capture" among the synonyms (a city fell); a trend is never read that way.
+    city, figure = (
+        Signature.of(normalise(t)).full for t in ("Kherson fell", "The death toll in Kherson rose")
+    )
+    assert not opposes(city, figure) and not opposes(figure, city)

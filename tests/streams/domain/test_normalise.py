@@ -16,6 +16,11 @@ def test_platform_noise_is_removed_and_kept_as_evidence() -> None:
 
 def test_transliterations_share_one_spelling() -> None:
     assert {normalise(w).tokens[0] for w in ("Panjshir", "Panjsher", "PANJSHEER")} == {"panjshir"}
+    # Places of the conflicts the registry follows, as Ukrainian, Russian and English write them.
+    assert {normalise(w).content for w in ("Zmiinyi Island", "Zmeiny Island", "Snake Island")} == {
+        ("snake", "island")
+    }
+    assert {normalise(w).tokens[0] for w in ("Kharkiv", "Kharkov")} == {"kharkiv"}
 
 
 def test_nfkc_and_casefold() -> None:

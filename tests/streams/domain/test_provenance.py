@@ -264,6 +264,39 @@ def test_an_origin_stands_where_its_source_spoke_last() -> None:
     assert origins[0].last_seen == 3600  # others passing it on say nothing for it
 
 
+def test_a_source_stands_where_its_newest_word_reported_by_others_does() -> None:
+    # Ukraine's president says the defenders were killed; four days later the stream has
+    # Ukraine's word only as outlets report it ("..., Ukraine's navy says"): alive.
+    own = ev("1", "ZelenskyyUa", 0, source_id="ukraine-government", source_kind="party", fingerprint="fp-1")
+    relay = ev(
+        "2", "Reuters", 600, source_id="reuters", cited_sources=("ukraine-government",), fingerprint="fp-2"
+    )
+    newer = ev(
+        "3",
+        "Associated Press",
+        345600,
+        source_id="ap",
+        stance=Stance.DENY,
+        cited_sources=("ukraine-government",),
+        fingerprint="fp-3",
+    )
+    # A retweet of the older report, however late, is no newer word of the source.
+    late = ev(
+        "4",
+        "fan",
+        400000,
+        retweet_of="2",
+        retweeted_author="reuters",
+        cited_sources=("ukraine-government",),
+        fingerprint="fp-2",
+    )
+    origins = group_origins([own, relay, newer, late], REG)
+    assert [(o.source_id, o.stance, sorted(o.items)) for o in origins] == [
+        ("ukraine-government", Stance.DENY, ["1", "2", "3", "4"])
+    ]
+    assert origins[0].last_seen == 345600
+
+
 def test_whom_a_report_attributes_the_claim_to_is_read_where_it_says_the_claim() -> None:
     ap = REG.resolve(author="Associated Press", outlet="apnews.com", url=None, verified=None)
     text = (
