@@ -391,8 +391,16 @@ class ClaimClusterer:
             if same_way:  # else its near clusters are dropped below
                 self._near_link_texts(near, (best_text,), matched_clusters, whole)
             added = self._add(cid, item_id, whole, ts, exemplar)
+            # Kept from the exemplars only for the names it brings, what it says can still
+            # clash with a later post: "FBI finds no link ..., despite Islamic State claim"
+            # in the cluster of the FBI's own "no connection" meets the claim it rejects.
+            others = [c for c in claims if c is not best_text]
             said = self._add_link_texts(
-                cid, item_id, whole, [c for c in claims if c is not best_text], stands=(best_text,)
+                cid,
+                item_id,
+                whole,
+                [best_text, *others] if near_root and adds_names else others,
+                stands=(best_text,),
             )
             matched_item = self._exemplar_item(cid, matched.match) or None
             also = tuple(

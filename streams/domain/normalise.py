@@ -344,7 +344,10 @@ def _entities(text: str, table: AliasTable) -> set[str]:
     if not found:
         return set()
     capitalised = sum(1 for _, cap, _, _ in found if cap)
-    if capitalised == 0 or (len(found) >= 4 and capitalised > 0.6 * len(found)):
+    # A headline dense with names ("Police identify Las Vegas gunman as Stephen Paddock,
+    # 64, of Mesquite, Nevada") is mostly capitals too, but leaves its other words small.
+    small = sum(1 for w, cap, _, _ in found if not cap and w.casefold() not in STOPWORDS)
+    if capitalised == 0 or (len(found) >= 4 and capitalised > 0.6 * len(found) and small <= 1):
         return set()
     shouted = [*_shouted(found), False]
     out = set()

@@ -562,3 +562,47 @@ def test_a_party_correcting_its_own_claim_contests_it_in_any_arrival_order(seed:
 
 def _sources_by_stance(alert: Alert, stance: str) -> set[str]:
     return {str(o["source"]) for o in alert.origins if o["stance"] == stance}
+
+
+LAS_VEGAS = _scenario("las-vegas")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_false_suspect_and_a_claim_of_responsibility_are_contested_in_any_arrival_order(seed: int) -> None:
+    # The Las Vegas shooting, 1-2 October 2017: police and wires report the shooting and
+    # a rising toll; a site names a wrong suspect "according to reports" and a burst says
+    # "FBI identifies" him; police name the gunman; CNN calls the first name false; a wire
+    # reports Islamic State's claim of responsibility, the FBI finds no connection.
+    batch = _run(_as_partitions_deliver(LAS_VEGAS, seed))
+    registry = batch.stage.registry
+    origin_of: dict[str, Any] = {}
+    for evidence in batch.evidence.values():
+        for origin in group_origins(evidence.items, registry):
+            origin_of.update(dict.fromkeys(origin.items, origin))
+    assert origin_of["tw:5010"] is origin_of["tw:5013"] and origin_of["tw:5010"].coordinated
+    assert not origin_of["tw:5004"].independent_support  # "according to reports"
+    final = _final(batch)
+    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    by_cluster = {a.cluster_id: a for a in final}
+    # The wrong name is contested wherever it stands, by CNN's denial or by the police's
+    # naming of another man, whichever side of the contest is the claim's.
+    wrong = [a for a in final if a.cluster_id in {cluster_of["tw:5004"], cluster_of["tw:5010"]}]
+    for alert in wrong:
+        side = {str(o["source"]): str(o["stance"]) for o in alert.origins}
+        # An alert lists the origins as they stood when the state changed.
+        told = {"tw:5004", "tw:5010", "tw:5011", "tw:5012", "tw:5013"}
+        named = next(str(o["stance"]) for o in alert.origins if told & set(o["items"]))
+        assert alert.state == "CONTESTED"
+        assert any(side.get(s, named) != named for s in ("cnn", "acct:lvmpd", "ap"))
+    assert wrong
+    # The police's naming stands on the police and the AP; no credible source denies it
+    # (the wrong name's supporters may: two names for one gunman exclude each other).
+    named = by_cluster[cluster_of["tw:5006"]]
+    assert {"acct:lvmpd", "ap"} <= _sources_by_stance(named, "support")
+    assert named.state == "CORROBORATED" or not {"cnn", "ap", "reuters"} & _sources_by_stance(named, "deny")
+    claimed = by_cluster[cluster_of["rss:reuters-1500"]]
+    assert claimed.state == "CONTESTED"
+    # A toll rising from report to report contests nothing.
+    for report in ("rss:reuters-0900", "tw:5007", "rss:ap-1400"):
+        alert = by_cluster.get(cluster_of[report])
+        assert alert is None or alert.state != "CONTESTED"

@@ -366,6 +366,34 @@ def test_a_sentence_said_beside_the_one_that_joined_is_met_by_a_later_post_for_a
     assert again.cluster_id != safe.cluster_id
 
 
+def test_a_post_kept_from_the_exemplars_for_its_new_names_is_still_met_for_a_clash() -> None:
+    # It must not lend the cluster names (its exemplars would drift to them), but what it
+    # says is the cluster's claim, and a later post it rejects must meet it.
+    c = ClaimClusterer()
+    fbi = _assign(
+        c,
+        "1",
+        "As of right now we have determined no connection between the Las Vegas shooter "
+        "and an international terrorist group.",
+    )
+    bbc = _assign(
+        c,
+        "2",
+        "FBI finds no link between Las Vegas gunman and international terror groups, "
+        "despite Islamic State claim",
+        ts=1.0,
+    )
+    assert bbc.cluster_id == fbi.cluster_id and not bbc.new_exemplars
+    assert [s.full for s in bbc.new_link_texts] == [bbc.query.full if bbc.query else ""]
+    claim = _assign(
+        c,
+        "3",
+        "Islamic State claims responsibility for the Las Vegas shooting, says the gunman converted to Islam",
+        ts=2.0,
+    )
+    assert any(cid == fbi.cluster_id and item == "2" for cid, _, _, item, _ in claim.near)
+
+
 def test_a_sentence_telling_what_the_item_denies_is_no_link_text() -> None:
     # Set against a later "the dam did not burst", it would oppose two denials.
     c = ClaimClusterer()

@@ -80,6 +80,17 @@ def test_names_come_from_case_mid_sentence_only() -> None:
     # Title Case headlines and lower-case texts say nothing about names.
     assert normalise("Strong Quake Hits North Italy At Least Three Dead").entities == frozenset()
     assert normalise("strong quake hits north italy").entities == frozenset()
+    # A headline dense with names is mostly capitals too, but its other words stay small.
+    assert normalise(
+        "Police identify Las Vegas gunman as Stephen Paddock, 64, of Mesquite, Nevada"
+    ).entities == {
+        "las",
+        "vegas",
+        "stephen",
+        "paddock",
+        "mesquite",
+        "nevada",
+    }
     # Hashtags name only in solidarity forms or as one capitalised word (#breaking is news).
     assert normalise("#PrayForTexas what is happening #breaking").entities == {"texas"}
     assert normalise("what is happening #breaking #sad").entities == frozenset()
