@@ -394,12 +394,12 @@ class ClaimClusterer:
             # Kept from the exemplars only for the names it brings, what it says can still
             # clash with a later post: "FBI finds no link ..., despite Islamic State claim"
             # in the cluster of the FBI's own "no connection" meets the claim it rejects.
-            others = [c for c in claims if c is not best_text]
+            rest = [c for c in claims if c is not best_text]
             said = self._add_link_texts(
                 cid,
                 item_id,
                 whole,
-                [best_text, *others] if near_root and adds_names else others,
+                [best_text, *rest] if near_root and adds_names else rest,
                 stands=(best_text,),
             )
             matched_item = self._exemplar_item(cid, matched.match) or None
