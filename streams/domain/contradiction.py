@@ -230,8 +230,16 @@ def negates(text: str, other: str, *, scope: int = _SCOPE) -> bool:
 def opposes(text: str, other: str) -> bool:
     """Does ``text`` state the opposite of a state ``other`` states ("are alive" of "were
     killed")? The antonym cue alone: the caller has judged the two about one thing."""
-    ca, cb = _content(_words(text)), _content(_words(other))
-    return any(_OPPOSITE.get(x, frozenset()) & (cb - ca) for x in ca - cb)
+    return _opposite(_content(_words(text)), _content(_words(other))) is not None
+
+
+def _opposite(ca: set[str], cb: set[str]) -> tuple[str, str] | None:
+    """A word of ``ca`` and its opposite in ``cb``, neither said by both (the first in order)."""
+    for x in sorted(ca - cb):
+        opposite = _OPPOSITE.get(x, frozenset()) & (cb - ca)
+        if opposite:
+            return x, min(opposite)
+    return None
 
 
 def _content(words: list[str]) -> set[str]:
@@ -279,10 +287,9 @@ def contradiction(
     overlap = len(sa & sb) / min(len(sa), len(sb)) if sa and sb else 0.0
     # The antonym itself is unshared content, so it gets half the overlap floor.
     related = overlap >= cfg.min_overlap / 2 and bool(ca & cb) if about_same is None else about_same
-    for x in sorted(ca - cb):
-        opposite = _OPPOSITE.get(x, frozenset()) & (cb - ca)
-        if opposite and related:
-            return Contradiction(True, f"antonym:{x}/{min(opposite)}", overlap)
+    pair = _opposite(ca, cb)
+    if pair is not None and related:
+        return Contradiction(True, f"antonym:{pair[0]}/{pair[1]}", overlap)
     if not (overlap >= cfg.min_overlap if about_same is None else about_same):
         return _judged(a, b, judge if about_same is None else None, cfg, overlap, "different subjects")
     negated_a, negated_b = _negated(_asserting_words(a), cb), _negated(_asserting_words(b), ca)
