@@ -37,7 +37,7 @@ _NOUNS = (
 #: missile", "Israeli occupation forces"; not any word ("Russia meteor strike" blames no one).
 _MODIFIERS = (
     r"air|drone|missile|rocket|artillery|cruise|ballistic|tank|naval|occupation|army|military|ground|"
-    r"security|border|armed|special|government|regime|backed|led|allied|proxy"
+    r"security|border|armed|special|government|regime|backed|led|allied|proxy|fighter"
 )
 #: Past and base forms both: the normaliser folds some ("bombed", "struck" -> "bomb").
 _VERBS = (
@@ -46,10 +46,13 @@ _VERBS = (
     r"sabotaged|invad(?:es|ed)|massacred|bombard(?:s|ed)?|razed"
 )
 _DONE_BY = (
-    r"fired|launched|carried\s+out|caused|done|committed|hit|struck|destroyed|bomb(?:ed)?|blown\s+up|"
+    r"shot\s+down|downed|fired|launched|carried\s+out|caused|done|committed|hit|struck|destroyed|bomb(?:ed)?|blown\s+up|"
     r"shelled|attacked|targeted|sabotaged|mined|kill(?:ed)?"
 )
+#: Who fights for a side without being its forces.
+_PROXIES = r"separatists?|rebels?|militants?|militias?|insurgents?|proxies|fighters"
 _WORD = re.compile(r"[\w-]+")
+_PART = re.compile(r"\w+")
 #: A side's forces after these receive or meet an act, they do not do it: "surrendered to
 #: the Russian armed forces", "a counteroffensive against Russian troops", "retook the
 #: city from Russian forces", "clashes with Israeli forces".
@@ -112,6 +115,10 @@ class Actors:
                 rf"\b(?:{_DONE_BY})\s+by\s+(?:(?:an?|the)\s+)?" + who("by"),
                 who("blame") + r"\s+(?:is|was|are|were)\s+(?:\w+\s+)?(?:responsible|to\s+blame|behind)\b",
                 r"\bblam(?:e|es|ed|ing)\s+(?:the\s+)?" + who("blamed") + r"\s+for\b",
+                who("bears") + r"\s+bears?\s+(?:the\s+|full\s+|all\s+)?responsibility\b",
+                # A side's proxies: "pro-Russian separatists", "Russian-backed rebels".
+                rf"\bpro[-\s](?P<pro>{names})(?![\w-])\s+(?:{_PROXIES})\b{_SPEECH}",
+                rf"(?<![\w-])(?P<backed>{names})[-\s]backed\s+(?:{_PROXIES}|{_NOUNS})\b{_SPEECH}",
             )
         )
         object.__setattr__(self, "_blame", re.compile(blame, re.IGNORECASE))
@@ -164,7 +171,11 @@ class Actors:
 
     def _mentions(self, text: str) -> bool:
         """Could ``text`` name a side at all (has it a word of one of their names)?"""
-        return not self._key_words.isdisjoint(_WORD.findall(text.lower()))
+        lowered = text.lower()
+        # Whole hyphenated words ("al-qassam") and their parts ("russian-backed").
+        return not self._key_words.isdisjoint(_WORD.findall(lowered)) or not self._key_words.isdisjoint(
+            _PART.findall(lowered)
+        )
 
     def opposed(self, a: frozenset[str], b: frozenset[str]) -> tuple[str, str] | None:
         """One side blamed by each and by not both, in one conflict: the two blames

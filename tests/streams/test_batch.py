@@ -606,3 +606,40 @@ def test_a_false_suspect_and_a_claim_of_responsibility_are_contested_in_any_arri
     for report in ("rss:reuters-0900", "tw:5007", "rss:ap-1400"):
         alert = by_cluster.get(cluster_of[report])
         assert alert is None or alert.state != "CONTESTED"
+
+
+MH17 = _scenario("mh17")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_who_downed_a_plane_is_disputed_apart_from_the_crash_in_any_arrival_order(seed: int) -> None:
+    # MH17, 17 July 2014: a separatist commander's account boasts of downing an An-26;
+    # wires and the airline report the crash; Ukraine says separatists shot it down; a
+    # burst says a Ukrainian fighter jet did; a Russian wire has the rebels deny it and
+    # Russia's president blames Ukraine; the BBC reports all on board killed.
+    batch = _run(_as_partitions_deliver(MH17, seed))
+    registry = batch.stage.registry
+    origin_of: dict[str, Any] = {}
+    stance_of: dict[str, set[str]] = {}
+    for evidence in batch.evidence.values():
+        for origin in group_origins(evidence.items, registry):
+            origin_of.update(dict.fromkeys(origin.items, origin))
+        for item in evidence.items:
+            stance_of.setdefault(item.item_id, set()).add(item.stance.value)
+    assert origin_of["rss:reuters-1520"].source_id == "ukraine-government"
+    assert origin_of["tw:6010"] is origin_of["tw:6013"] and origin_of["tw:6010"].coordinated
+    assert stance_of["tw:6004"] == {"deny"} and stance_of["tw:6006"] == {"query"}
+    final = _final(batch)
+    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    by_cluster = {a.cluster_id: a for a in final}
+    # The crash is not in dispute: who caused it is, in claims of their own.
+    crash = by_cluster[cluster_of["rss:reuters-1410"]]
+    assert {"reuters", "interfax"} <= _sources_by_stance(crash, "support")
+    assert not {"tass", "ria-novosti", "russia-government"} & _sources_by_stance(crash, "deny")
+    assert not {"tw:6010", "rss:tass-1600", "rss:ria-1800"} & set(_items_by_stance(crash))
+    # Each side's account of who did it, relayed by wires or shared by a burst, is that
+    # side's word: never corroboration.
+    for told in ("rss:reuters-1520", "rss:ap-1630", "tw:6010", "rss:ria-1800"):
+        alert = by_cluster.get(cluster_of[told])
+        assert alert is None or alert.state != "CORROBORATED", told
+    assert not origin_of["rss:reuters-1520"].independent_support

@@ -40,6 +40,12 @@ ACTORS = Actors.of(
         ("Ukraine retook Kherson from Russian forces", set()),
         ("A counteroffensive against Russian troops near Kharkiv", set()),
         ("Russian forces shelled Kharkiv overnight", {"russia"}),
+        # A side's proxies, its responsibility, a plane downed by its jet.
+        ("The airliner was shot down by a missile fired by pro-Russian separatists", {"russia"}),
+        ("Russian-backed rebels shelled the town", {"russia"}),
+        ("Pro-Russian separatists say they downed a transport plane", set()),  # speakers
+        ("Putin says Israel bears responsibility for the blast", {"israel"}),
+        ("The plane was shot down by an Israeli fighter jet", {"israel"}),
     ],
 )
 def test_a_side_is_blamed_only_as_the_doer(text: str, blamed: set[str]) -> None:
