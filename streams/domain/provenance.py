@@ -44,9 +44,12 @@ COORDINATION_WINDOW_SECONDS = 300.0
 #: Texts at least this long that recur verbatim across outlets are syndicated copy.
 SYNDICATION_MIN_TOKENS = 20
 
+#: A quick look for any word the registry's attribution cues use (``registry._CUE_BEFORE``
+#: and ``_CUE_AFTER``): a text without one cites no one.
 _ATTRIBUTION = re.compile(
     r"\b(?:according to|report(?:s|ed)?|citing|cited|via|said|says|say|told|tells|quot(?:ed|ing|es)|"
-    r"sources?|claims?|claimed|h/t)\b",
+    r"sources?|claims?|claimed|h/t|announced|stated|confirm(?:s|ed)|insist(?:s|ed)|den(?:ies|ied)|"
+    r"spokes(?:man|person)|interview|speaking)\b",
     re.IGNORECASE,
 )
 _RT_AUTHOR = re.compile(r"^\s*RT\s+@(\w{1,30})\s*:", re.IGNORECASE)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from streams.domain.provenance import (
     EvidenceItem,
     attribution_targets,
@@ -295,6 +297,24 @@ def test_a_source_stands_where_its_newest_word_reported_by_others_does() -> None
         ("ukraine-government", Stance.DENY, ["1", "2", "3", "4"])
     ]
     assert origins[0].last_seen == 345600
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            "Snake Island soldiers who swore at Russian warship are alive, Ukraine confirms",
+            "ukraine-government",
+        ),
+        ("Russia denies any involvement in the blast at the dam", "russia-government"),
+        ("Rescuers are still searching the rubble, the BBC announced", "bbc"),
+    ],
+)
+def test_every_verb_of_attribution_the_registry_knows_names_the_speaker(text: str, speaker: str) -> None:
+    # A quick look for attribution words let only some of them through ("says", "according
+    # to"), so "..., Ukraine confirms" was the outlet's own word.
+    guardian = REG.resolve(author="The Guardian", outlet="theguardian.com", url=None, verified=None)
+    assert attribution_targets(text, guardian, REG).speakers == (speaker,)
 
 
 def test_whom_a_report_attributes_the_claim_to_is_read_where_it_says_the_claim() -> None:
