@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import orjson
 import pytest
 
 from corroborate.cli import scenario_path
 from streams.batch import BatchCorroborator
-from streams.domain.provenance import group_origins
+from streams.domain.provenance import Origin, group_origins
 from streams.domain.registry import load_registry
 from streams.domain.stance import Stance
 from streams.messages import Alert, ClusterLink, OpposingSummary, QuietCheck
@@ -175,6 +174,18 @@ def test_a_claim_never_opposes_a_cluster_merged_into_it() -> None:
 KAKHOVKA = _scenario("kakhovka")
 
 
+def _origins_and_stances(batch: BatchCorroborator) -> tuple[dict[str, Origin], dict[str, set[str]]]:
+    """Each item's origin in its cluster, and its stances there."""
+    origin_of: dict[str, Origin] = {}
+    stance_of: dict[str, set[str]] = {}
+    for evidence in batch.evidence.values():
+        for origin in group_origins(evidence.items, batch.stage.registry):
+            origin_of.update(dict.fromkeys(origin.items, origin))
+        for item in evidence.items:
+            stance_of.setdefault(item.item_id, set()).add(item.stance.value)
+    return origin_of, stance_of
+
+
 def _items_by_stance(alert: Alert) -> dict[str, str]:
     return {str(i): str(o["stance"]) for o in alert.origins for i in o["items"]}
 
@@ -199,14 +210,7 @@ def test_a_second_event_tells_echoes_parties_and_denials_apart_in_any_arrival_or
     # The Kakhovka dam, 6 June 2023: an event the rules were not written on. Each kind of
     # echo must be named as one, whatever partition order the stream reads.
     batch = _run(_as_partitions_deliver(KAKHOVKA, seed))
-    registry = batch.stage.registry
-    origin_of: dict[str, Any] = {}
-    stance_of: dict[str, set[str]] = {}
-    for evidence in batch.evidence.values():
-        for origin in group_origins(evidence.items, registry):
-            origin_of.update(dict.fromkeys(origin.items, origin))
-        for item in evidence.items:
-            stance_of.setdefault(item.item_id, set()).add(item.stance.value)
+    origin_of, stance_of = _origins_and_stances(batch)
     assert {origin_of[i].source_id for i in ("rss:abc-0445", "rss:usnews-0447")} == {"ap"}  # syndicated
     assert origin_of["rss:kyivindy-0550"].source_id == "bbc"  # "according to the BBC"
     assert origin_of["rss:reuters-0405"].source_id == "ukraine-government"  # "Ukraine says ..."
@@ -528,14 +532,7 @@ def test_a_party_correcting_its_own_claim_contests_it_in_any_arrival_order(seed:
     # and are alive (TASS relays it); four days later Ukraine's navy says they are alive
     # and were taken prisoner, and outlets report that.
     batch = _run(_as_partitions_deliver(SNAKE_ISLAND, seed))
-    registry = batch.stage.registry
-    origin_of: dict[str, Any] = {}
-    stance_of: dict[str, set[str]] = {}
-    for evidence in batch.evidence.values():
-        for origin in group_origins(evidence.items, registry):
-            origin_of.update(dict.fromkeys(origin.items, origin))
-        for item in evidence.items:
-            stance_of.setdefault(item.item_id, set()).add(item.stance.value)
+    origin_of, stance_of = _origins_and_stances(batch)
     # Relays of a party's word are that party's echoes, never independent support.
     for relay in ("rss:reuters-0110", "tw:8003"):
         assert origin_of[relay].source_id == "ukraine-government"
@@ -574,11 +571,7 @@ def test_a_false_suspect_and_a_claim_of_responsibility_are_contested_in_any_arri
     # "FBI identifies" him; police name the gunman; CNN calls the first name false; a wire
     # reports Islamic State's claim of responsibility, the FBI finds no connection.
     batch = _run(_as_partitions_deliver(LAS_VEGAS, seed))
-    registry = batch.stage.registry
-    origin_of: dict[str, Any] = {}
-    for evidence in batch.evidence.values():
-        for origin in group_origins(evidence.items, registry):
-            origin_of.update(dict.fromkeys(origin.items, origin))
+    origin_of, _ = _origins_and_stances(batch)
     assert origin_of["tw:5010"] is origin_of["tw:5013"] and origin_of["tw:5010"].coordinated
     assert not origin_of["tw:5004"].independent_support  # "according to reports"
     final = _final(batch)
@@ -618,14 +611,7 @@ def test_who_downed_a_plane_is_disputed_apart_from_the_crash_in_any_arrival_orde
     # burst says a Ukrainian fighter jet did; a Russian wire has the rebels deny it and
     # Russia's president blames Ukraine; the BBC reports all on board killed.
     batch = _run(_as_partitions_deliver(MH17, seed))
-    registry = batch.stage.registry
-    origin_of: dict[str, Any] = {}
-    stance_of: dict[str, set[str]] = {}
-    for evidence in batch.evidence.values():
-        for origin in group_origins(evidence.items, registry):
-            origin_of.update(dict.fromkeys(origin.items, origin))
-        for item in evidence.items:
-            stance_of.setdefault(item.item_id, set()).add(item.stance.value)
+    origin_of, stance_of = _origins_and_stances(batch)
     assert origin_of["rss:reuters-1520"].source_id == "ukraine-government"
     assert origin_of["tw:6010"] is origin_of["tw:6013"] and origin_of["tw:6010"].coordinated
     assert stance_of["tw:6004"] == {"deny"} and stance_of["tw:6006"] == {"query"}
