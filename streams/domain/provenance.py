@@ -22,7 +22,7 @@ from typing import Any
 from streams.domain.asserted import clauses, content_words, most_like
 from streams.domain.cues import explicit_denial, hedges
 from streams.domain.normalise import split_sentences
-from streams.domain.registry import SourceInfo, SourceRegistry, domain_of
+from streams.domain.registry import ATTRIBUTION_CUE, SourceInfo, SourceRegistry, domain_of
 from streams.domain.stance import Stance
 
 __all__ = [
@@ -44,14 +44,6 @@ COORDINATION_WINDOW_SECONDS = 300.0
 #: Texts at least this long that recur verbatim across outlets are syndicated copy.
 SYNDICATION_MIN_TOKENS = 20
 
-#: A quick look for any word the registry's attribution cues use (``registry._CUE_BEFORE``
-#: and ``_CUE_AFTER``): a text without one cites no one.
-_ATTRIBUTION = re.compile(
-    r"\b(?:according to|report(?:s|ed)?|citing|cited|via|said|says|say|told|tells|quot(?:ed|ing|es)|"
-    r"sources?|claims?|claimed|h/t|announced|stated|confirm(?:s|ed)|insist(?:s|ed)|den(?:ies|ied)|"
-    r"spokes(?:man|person)|interview|speaking)\b",
-    re.IGNORECASE,
-)
 _RT_AUTHOR = re.compile(r"^\s*RT\s+@(\w{1,30})\s*:", re.IGNORECASE)
 _VIA_HANDLE = re.compile(r"\b(?:via|h/t|hat tip|ht|cc)\s*:?\s*@(\w{1,30})", re.IGNORECASE)
 
@@ -211,7 +203,7 @@ def attribution_targets(
     handles = tuple(h.lower() for h in _VIA_HANDLE.findall(text))
     rt = _RT_AUTHOR.match(text)
     retweeted = rt.group(1).lower() if rt else None
-    if not _ATTRIBUTION.search(text):
+    if not ATTRIBUTION_CUE.search(text):
         return Attribution((), (), handles, retweeted)
     cited = [(s, as_claim) for s, as_claim in registry.cited_in(text) if s.id != own.id]
     speakers = tuple(s.id for s, as_claim in cited if not as_claim)

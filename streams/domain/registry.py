@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from streams.domain.actors import Actors, Party
 from streams.errors import RegistryError
 
-__all__ = ["KINDS", "SourceInfo", "SourceRegistry", "domain_of", "load_registry"]
+__all__ = ["ATTRIBUTION_CUE", "KINDS", "SourceInfo", "SourceRegistry", "domain_of", "load_registry"]
 
 KINDS = ("wire", "broadcaster", "newspaper", "journalist", "official", "party", "anonymous")
 
@@ -191,6 +191,11 @@ _CUE_AFTER = (
     r"say|says|said|claim|claims|claimed|reported|reports|report|quoted|quoting|told|"
     r"announced|stated|confirmed|confirms|insisted|insists|denies|denied|spokesman|spokesperson"
 )
+
+
+#: Any cue of attribution, whoever it names: a text without one cites no source, and the
+#: per-name patterns need not run (``streams.domain.provenance``).
+ATTRIBUTION_CUE = re.compile(rf"\b(?:{_CUE_BEFORE})|\b(?:{_CUE_AFTER})\b", re.IGNORECASE)
 
 
 def _attribution_pattern(aliases: list[str]) -> re.Pattern[str] | None:
