@@ -174,6 +174,11 @@ def test_a_claim_never_opposes_a_cluster_merged_into_it() -> None:
 KAKHOVKA = _scenario("kakhovka")
 
 
+def _cluster_of(batch: BatchCorroborator) -> dict[str, str]:
+    """Each item's cluster at the end."""
+    return {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+
+
 def _origins_and_stances(batch: BatchCorroborator) -> tuple[dict[str, Origin], dict[str, set[str]]]:
     """Each item's origin in its cluster, and its stances there."""
     origin_of: dict[str, Origin] = {}
@@ -225,7 +230,7 @@ def test_a_second_event_tells_echoes_parties_and_denials_apart_in_any_arrival_or
     # The Russian-installed mayor's denial (on RIA) is never counted for the breach.
     assert stance_of["rss:ria-0510"] <= {"support", "deny"}
     # Who blew it up is disputed: Ukraine's word and Russia's are two claims, each against the other.
-    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    cluster_of = _cluster_of(batch)
     blames = {a.cluster_id: a for a in final}
     ukraine, russia = (blames[cluster_of[i]] for i in ("rss:reuters-0405", "rss:tass-0700"))
     assert ukraine is not russia and ukraine.state == russia.state == "CONTESTED"
@@ -343,7 +348,7 @@ def test_who_did_it_is_a_claim_of_its_own_contested_apart_from_the_event(seed: i
     # reports of the blast on either side of it.
     batch = _run(_as_partitions_deliver(GAZA_HOSPITAL, seed))
     final = _final(batch)
-    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    cluster_of = _cluster_of(batch)
     blame = [a for a in final if a.cluster_id == cluster_of["tw:7002"]]
     assert blame and blame[0].state == "CONTESTED"
     sides = _items_by_stance(blame[0])
@@ -372,7 +377,7 @@ def test_a_late_denial_contests_a_claim_whose_support_is_older_than_the_window(s
     # after the claim spread; the window is for convergence, so it still contests.
     batch = _run(_as_partitions_deliver(FRIDA, seed))
     final = {a.cluster_id: a for a in _final(batch)}
-    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    cluster_of = _cluster_of(batch)
     for claim, denial in (("tw:8002", None), ("tw:8004", "rss:ap-2200")):  # in Spanish, in English
         alert = final.get(cluster_of[claim])
         assert alert is not None and alert.state == "CONTESTED"
@@ -393,7 +398,7 @@ def test_posts_passing_on_reports_corroborate_nothing_and_the_denials_contest_th
     # outlet airs it as RT's report, the county fire department denies it, wires call
     # the image fake. No count of anonymous relays may make it corroborated.
     batch = _run(_as_partitions_deliver(PENTAGON, seed))
-    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    cluster_of = _cluster_of(batch)
     explosion = cluster_of["tw:9001"]
     assert all(cluster_of[i] == explosion for i in ("tw:9003", "tw:9004", "rss:republic-1420"))
     assert not [a for a in batch.alerts if a.cluster_id == explosion and a.state == "CORROBORATED"]
@@ -421,7 +426,7 @@ def test_a_name_and_its_initials_are_one_claim_and_a_broadcaster_stands_with_its
     # reports" about the "New York Stock Exchange"; the exchange denies it, CNN corrects
     # itself. Lower Manhattan did flood: that claim is corroborated, and not contested.
     batch = _run(_as_partitions_deliver(NYSE_FLOOD, seed))
-    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    cluster_of = _cluster_of(batch)
     nyse = cluster_of["tw:9201"]
     assert cluster_of["rss:cnn-0040"] == nyse  # "NYSE" is the "New York Stock Exchange"
     final = {a.cluster_id: a for a in _final(batch)}
@@ -447,7 +452,7 @@ def test_a_hoax_from_a_wires_own_account_is_contested_whether_the_wire_or_the_ho
     # That sentence is no exemplar of the cluster the story joins (Reuters'), and the hoax
     # must still meet it when the story came first.
     batch = _run(_as_partitions_deliver(AP_HACK, seed))
-    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    cluster_of = _cluster_of(batch)
     hoax = cluster_of["tw:9301"]
     assert cluster_of["rss:ap-1745"] != hoax
     final = {a.cluster_id: a for a in _final(batch)}
@@ -470,7 +475,7 @@ def test_outlets_that_reported_a_false_arrest_stand_with_their_corrections_in_an
     # the police and the FBI say no arrest was made; CNN and the AP correct themselves.
     # The courthouse evacuated that afternoon is another claim, and a true one.
     batch = _run(_as_partitions_deliver(BOSTON_ARREST, seed))
-    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    cluster_of = _cluster_of(batch)
     final = {a.cluster_id: a for a in _final(batch)}
     cnn = final[cluster_of["tw:9401"]]
     assert cnn.state == "CONTESTED"
@@ -505,7 +510,7 @@ def test_two_negations_of_different_words_oppose_each_other_in_any_arrival_order
     # the prosecutor treats it "as an accident, no indication of arson"; an account says
     # the whole cathedral will be lost, the fire chief that its main structure was saved.
     batch = _run(_as_partitions_deliver(NOTRE_DAME, seed))
-    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    cluster_of = _cluster_of(batch)
     final = {a.cluster_id: a for a in _final(batch)}
     arson = final[cluster_of["tw:9507"]]
     assert arson.state == "CONTESTED"
@@ -575,7 +580,7 @@ def test_a_false_suspect_and_a_claim_of_responsibility_are_contested_in_any_arri
     assert origin_of["tw:5010"] is origin_of["tw:5013"] and origin_of["tw:5010"].coordinated
     assert not origin_of["tw:5004"].independent_support  # "according to reports"
     final = _final(batch)
-    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    cluster_of = _cluster_of(batch)
     by_cluster = {a.cluster_id: a for a in final}
     # The wrong name is contested wherever it stands, by CNN's denial or by the police's
     # naming of another man, whichever side of the contest is the claim's.
@@ -616,7 +621,7 @@ def test_who_downed_a_plane_is_disputed_apart_from_the_crash_in_any_arrival_orde
     assert origin_of["tw:6010"] is origin_of["tw:6013"] and origin_of["tw:6010"].coordinated
     assert stance_of["tw:6004"] == {"deny"} and stance_of["tw:6006"] == {"query"}
     final = _final(batch)
-    cluster_of = {i.item_id: cid for cid, e in batch.evidence.items() for i in e.items}
+    cluster_of = _cluster_of(batch)
     by_cluster = {a.cluster_id: a for a in final}
     # The crash is not in dispute: who caused it is, in claims of their own.
     crash = by_cluster[cluster_of["rss:reuters-1410"]]
