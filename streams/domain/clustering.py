@@ -598,7 +598,7 @@ class ClaimClusterer:
                 break
             if not sig.match or any(ex.match == sig.match for ex in (*state.exemplars, *state.link_texts)):
                 continue
-            if any(contradiction(sig.full, own.full).contradicts for own in stands):
+            if any(own is not sig and contradiction(sig.full, own.full).contradicts for own in stands):
                 continue
             self._keep_link_text(cid, item_id, whole, sig, self._now)
             added.append(sig)
